@@ -1,0 +1,34 @@
+/** One split of an image-classification data set, decoded and scaled to [0, 1]. */
+export interface Split {
+  /** n x rows x cols pixels, row-major, scaled to [0, 1] (NHWC with one channel). */
+  readonly images: Float32Array;
+  readonly labels: Uint8Array;
+  readonly count: number;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+export interface Dataset {
+  /** e.g. `fashion-mnist`, or the directory name for any other MNIST-format set. */
+  readonly name: string;
+  /** Where the IDX files were read from. */
+  readonly dir: string;
+  /** Whether the files were checked against a known checksum (the published sums or the directory's MD5SUMS). */
+  readonly verified: boolean;
+  readonly classNames: readonly string[];
+  readonly train: Split;
+  readonly test: Split;
+}
+
+export const FASHION_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;

@@ -1,0 +1,169 @@
+/**
+ * Every failure optbench reports is a value of one tagged union. Operators emit these (in an fp-ts
+ * `Either`, or as the error of an Observable); the CLI prints `message` and never a stack trace.
+ */
+
+interface Base<T extends string> {
+  readonly _tag: T;
+  /** A sentence that says what was wrong and what to do about it. */
+  readonly message: string;
+}
+
+export interface DatasetMissing extends Base<'DatasetMissing'> {
+  readonly searched: readonly string[];
+}
+export interface ChecksumMismatch extends Base<'ChecksumMismatch'> {
+  readonly file: string;
+  readonly expected: string;
+  readonly actual: string;
+}
+export interface CorruptIdx extends Base<'CorruptIdx'> {
+  readonly file: string;
+}
+export interface InvalidConfig extends Base<'InvalidConfig'> {
+  /** Path of the offending field, e.g. `optimizer.overrides.lr`. */
+  readonly path: string;
+}
+export interface UnknownName extends Base<'UnknownName'> {
+  readonly kind: 'model' | 'optimizer' | 'preset' | 'backend' | 'task' | 'hyperparameter' | 'command' | 'option';
+  readonly name: string;
+  readonly suggestion?: string;
+}
+export interface BackendUnavailable extends Base<'BackendUnavailable'> {
+  readonly backend: string;
+}
+export interface Diverged extends Base<'Diverged'> {
+  readonly epoch: number;
+  readonly step: number;
+  readonly loss: number;
+}
+export interface StoreError extends Base<'StoreError'> {
+  readonly file: string;
+}
+export interface IoError extends Base<'IoError'> {
+  readonly file: string;
+  readonly code?: string;
+}
+export interface Interrupted extends Base<'Interrupted'> {}
+export interface InternalError extends Base<'InternalError'> {
+  readonly cause?: unknown;
+}
+
+export type OptbenchError =
+  | DatasetMissing
+  | ChecksumMismatch
+  | CorruptIdx
+  | InvalidConfig
+  | UnknownName
+  | BackendUnavailable
+  | Diverged
+  | StoreError
+  | IoError
+  | Interrupted
+  | InternalError;
+
+export type ErrorTag = OptbenchError['_tag'];
+
+type Fields<E extends OptbenchError> = Omit<E, '_tag'>;
+
+export const datasetMissing = (f: Fields<DatasetMissing>): DatasetMissing => ({ _tag: 'DatasetMissing', ...f });
+export const checksumMismatch = (f: Fields<ChecksumMismatch>): ChecksumMismatch => ({ _tag: 'ChecksumMismatch', ...f });
+export const corruptIdx = (f: Fields<CorruptIdx>): CorruptIdx => ({ _tag: 'CorruptIdx', ...f });
+export const invalidConfig = (f: Fields<InvalidConfig>): InvalidConfig => ({ _tag: 'InvalidConfig', ...f });
+export const unknownName = (f: Fields<UnknownName>): UnknownName => ({ _tag: 'UnknownName', ...f });
+export const backendUnavailable = (f: Fields<BackendUnavailable>): BackendUnavailable => ({
+  _tag: 'BackendUnavailable',
+  ...f,
+});
+export const diverged = (f: Fields<Diverged>): Diverged => ({ _tag: 'Diverged', ...f });
+export const storeError = (f: Fields<StoreError>): StoreError => ({ _tag: 'StoreError', ...f });
+export const ioError = (f: Fields<IoError>): IoError => ({ _tag: 'IoError', ...f });
+export const interrupted = (message: string): Interrupted => ({ _tag: 'Interrupted', message });
+export const internalError = (message: string, cause?: unknown): InternalError => ({
+  _tag: 'InternalError',
+  message,
+  cause,
+});
+
+const TAGS: ReadonlySet<string> = new Set<ErrorTag>([
+  'DatasetMissing',
+  'ChecksumMismatch',
+  'CorruptIdx',
+  'InvalidConfig',
+  'UnknownName',
+  'BackendUnavailable',
+  'Diverged',
+  'StoreError',
+  'IoError',
+  'Interrupted',
+  'InternalError',
+]);
+
+export const isOptbenchError = (u: unknown): u is OptbenchError =>
+  typeof u === 'object' &&
+  u !== null &&
+  TAGS.has((u as { _tag?: unknown })._tag as string) &&
+  typeof (u as { message?: unknown }).message === 'string';
+
+/** Wraps anything thrown by foreign code (TF.js, Node) so that it travels as an OptbenchError. */
+export const toOptbenchError = (u: unknown): OptbenchError => {
+  if (isOptbenchError(u)) return u;
+  if (u instanceof Error) {
+    const code = (u as NodeJS.ErrnoException).code;
+    const path = (u as NodeJS.ErrnoException).path;
+    if (code !== undefined && path !== undefined) {
+      const what =
+        code === 'ENOSPC'
+          ? 'the disk is full: free some space and run the same command again (finished work is kept)'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied: choose a directory you can write (--out DIR) or fix its permissions'
+            : code === 'ENOENT'
+              ? 'it does not exist'
+              : u.message;
+      return ioError({ file: path, code, message: `${path}: ${what}` });
+    }
+    return internalError(u.message, u);
+  }
+  return internalError(String(u), u);
+};
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+const distance = (a: string, b: string): number => {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+};
+
+/** The nearest of `candidates` to `name`, when it is near enough to be a likely typo. */
+export const nearest = (name: string, candidates: readonly string[]): string | undefined => {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 2)) ? best : undefined;
+};
+
+/** An UnknownName error whose message lists the valid names and suggests the nearest. */
+export const unknown = (kind: UnknownName['kind'], name: string, candidates: readonly string[]): UnknownName => {
+  const suggestion = nearest(name, candidates);
+  const hint = suggestion !== undefined ? ` Did you mean '${suggestion}'?` : '';
+  return unknownName({
+    kind,
+    name,
+    ...(suggestion !== undefined ? { suggestion } : {}),
+    message: `Unknown ${kind} '${name}'.${hint} Valid ${kind}s: ${candidates.join(', ')}.`,
+  });
+};
