@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs';
+import { invalidConfig } from '../errors.js';
+import { mixSeed } from './hash.js';
+
+/**
+ * Dropout whose masks are reproducible AND fresh on every step.
+ *
+ * TF.js's own Dropout layer with a fixed `seed` draws the same mask on every call (its RNG is
+ * re-seeded per op), and without a seed it is not reproducible. Here the trainer opens a scope per
+ * step with `withDropoutSeed(stepSeed, fn)`; each dropout call inside derives its mask seed from
+ * (step seed, the layer's index, a per-scope call counter). Outside any scope, in training mode,
+ * masks are drawn from a random seed (like Keras without a global seed).
+ */
+
+interface DropoutScope {
+  readonly seed: number;
+  calls: number;
+}
+
+let scope: DropoutScope | undefined;
+
+/**
+ * Runs `fn` with `seed` as the dropout step seed. `fn` must be synchronous (a training step inside
+ * tf.tidy is): the scope is closed when `fn` returns. Scopes nest; the outer one is restored after.
+ */
+export const withDropoutSeed = <T>(seed: number, fn: () => T): T => {
+  const outer = scope;
+  scope = { seed, calls: 0 };
+  try {
+    return fn();
+  } finally {
+    scope = outer;
+  }
+};
+
+/** The mask seed for one call of the dropout layer with this `index`. */
+const callSeed = (index: number): number => {
+  if (scope === undefined) return Math.floor(Math.random() * 0x100000000);
+  const call = scope.calls++;
+  return mixSeed(scope.seed, index, call);
+};
+
+export interface SeededDropoutArgs {
+  /** Fraction of units dropped, in [0, 1). */
+  readonly rate: number;
+  /** Distinguishes the dropout layers of a model in the seed derivation. */
+  readonly index: number;
+  readonly name?: string;
+}
+
+/**
+ * Inverted dropout with Keras semantics: in training, each unit is kept with probability 1 - rate and
+ * scaled by 1 / (1 - rate); in inference the layer is the identity.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static readonly className = 'SeededDropout';
+  readonly rate: number;
+  readonly index: number;
+
+  constructor(args: SeededDropoutArgs) {
+    super(args.name !== undefined ? { name: args.name } : {});
+    if (!(Number.isFinite(args.rate) && args.rate >= 0 && args.rate < 1)) {
+      throw invalidConfig({
+        path: 'dropout.rate',
+        message: `Dropout rate must be a number in [0, 1), got ${String(args.rate)}.`,
+      });
+    }
+    if (!Number.isInteger(args.index) || args.index < 0) {
+      throw invalidConfig({
+        path: 'dropout.index',
+        message: `Dropout layer index must be a non-negative integer, got ${String(args.index)}.`,
+      });
+    }
+    this.rate = args.rate;
+    this.index = args.index;
+    this.supportsMasking = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const training = kwargs['training'] === true;
+    if (!training || this.rate === 0) return x;
+    return tf.dropout(x, this.rate, undefined, callSeed(this.index));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, index: this.index };
+  }
+}
+
+tf.serialization.registerClass(SeededDropout);
+
+export const seededDropout = (args: SeededDropoutArgs): SeededDropout => new SeededDropout(args);

@@ -1,0 +1,122 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { invalidConfig, toOptbenchError, unknown, type InvalidConfig, type UnknownName } from '../errors.js';
+import type { BuiltModel, ModelDef } from './types.js';
+import { CLASSIFIERS } from './classifiers.js';
+import { VAES } from './vae.js';
+import { countParameters, disposeModel } from './weights.js';
+
+/** The study's six models, in the study's order. */
+export const MODELS: readonly ModelDef[] = [...CLASSIFIERS, ...VAES];
+
+const registry = new Map<string, ModelDef>(MODELS.map((m) => [m.name, m]));
+
+const parameterCounts = new WeakMap<ModelDef, number>();
+
+/** Every registered model name: the study's six first, then user models in registration order. */
+export const modelNames = (): string[] => [...registry.keys()];
+
+export const getModel = (name: string): E.Either<UnknownName, ModelDef> => {
+  const def = registry.get(name) ?? registry.get(name.toLowerCase());
+  return def !== undefined ? E.right(def) : E.left(unknown('model', name, modelNames()));
+};
+
+/** Builds the model once (seed 0) and disposes it; memoised per definition. */
+const parametersOf = (def: ModelDef): number => {
+  const cached = parameterCounts.get(def);
+  if (cached !== undefined) return cached;
+  const built = def.build(0);
+  try {
+    const n = countParameters(built);
+    parameterCounts.set(def, n);
+    return n;
+  } finally {
+    disposeModel(built);
+  }
+};
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly kind: ModelDef['kind'];
+  readonly description: string;
+  /** As Keras counts them: all weights, including BatchNormalization's moving statistics. */
+  readonly parameters: number;
+}
+
+export const listModels = (): ModelInfo[] =>
+  [...registry.values()].map((d) => ({
+    name: d.name,
+    kind: d.kind,
+    description: d.description,
+    parameters: parametersOf(d),
+  }));
+
+const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+
+const bad = (path: string, message: string): E.Either<InvalidConfig, never> =>
+  E.left(invalidConfig({ path, message }));
+
+const sameDims = (a: readonly (number | null)[], b: readonly (number | null)[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** What is wrong with a freshly built model, or undefined when it honours the BuiltModel contract. */
+const contractViolation = (def: ModelDef, built: BuiltModel): string | undefined => {
+  const image = [null, ...def.inputShape];
+  if (built.kind !== def.kind) return `build() returned a '${built.kind}' but the definition says '${def.kind}'`;
+  if (built.kind === 'classifier') {
+    const ins = built.net.inputs;
+    const outs = built.net.outputs;
+    if (ins.length !== 1 || !sameDims(ins[0]!.shape, image)) return `the net's input must be [n, ${def.inputShape.join(', ')}]`;
+    if (outs.length !== 1 || outs[0]!.shape.length !== 2) return 'the net must have one output of shape [n, classes] (logits)';
+    return undefined;
+  }
+  const enc = built.encoder;
+  const dec = built.decoder;
+  const latent = [null, built.latent];
+  if (enc.inputs.length !== 1 || !sameDims(enc.inputs[0]!.shape, image))
+    return `the encoder's input must be [n, ${def.inputShape.join(', ')}]`;
+  if (enc.outputs.length !== 2 || !enc.outputs.every((o) => sameDims(o.shape, latent)))
+    return `the encoder must have two outputs [zMean, zLogVar] of shape [n, ${built.latent}]`;
+  if (dec.inputs.length !== 1 || !sameDims(dec.inputs[0]!.shape, latent))
+    return `the decoder's input must be [n, ${built.latent}]`;
+  if (dec.outputs.length !== 1 || !sameDims(dec.outputs[0]!.shape, image))
+    return `the decoder's output must be [n, ${def.inputShape.join(', ')}]`;
+  return undefined;
+};
+
+/**
+ * Adds a user model to the registry, after checking its name and building it once to check the
+ * shapes of what it builds. Refuses a name that is taken.
+ */
+export const registerModel = (def: ModelDef): E.Either<InvalidConfig, void> => {
+  if (typeof def.name !== 'string' || !NAME.test(def.name))
+    return bad(
+      'model.name',
+      `Model name '${String(def.name)}' is not valid: use 1-40 characters, lower-case letters, digits, '-' or '_', starting with a letter.`,
+    );
+  if (registry.has(def.name))
+    return bad('model.name', `A model named '${def.name}' is already registered: choose another name.`);
+  if (def.kind !== 'classifier' && def.kind !== 'vae')
+    return bad('model.kind', `Model kind must be 'classifier' or 'vae', got '${String(def.kind)}'.`);
+  if (!Array.isArray(def.inputShape) || def.inputShape.length !== 3 || !def.inputShape.every((d) => Number.isInteger(d) && d > 0))
+    return bad('model.inputShape', 'Model inputShape must be [rows, cols, channels], three positive integers.');
+  if (typeof def.build !== 'function') return bad('model.build', 'Model build must be a function (seed) => BuiltModel.');
+  let built: BuiltModel;
+  try {
+    built = def.build(0);
+  } catch (e) {
+    return bad('model.build', `Building model '${def.name}' failed: ${toOptbenchError(e).message}`);
+  }
+  try {
+    const violation = contractViolation(def, built);
+    if (violation !== undefined) return bad('model.build', `Model '${def.name}': ${violation}.`);
+    parameterCounts.set(def, countParameters(built));
+  } finally {
+    disposeModel(built);
+  }
+  registry.set(def.name, def);
+  return E.right(undefined);
+};
+
+/** Removes a user model (the study's six stay). Returns whether a model was removed. */
+export const unregisterModel = (name: string): boolean =>
+  !MODELS.some((m) => m.name === name) && registry.delete(name);
