@@ -1,0 +1,134 @@
+import type * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { unknown, type OptbenchError } from '../errors.js';
+import { canonicalParam, OPTIMIZER_NAMES, validateParam, type OptimizerName, type ParamValue } from './params.js';
+import { DEFAULT_PRESET, PRESET_NAMES, PRESETS, type PresetName, type RuleId } from './presets.js';
+import {
+  AdadeltaOptimizer,
+  AdagradOptimizer,
+  AdamaxOptimizer,
+  AdamOptimizer,
+  NadamOptimizer,
+  RmspropOptimizer,
+  SgdOptimizer,
+} from './rules.js';
+
+export interface ResolvedOptimizer {
+  readonly name: OptimizerName;
+  readonly preset: PresetName;
+  readonly rule: RuleId;
+  /** Every hyperparameter's effective value: the preset's default unless overridden. */
+  readonly params: Record<string, ParamValue>;
+}
+
+export interface OptimizerChoiceInput {
+  readonly name: string;
+  readonly preset?: string;
+  readonly overrides?: Readonly<Record<string, ParamValue>>;
+}
+
+const isOptimizerName = (s: string): s is OptimizerName => (OPTIMIZER_NAMES as readonly string[]).includes(s);
+const isPresetName = (s: string): s is PresetName => (PRESET_NAMES as readonly string[]).includes(s);
+
+/** The effective hyperparameters of a choice (what run specs and reports show), validated. */
+export const resolveOptimizer = (choice: OptimizerChoiceInput): E.Either<OptbenchError, ResolvedOptimizer> => {
+  const name = choice.name.toLowerCase();
+  if (!isOptimizerName(name)) return E.left(unknown('optimizer', choice.name, OPTIMIZER_NAMES));
+  const preset = choice.preset ?? DEFAULT_PRESET;
+  if (!isPresetName(preset)) return E.left(unknown('preset', preset, PRESET_NAMES));
+  const entry = PRESETS[preset][name];
+  const params: Record<string, ParamValue> = Object.fromEntries(
+    Object.entries(entry.params).map(([k, [v]]) => [k, v]),
+  );
+  for (const [rawKey, value] of Object.entries(choice.overrides ?? {})) {
+    const key = canonicalParam(name, rawKey);
+    if (!(key in params)) {
+      const err = unknown('hyperparameter', rawKey, Object.keys(params));
+      const hint = err.suggestion !== undefined ? ` Did you mean '${err.suggestion}'?` : '';
+      const valid = Object.keys(params).join(', ');
+      const message = `${name} has no hyperparameter '${rawKey}' under preset '${preset}'.${hint} Valid: ${valid}.`;
+      return E.left({ ...err, message });
+    }
+    const checked = validateParam(name, key, value, `optimizer.overrides.${rawKey}`);
+    if (E.isLeft(checked)) return checked;
+    params[key] = checked.right;
+  }
+  return E.right({ name, preset, rule: entry.rule, params });
+};
+
+const num = (p: Record<string, ParamValue>, k: string, fallback = 0): number => {
+  const v = p[k];
+  return typeof v === 'number' ? v : fallback;
+};
+const flag = (p: Record<string, ParamValue>, k: string): boolean => p[k] === true;
+
+/** Builds the optimizer a resolved choice describes. */
+export const instantiate = (r: ResolvedOptimizer): tf.Optimizer => {
+  const p = r.params;
+  switch (r.rule) {
+    case 'sgd':
+      return new SgdOptimizer({ lr: num(p, 'lr'), momentum: num(p, 'momentum'), nesterov: flag(p, 'nesterov') });
+    case 'rmsprop/tfkeras':
+    case 'rmsprop/torch':
+      return new RmspropOptimizer({
+        lr: num(p, 'lr'),
+        rho: num(p, 'rho'),
+        eps: num(p, 'eps'),
+        momentum: num(p, 'momentum'),
+        centered: flag(p, 'centered'),
+        variant: r.rule === 'rmsprop/torch' ? 'torch' : 'tfkeras',
+      });
+    case 'adagrad':
+      return new AdagradOptimizer({
+        lr: num(p, 'lr'),
+        initialAccumulator: num(p, 'initialAccumulator'),
+        eps: num(p, 'eps'),
+      });
+    case 'adadelta':
+      return new AdadeltaOptimizer({ lr: num(p, 'lr'), rho: num(p, 'rho'), eps: num(p, 'eps') });
+    case 'adam/epsilon-hat':
+    case 'adam/bias-corrected':
+      return new AdamOptimizer({
+        lr: num(p, 'lr'),
+        beta1: num(p, 'beta1'),
+        beta2: num(p, 'beta2'),
+        eps: num(p, 'eps'),
+        variant: r.rule === 'adam/epsilon-hat' ? 'epsilon-hat' : 'bias-corrected',
+      });
+    case 'adamax':
+    case 'adamax/torch':
+      return new AdamaxOptimizer({
+        lr: num(p, 'lr'),
+        beta1: num(p, 'beta1'),
+        beta2: num(p, 'beta2'),
+        eps: num(p, 'eps'),
+        variant: r.rule === 'adamax/torch' ? 'torch' : 'tfkeras',
+      });
+    case 'nadam':
+      return new NadamOptimizer({
+        lr: num(p, 'lr'),
+        beta1: num(p, 'beta1'),
+        beta2: num(p, 'beta2'),
+        eps: num(p, 'eps'),
+        scheduleDecay: num(p, 'scheduleDecay', 0.004),
+      });
+  }
+};
+
+/**
+ * `createOptimizer('adam', { preset: 'torch', lr: 3e-4 })`. Every key of `opts` but `preset` is a
+ * hyperparameter override.
+ */
+export const createOptimizer = (
+  name: string,
+  opts: { readonly preset?: string; readonly [override: string]: ParamValue | string | undefined } = {},
+): E.Either<OptbenchError, tf.Optimizer> => {
+  const { preset, ...rest } = opts;
+  const overrides: Record<string, ParamValue> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined) continue;
+    // A string value is not a hyperparameter value; let validation reject it with the range message.
+    overrides[k] = v as ParamValue;
+  }
+  return E.map(instantiate)(resolveOptimizer({ name, ...(preset !== undefined ? { preset } : {}), overrides }));
+};

@@ -1,0 +1,38 @@
+// The optimizers layer: presets with sourced defaults, tf.keras-exact update rules, creation and CLI parsing.
+export { OPTIMIZER_NAMES, canonicalParam, rangeOf, validateParam } from './params.js';
+export type { OptimizerName, ParamValue } from './params.js';
+export {
+  PRESET_NAMES,
+  DEFAULT_PRESET,
+  PRESETS,
+  RULE_IDS,
+  RULE_FORMULAS,
+  listOptimizers,
+  paramNamesOf,
+} from './presets.js';
+export type { PresetName, RuleId, PresetEntry, OptimizerListing } from './presets.js';
+export { RuleOptimizer } from './base.js';
+export type { StepScalars, SlotUpdate, NamedTensor } from './base.js';
+export {
+  SgdOptimizer,
+  RmspropOptimizer,
+  AdagradOptimizer,
+  AdadeltaOptimizer,
+  AdamOptimizer,
+  AdamaxOptimizer,
+  NadamOptimizer,
+  OPTIMIZER_CLASSES,
+} from './rules.js';
+export type {
+  SgdConfig,
+  RmspropConfig,
+  AdagradConfig,
+  AdadeltaConfig,
+  AdamConfig,
+  AdamaxConfig,
+  NadamConfig,
+} from './rules.js';
+export { createOptimizer, resolveOptimizer, instantiate } from './create.js';
+export type { ResolvedOptimizer, OptimizerChoiceInput } from './create.js';
+export { parseOptimizerArg, parseOptimizerList, OPTIMIZER_LIST_GRAMMAR } from './parse.js';
+export type { OptimizerArg } from './parse.js';

@@ -1,0 +1,310 @@
+import * as tf from '@tensorflow/tfjs';
+import { RuleOptimizer, type SlotUpdate, type StepScalars } from './base.js';
+
+/*
+ * The update rules of spec/keras-optimizers.md as TF.js optimizers. Each keeps its per-step constants
+ * (bias corrections, schedules) in float64 JavaScript numbers computed from the integer step count, and
+ * spends few tensor ops per variable, because these run hundreds of steps per epoch.
+ * Constructors take one plain config object, so TF.js's default `fromConfig` (new cls(config)) rebuilds them.
+ */
+
+const { add, sub, mul, div, sqrt, square, abs, maximum } = tf;
+
+export interface SgdConfig {
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+}
+/** tf.keras 2.x SGD (ResourceApplyKerasMomentum when momentum > 0). */
+export class SgdOptimizer extends RuleOptimizer {
+  static get className(): string {
+    return 'optbench.SGD';
+  }
+  constructor(readonly config: SgdConfig) {
+    super();
+  }
+  protected slotNames(): readonly string[] {
+    return this.config.momentum > 0 ? ['momentum'] : [];
+  }
+  protected stepScalars(): Record<string, number> {
+    return { lr: this.config.lr, momentum: this.config.momentum };
+  }
+  protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    const step = mul(c.lr!, g);
+    if (this.config.momentum === 0) return { theta: sub(theta, step), slots: [] };
+    const v = sub(mul(c.momentum!, slots[0]!), step);
+    const next = this.config.nesterov ? add(theta, sub(mul(c.momentum!, v), step)) : add(theta, v);
+    return { theta: next, slots: [v] };
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.config };
+  }
+}
+
+export interface RmspropConfig {
+  lr: number;
+  rho: number;
+  eps: number;
+  momentum: number;
+  centered: boolean;
+  /** 'tfkeras': eps outside the root without momentum, inside it with momentum (TF's fused kernel); 'torch': always outside. */
+  variant: 'tfkeras' | 'torch';
+}
+export class RmspropOptimizer extends RuleOptimizer {
+  static get className(): string {
+    return 'optbench.RMSprop';
+  }
+  constructor(readonly config: RmspropConfig) {
+    super();
+  }
+  protected slotNames(): readonly string[] {
+    return ['rms', ...(this.config.centered ? ['mg'] : []), ...(this.config.momentum > 0 ? ['momentum'] : [])];
+  }
+  protected stepScalars(): Record<string, number> {
+    const { lr, rho, eps, momentum } = this.config;
+    return { lr, rho, oneMinusRho: 1 - rho, eps, momentum };
+  }
+  protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    const { centered, momentum, variant } = this.config;
+    const ms = add(mul(c.rho!, slots[0]!), mul(c.oneMinusRho!, square(g)));
+    const out: tf.Tensor[] = [ms];
+    let d = ms;
+    if (centered) {
+      const mg = add(mul(c.rho!, slots[1]!), mul(c.oneMinusRho!, g));
+      out.push(mg);
+      d = sub(ms, square(mg));
+    }
+    if (momentum === 0) {
+      return { theta: sub(theta, div(mul(c.lr!, g), add(sqrt(d), c.eps!))), slots: out };
+    }
+    const mom = slots[out.length]!;
+    if (variant === 'tfkeras') {
+      const m = add(mul(c.momentum!, mom), div(mul(c.lr!, g), sqrt(add(d, c.eps!))));
+      return { theta: sub(theta, m), slots: [...out, m] };
+    }
+    const buf = add(mul(c.momentum!, mom), div(g, add(sqrt(d), c.eps!)));
+    return { theta: sub(theta, mul(c.lr!, buf)), slots: [...out, buf] };
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.config };
+  }
+}
+
+export interface AdagradConfig {
+  lr: number;
+  initialAccumulator: number;
+  eps: number;
+}
+/** tf.keras 2.x Adagrad (ResourceApplyAdagradV2): epsilon outside the root. */
+export class AdagradOptimizer extends RuleOptimizer {
+  static get className(): string {
+    return 'optbench.Adagrad';
+  }
+  constructor(readonly config: AdagradConfig) {
+    super();
+  }
+  protected slotNames(): readonly string[] {
+    return ['accumulator'];
+  }
+  protected override initSlot(_slot: string, like: tf.Tensor): tf.Tensor {
+    return tf.fill(like.shape, this.config.initialAccumulator, 'float32');
+  }
+  protected stepScalars(): Record<string, number> {
+    return { lr: this.config.lr, eps: this.config.eps };
+  }
+  protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    const acc = add(slots[0]!, square(g));
+    return { theta: sub(theta, div(mul(c.lr!, g), add(sqrt(acc), c.eps!))), slots: [acc] };
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.config };
+  }
+}
+
+export interface AdadeltaConfig {
+  lr: number;
+  rho: number;
+  eps: number;
+}
+/** tf.keras 2.x / Keras 2.3.1 / PyTorch Adadelta: divides by the accumulator that already holds this step's g^2. */
+export class AdadeltaOptimizer extends RuleOptimizer {
+  static get className(): string {
+    return 'optbench.Adadelta';
+  }
+  constructor(readonly config: AdadeltaConfig) {
+    super();
+  }
+  protected slotNames(): readonly string[] {
+    return ['accum_grad', 'accum_var'];
+  }
+  protected stepScalars(): Record<string, number> {
+    const { lr, rho, eps } = this.config;
+    return { lr, rho, oneMinusRho: 1 - rho, eps };
+  }
+  protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    const a = add(mul(c.rho!, slots[0]!), mul(c.oneMinusRho!, square(g)));
+    // sqrt(au+eps)/sqrt(a+eps) as one root of the ratio: one op fewer per variable per step.
+    const u = mul(sqrt(div(add(slots[1]!, c.eps!), add(a, c.eps!))), g);
+    const au = add(mul(c.rho!, slots[1]!), mul(c.oneMinusRho!, square(u)));
+    return { theta: sub(theta, mul(c.lr!, u)), slots: [a, au] };
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.config };
+  }
+}
+
+export interface AdamConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 'epsilon-hat': tf.keras / Keras 2.3.1 (eps added to sqrt(v)); 'bias-corrected': PyTorch, Kingma & Ba Alg. 1. */
+  variant: 'epsilon-hat' | 'bias-corrected';
+}
+export class AdamOptimizer extends RuleOptimizer {
+  static get className(): string {
+    return 'optbench.Adam';
+  }
+  constructor(readonly config: AdamConfig) {
+    super();
+  }
+  protected slotNames(): readonly string[] {
+    return ['m', 'v'];
+  }
+  protected stepScalars(t: number): Record<string, number> {
+    const { lr, beta1, beta2, eps } = this.config;
+    const bc1 = 1 - Math.pow(beta1, t);
+    const bc2 = 1 - Math.pow(beta2, t);
+    return {
+      beta1,
+      oneMinusBeta1: 1 - beta1,
+      beta2,
+      oneMinusBeta2: 1 - beta2,
+      eps,
+      alpha: this.config.variant === 'epsilon-hat' ? (lr * Math.sqrt(bc2)) / bc1 : lr / bc1,
+      invBc2: 1 / bc2,
+    };
+  }
+  protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    const m = add(mul(c.beta1!, slots[0]!), mul(c.oneMinusBeta1!, g));
+    const v = add(mul(c.beta2!, slots[1]!), mul(c.oneMinusBeta2!, square(g)));
+    const root = this.config.variant === 'epsilon-hat' ? sqrt(v) : sqrt(mul(v, c.invBc2!));
+    return { theta: sub(theta, div(mul(c.alpha!, m), add(root, c.eps!))), slots: [m, v] };
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.config };
+  }
+}
+
+export interface AdamaxConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 'tfkeras': u = max(b2 u, |g|), divide by u + eps; 'torch': u = max(b2 u, |g| + eps), divide by u. */
+  variant: 'tfkeras' | 'torch';
+}
+export class AdamaxOptimizer extends RuleOptimizer {
+  static get className(): string {
+    return 'optbench.Adamax';
+  }
+  constructor(readonly config: AdamaxConfig) {
+    super();
+  }
+  protected slotNames(): readonly string[] {
+    return ['m', 'u'];
+  }
+  protected stepScalars(t: number): Record<string, number> {
+    const { lr, beta1, beta2, eps } = this.config;
+    return { beta1, oneMinusBeta1: 1 - beta1, beta2, eps, step: lr / (1 - Math.pow(beta1, t)) };
+  }
+  protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    const m = add(mul(c.beta1!, slots[0]!), mul(c.oneMinusBeta1!, g));
+    const decayed = mul(c.beta2!, slots[1]!);
+    if (this.config.variant === 'torch') {
+      const u = maximum(decayed, add(abs(g), c.eps!));
+      return { theta: sub(theta, div(mul(c.step!, m), u)), slots: [m, u] };
+    }
+    const u = maximum(decayed, abs(g));
+    return { theta: sub(theta, div(mul(c.step!, m), add(u, c.eps!))), slots: [m, u] };
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.config };
+  }
+}
+
+export interface NadamConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** The momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(scheduleDecay * t)); 0.004 in every preset. */
+  scheduleDecay: number;
+}
+/**
+ * Nadam as tf.keras 2.x / Keras 2.3.1 / PyTorch compute it (Dozat 2016's schedule). TF.js has none.
+ * The product P_t of the schedule is kept in float64 and always built by the same left-to-right
+ * multiplication from mu_1, so a restored optimizer recomputes exactly the value an uninterrupted one holds.
+ */
+export class NadamOptimizer extends RuleOptimizer {
+  static get className(): string {
+    return 'optbench.Nadam';
+  }
+  private product = { t: 0, p: 1 };
+  constructor(readonly config: NadamConfig) {
+    super();
+  }
+  private mu(t: number): number {
+    return this.config.beta1 * (1 - 0.5 * Math.pow(0.96, this.config.scheduleDecay * t));
+  }
+  private productAt(t: number): number {
+    if (this.product.t > t) this.product = { t: 0, p: 1 };
+    let { t: k, p } = this.product;
+    while (k < t) p *= this.mu(++k);
+    this.product = { t, p };
+    return p;
+  }
+  protected override restored(): void {
+    this.product = { t: 0, p: 1 };
+  }
+  protected slotNames(): readonly string[] {
+    return ['m', 'v'];
+  }
+  protected stepScalars(t: number): Record<string, number> {
+    const { lr, beta1, beta2, eps } = this.config;
+    const muT = this.mu(t);
+    const muNext = this.mu(t + 1);
+    const p = this.productAt(t);
+    return {
+      beta1,
+      oneMinusBeta1: 1 - beta1,
+      beta2,
+      oneMinusBeta2: 1 - beta2,
+      eps,
+      cg: (lr * (1 - muT)) / (1 - p),
+      cm: (lr * muNext) / (1 - p * muNext),
+      invBc2: 1 / (1 - Math.pow(beta2, t)),
+    };
+  }
+  protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    const m = add(mul(c.beta1!, slots[0]!), mul(c.oneMinusBeta1!, g));
+    const v = add(mul(c.beta2!, slots[1]!), mul(c.oneMinusBeta2!, square(g)));
+    const num = add(mul(c.cg!, g), mul(c.cm!, m));
+    return { theta: sub(theta, div(num, add(sqrt(mul(v, c.invBc2!)), c.eps!))), slots: [m, v] };
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.config };
+  }
+}
+
+export const OPTIMIZER_CLASSES = [
+  SgdOptimizer,
+  RmspropOptimizer,
+  AdagradOptimizer,
+  AdadeltaOptimizer,
+  AdamOptimizer,
+  AdamaxOptimizer,
+  NadamOptimizer,
+] as const;
+
+for (const cls of OPTIMIZER_CLASSES) tf.serialization.registerClass(cls);
