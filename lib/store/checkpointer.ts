@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import type { BuiltModel } from '../models/types.js';
+import { modelWeights } from '../models/weights.js';
+import { deleteCheckpoint, readCheckpoint, writeCheckpoint, type NamedArrays } from './checkpoint.js';
+import type { Checkpointer } from '../train/fit.js';
+
+/** Positional keys: a freshly built model's variable names carry other suffixes than the saved one's. */
+const toArrays = (tensors: readonly tf.Tensor[]): NamedArrays =>
+  Object.fromEntries(
+    tensors.map((t, i) => [String(i), { shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) }]),
+  );
+
+const ordered = (arrays: NamedArrays) =>
+  Object.entries(arrays)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([, v]) => v);
+
+/**
+ * Checkpoints in `dir` (one file per run, written atomically after every epoch but the last). A checkpoint
+ * is used only when `completedEpochs(runId)` (what the store holds) reaches its epoch, so metrics and weights
+ * never disagree; an unreadable checkpoint restarts its run from the first epoch, with a warning.
+ */
+export const fileCheckpointer = (
+  dir: string,
+  completedEpochs: (runId: string) => number = () => Infinity,
+  warn: (message: string) => void = (m) => process.stderr.write(`optbench: ${m}\n`),
+): Checkpointer => ({
+  async restore(runId: string, model: BuiltModel, optimizer: tf.Optimizer): Promise<number> {
+    const read = readCheckpoint(dir, runId);
+    if (E.isLeft(read)) {
+      warn(read.left.message);
+      return 0;
+    }
+    const ckpt = read.right;
+    if (ckpt === null || completedEpochs(runId) < ckpt.epoch) return 0;
+    const weights = modelWeights(model);
+    const saved = ordered(ckpt.weights);
+    if (saved.length !== weights.length || saved.some((s, i) => s.shape.join() !== weights[i]!.shape.join())) {
+      warn(`the checkpoint of run ${runId} does not fit its model; the run restarts from its first epoch.`);
+      return 0;
+    }
+    tf.tidy(() => weights.forEach((w, i) => w.write(tf.tensor(saved[i]!.values, saved[i]!.shape as number[]))));
+    const iter = { name: 'iter', tensor: tf.scalar(ckpt.optimizer.iteration, 'int32') };
+    const state = ordered(ckpt.optimizer.weights).map((s, i) => ({
+      name: `state${i}`,
+      tensor: tf.tensor(s.values, s.shape as number[]),
+    }));
+    await optimizer.setWeights([iter, ...state]);
+    tf.dispose([iter.tensor, ...state.map((s) => s.tensor)]);
+    return ckpt.epoch;
+  },
+
+  async save(runId: string, epoch: number, model: BuiltModel, optimizer: tf.Optimizer): Promise<void> {
+    const [iter, ...state] = await optimizer.getWeights();
+    const written = writeCheckpoint(dir, runId, {
+      epoch,
+      weights: toArrays(modelWeights(model).map((w) => w.read())),
+      optimizer: { iteration: iter ? (await iter.tensor.data())[0]! : 0, weights: toArrays(state.map((s) => s.tensor)) },
+      rng: null,
+    });
+    if (iter) iter.tensor.dispose();
+    if (E.isLeft(written)) throw written.left;
+  },
+
+  async discard(runId: string): Promise<void> {
+    deleteCheckpoint(dir, runId);
+  },
+});

@@ -1,0 +1,99 @@
+import type { RunRecord } from '../train/record.js';
+import type { RunRow } from './types.js';
+
+export type ExportFormat = 'csv' | 'json';
+
+export interface ExportedRun {
+  readonly row: RunRow;
+  readonly record: RunRecord;
+}
+
+export const EXPORT_CSV_COLUMNS = [
+  'run_id',
+  'label',
+  'status',
+  'dataset',
+  'model',
+  'optimizer',
+  'preset',
+  'overrides',
+  'seed',
+  'epochs',
+  'batch_size',
+  'backend',
+  'epoch',
+  'train_loss',
+  'train_accuracy',
+  'test_loss',
+  'test_accuracy',
+  'train_ms',
+  'eval_ms',
+  'final_test_loss',
+  'final_test_accuracy',
+  'error',
+] as const;
+
+/** RFC 4180: quote a field that holds a comma, a quote or a line break; double the quotes inside. */
+const field = (v: string | number | null): string => {
+  if (v === null) return '';
+  const s = typeof v === 'number' ? String(v) : v;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/**
+ * One row per run and epoch (a run with no epoch yet gets one row with empty epoch columns, so that failed
+ * runs and why still show). Numbers are written as JavaScript prints them, which reads back to the same double.
+ */
+export const exportCsv = (runs: readonly ExportedRun[]): string => {
+  const lines = [EXPORT_CSV_COLUMNS.join(',')];
+  for (const { row, record } of runs) {
+    const s = record.spec;
+    const head = [
+      row.runId,
+      row.label,
+      row.status,
+      s.dataset,
+      s.model,
+      s.optimizer.name,
+      s.optimizer.preset,
+      JSON.stringify(s.optimizer.overrides),
+      s.seed,
+      s.epochs,
+      s.batchSize,
+      record.backend,
+    ];
+    const tail = [record.final?.testLoss ?? null, record.final?.testAccuracy ?? null, row.error?.message ?? null];
+    const epochs = record.epochs.length > 0 ? record.epochs : [null];
+    for (const e of epochs) {
+      const mid =
+        e === null
+          ? [null, null, null, null, null, null, null]
+          : [e.epoch, e.train.loss, e.train.accuracy, e.test.loss, e.test.accuracy, e.trainMs, e.evalMs];
+      lines.push([...head, ...mid, ...tail].map(field).join(','));
+    }
+  }
+  return lines.join('\n') + '\n';
+};
+
+/** JSON cannot hold NaN or infinities: they are written as the strings "NaN", "Infinity", "-Infinity". */
+const finite = (_k: string, v: unknown): unknown =>
+  typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
+
+/** The full run records, each with what the store adds (status as it stands, versions, host, timings). */
+export const exportJson = (runs: readonly ExportedRun[]): string =>
+  JSON.stringify(
+    runs.map(({ row, record }) => ({
+      ...record,
+      storeStatus: row.status,
+      epochsDone: row.epochsDone,
+      versions: row.versions,
+      host: row.host,
+      pid: row.pid,
+      trainMs: row.trainMs,
+      evalMs: row.evalMs,
+      createdAt: row.createdAt,
+      finishedAt: row.finishedAt,
+    })),
+    finite,
+    2,
+  ) + '\n';
