@@ -1,0 +1,195 @@
+import { displayName, type Figure } from './figures.js';
+import { colorFor } from './palette.js';
+import { STUDY_EPOCHS } from './study.js';
+import { slug } from './svg.js';
+import { metricName, studyText, tableNotes, valueText } from './tables.js';
+import type { ModelReport, Report, SeriesReport } from './types.js';
+
+/** Escapes text for HTML content and quoted attributes. */
+export const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+
+const units = (m: ModelReport, x: number): string => (m.kind === 'vae' ? x.toFixed(2) : `${x.toFixed(2)} %`);
+
+const ranked = (m: ModelReport): SeriesReport[] =>
+  m.series
+    .filter((s) => s.cell.value)
+    .sort((a, b) => (m.kind === 'vae' ? 1 : -1) * (a.cell.value!.mean - b.cell.value!.mean));
+
+const runCounts = (m: ModelReport) => {
+  const runs = m.series.flatMap((s) => s.runs);
+  return {
+    running: runs.filter((r) => r.status === 'running').length,
+    pending: runs.filter((r) => r.status === 'pending').length,
+    interrupted: runs.filter((r) => r.status === 'interrupted').length,
+    failed: runs.filter((r) => r.status === 'failed').length,
+    total: runs.length,
+  };
+};
+
+const progressText = (m: ModelReport): string => {
+  const c = runCounts(m);
+  const parts = [
+    c.running > 0 ? `${c.running} run${c.running > 1 ? 's' : ''} still training` : '',
+    c.pending > 0 ? `${c.pending} not started` : '',
+    c.interrupted > 0 ? `${c.interrupted} interrupted (run the same command again to resume)` : '',
+    c.failed > 0 ? `${c.failed} failed` : '',
+  ].filter((p) => p !== '');
+  return parts.join(', ');
+};
+
+/** One sentence per model: who won, by how much, and how that compares with the study. */
+export const summarySentence = (m: ModelReport): string => {
+  const name = displayName(m.model);
+  const r = ranked(m);
+  if (r.length === 0) return `${name}: no results yet.`;
+  const [first, second] = r;
+  const v = first!.cell.value!;
+  const what = m.kind === 'vae' ? 'a final test loss of' : 'a final test accuracy of';
+  let s = `${name}: ${first!.label} won with ${what} ${units(m, v.mean)}`;
+  if (second) {
+    const gap = Math.abs(v.mean - second.cell.value!.mean);
+    s += `, ${m.kind === 'vae' ? gap.toFixed(2) : `${gap.toFixed(2)} percentage points`} ${m.kind === 'vae' ? 'lower than' : 'ahead of'} ${second.label} (${units(m, second.cell.value!.mean)})`;
+  }
+  s += '.';
+  const studied = m.series.filter((x) => x.cell.study !== null);
+  if (studied.length > 0) {
+    const sb = [...studied].sort((a, b) => (m.kind === 'vae' ? 1 : -1) * (a.cell.study! - b.cell.study!))[0]!;
+    s +=
+      sb.label === first!.label
+        ? ` The study's winner was the same (${units(m, sb.cell.study!)}).`
+        : ` The study's winner was ${sb.label} (${units(m, sb.cell.study!)}).`;
+  }
+  if (m.partial) s += ` Partial: ${progressText(m)}.`;
+  return s;
+};
+
+const statusBadge = (m: ModelReport): string =>
+  m.partial ? `<p class="partial">Partial results: ${esc(progressText(m))}; values are from the latest completed epoch.</p>` : '';
+
+const overviewTable = (r: Report): string => {
+  const head = r.labels.map((l) => `<th scope="col"><span class="swatch" style="background:${colorFor(l)}"></span>${esc(l)}</th>`).join('');
+  const rows = r.models
+    .map((m) => {
+      const cells = r.labels
+        .map((l) => {
+          const c = m.series.find((s) => s.label === l)?.cell;
+          if (!c) return '<td></td>';
+          const st = studyText(c);
+          return `<td class="${c.best ? 'best ' : ''}status-${c.status}">${c.best ? '<span class="star" aria-label="best">★</span> ' : ''}${esc(valueText(c))}${st ? `<br><small>${esc(st)}</small>` : ''}</td>`;
+        })
+        .join('');
+      return `<tr><th scope="row"><a href="#model-${esc(slug(m.model))}">${esc(displayName(m.model))}</a><br><small>${esc(metricName(m))}</small></th>${cells}</tr>`;
+    })
+    .join('\n');
+  return `<div class="table-wrap"><table class="results"><thead><tr><th scope="col">model</th>${head}</tr></thead><tbody>
+${rows}
+</tbody></table></div>
+<ul class="notes">${tableNotes(r)
+    .map((n) => `<li>${esc(n)}</li>`)
+    .join('')}</ul>`;
+};
+
+const modelTable = (m: ModelReport): string => {
+  const rows = m.series
+    .map((s) => {
+      const runs = s.runs;
+      const done = runs.map((x) => `${x.epochsDone}/${x.epochsPlanned}`).join(', ');
+      const errs = runs.filter((x) => x.error).map((x) => `seed ${x.seed}: ${x.error}`);
+      return `<tr class="${s.cell.best ? 'best' : ''}"><th scope="row"><span class="swatch" style="background:${colorFor(s.label)}"></span>${esc(s.label)}${s.cell.best ? ' <span class="star" aria-label="best">★</span>' : ''}</th><td>${esc(valueText(s.cell))}</td><td>${s.cell.study === null ? '' : s.cell.study.toFixed(2)}</td><td>${s.cell.diff === null ? '' : (s.cell.diff >= 0 ? '+' : '−') + Math.abs(s.cell.diff).toFixed(2)}</td><td>${esc(s.cell.status)}${errs.length ? `<br><small>${esc(errs.join('; '))}</small>` : ''}</td><td>${esc(done)}</td><td>${esc(s.preset)}</td></tr>`;
+    })
+    .join('\n');
+  return `<div class="table-wrap"><table class="model-table"><thead><tr><th scope="col">optimizer</th><th scope="col">${esc(metricName(m))}</th><th scope="col">study</th><th scope="col">Δ</th><th scope="col">status</th><th scope="col">epochs done</th><th scope="col">preset</th></tr></thead><tbody>
+${rows}
+</tbody></table></div>`;
+};
+
+const figureHtml = (f: Figure): string =>
+  `<figure id="fig-${esc(f.name)}">${f.svg}<figcaption>${esc(f.caption)}</figcaption></figure>`;
+
+const CSS = `
+*{box-sizing:border-box}
+body{font-family:'DejaVu Sans','Liberation Sans',Arial,Helvetica,sans-serif;margin:0 auto;max-width:1100px;padding:1rem;color:#111;line-height:1.45;background:#fff}
+h1{font-size:1.6rem;margin:.2rem 0 .6rem}h2{font-size:1.3rem;border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+nav ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4rem 1rem}
+figure{margin:1rem 0;break-inside:avoid;page-break-inside:avoid}
+figure svg{width:100%;height:auto;max-width:100%;display:block}
+figcaption{font-size:.9rem;color:#333;margin-top:.3rem}
+.figures{display:grid;grid-template-columns:1fr;gap:.5rem}
+@media (min-width:1000px){.figures{grid-template-columns:1fr}}
+.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}
+th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:right;vertical-align:top}
+th[scope=row],thead th:first-child{text-align:left}
+thead th,th[scope=row]{white-space:nowrap}
+td.best,tr.best td,tr.best th{background:#eaf3fb;font-weight:bold}
+.star{color:#0072B2}
+.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.35em;border-radius:2px;vertical-align:baseline}
+.partial{background:#fff4d6;border-left:4px solid #E69F00;padding:.4rem .7rem}
+.warnings{background:#fbeaea;border-left:4px solid #D55E00;padding:.4rem .7rem}
+small{color:#444;font-weight:normal}
+td small{white-space:nowrap}
+.notes{font-size:.85rem;color:#333}
+@media (max-width:600px){body{padding:.5rem;font-size:15px}h1{font-size:1.3rem}table{font-size:.8rem}}
+@media print{nav{display:none}body{max-width:none;padding:0;font-size:10pt}section.model{break-before:page;page-break-before:always}
+a{color:inherit;text-decoration:none}.table-wrap{overflow:visible}td.best,tr.best td,tr.best th{background:none}}
+`;
+
+/** One self-contained page: inline CSS and SVG (images as data: URIs), no scripts, no requests. */
+export const renderHtml = (r: Report, figures: readonly Figure[]): string => {
+  const nav = r.models
+    .map((m) => `<li><a href="#model-${esc(slug(m.model))}">${esc(displayName(m.model))}</a></li>`)
+    .join('');
+  const summary = r.models.map((m) => `<li>${esc(summarySentence(m))}</li>`).join('\n');
+  const partial = r.partial
+    ? `<p class="partial"><strong>Partial report:</strong> some runs are still training, were interrupted or have not started; it shows the epochs completed so far. Run the report again when training ends.</p>`
+    : '';
+  const warnings = r.warnings.length
+    ? `<div class="warnings"><p>Some files could not be read:</p><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`
+    : '';
+  const sections = r.models
+    .map((m) => {
+      const figs = figures.filter((f) => f.model === m.model);
+      const epochsNote =
+        m.epochsPlanned !== STUDY_EPOCHS && m.series.some((s) => s.cell.study !== null)
+          ? `<p class="notes">These runs train ${m.epochsPlanned} epoch${m.epochsPlanned === 1 ? '' : 's'}; the study trained ${STUDY_EPOCHS}, so its values are a reference, not a target.</p>`
+          : '';
+      return `<section class="model" id="model-${esc(slug(m.model))}">
+<h2>${esc(displayName(m.model))}</h2>
+${statusBadge(m)}<p>${esc(summarySentence(m))}</p>${epochsNote}
+${modelTable(m)}
+<div class="figures">${figs.map(figureHtml).join('\n')}</div>
+</section>`;
+    })
+    .join('\n');
+  const meta = [r.task ? `task ${r.task}` : '', r.createdAt ? `started ${r.createdAt}` : ''].filter((x) => x !== '').join(', ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>${esc(r.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+<h1>${esc(r.title)}</h1>
+${meta ? `<p>${esc(meta)}</p>` : ''}
+${partial}
+<nav><ul><li><a href="#summary">Summary</a></li>${nav}</ul></nav>
+</header>
+<main>
+<section id="summary">
+<h2>Summary</h2>
+<ul>${summary}</ul>
+${overviewTable(r)}
+${warnings}
+</section>
+${sections}
+</main>
+<footer><p class="notes">Made by optbench from the run directory's records; figures use the Okabe–Ito colour-blind-safe palette, one colour per optimizer throughout.</p></footer>
+</body>
+</html>
+`;
+};

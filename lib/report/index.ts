@@ -1,0 +1,28 @@
+// The report layer: reads run records (never trains) and draws the study's figures, tables and page.
+export type {
+  Artifact,
+  Cell,
+  CellStatus,
+  ConfusionReport,
+  CurvePoint,
+  Format,
+  ModelKind,
+  ModelReport,
+  Report,
+  ReportSource,
+  RunSummary,
+  SeriesReport,
+  Stat,
+  VaeReport,
+} from './types.js';
+export { FORMATS } from './types.js';
+export { readRunDir } from './read.js';
+export { buildReport } from './build.js';
+export { renderD3, report, writeReport, parseFormats, REPORT_SUBDIR, type RenderOptions, type WriteReportOptions } from './render.js';
+export { reportFigures, displayName, type Figure } from './figures.js';
+export { toMarkdown, toCsv, toLatex, CSV_COLUMNS } from './tables.js';
+export { renderHtml, esc as escapeHtml, summarySentence } from './html.js';
+export { colorFor, OKABE_ITO } from './palette.js';
+export { STUDY_RESULTS, STUDY_OPTIMIZERS, STUDY_MODELS, STUDY_EPOCHS, studyValue } from './study.js';
+export { svgToPng, availableFonts } from './raster.js';
+export { encodeGrayPng, decodePng, pngSize, type DecodedPng } from './png.js';

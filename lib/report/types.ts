@@ -1,0 +1,122 @@
+import type { VaeGrids } from '../train/events.js';
+import type { GridRecord, RunRecord, RunStatus } from '../train/record.js';
+
+/** What a report is built from: the files of a run directory (or, later, the store). */
+export interface ReportSource {
+  readonly grid: GridRecord | null;
+  readonly runs: readonly RunRecord[];
+  /** Files that could not be read (e.g. a JSON file still being written), one sentence each. */
+  readonly warnings: readonly string[];
+}
+
+/** Summary statistics over seeds; `std` is the sample standard deviation (0 for a single seed). */
+export interface Stat {
+  readonly mean: number;
+  readonly std: number;
+  readonly min: number;
+  readonly max: number;
+  readonly n: number;
+}
+
+export interface CurvePoint {
+  readonly epoch: number;
+  /** Cumulative training wall-clock seconds at the end of this epoch. */
+  readonly seconds: Stat;
+  readonly trainLoss: Stat;
+  readonly testLoss: Stat;
+  readonly trainAccuracy: Stat | null;
+  readonly testAccuracy: Stat | null;
+}
+
+export type CellStatus = 'done' | 'partial' | 'failed' | 'pending';
+
+/** One cell of the final-metric table: accuracy in % for classifiers, test loss for VAEs. */
+export interface Cell {
+  readonly value: Stat | null;
+  /** The study's single-run value for this model and optimizer, when it has one. */
+  readonly study: number | null;
+  /** value.mean - study. */
+  readonly diff: number | null;
+  readonly best: boolean;
+  readonly status: CellStatus;
+  /** Runs of this cell that ended in failure (e.g. diverged). */
+  readonly failed: number;
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly seed: number;
+  readonly status: RunStatus | 'pending';
+  readonly epochsDone: number;
+  readonly epochsPlanned: number;
+  readonly error: string | null;
+}
+
+/** One optimizer configuration trained on one model, over all its seeds. */
+export interface SeriesReport {
+  /** The name shown in legends and tables: the optimizer's name, plus preset/overrides when ambiguous. */
+  readonly label: string;
+  readonly optimizer: string;
+  readonly preset: string;
+  readonly overrides: Readonly<Record<string, number | boolean>>;
+  readonly seeds: readonly number[];
+  readonly runs: readonly RunSummary[];
+  readonly curve: readonly CurvePoint[];
+  readonly cell: Cell;
+}
+
+export interface ConfusionReport {
+  readonly label: string;
+  readonly seed: number;
+  readonly runId: string;
+  /** Rows: predicted class, columns: true class. */
+  readonly matrix: readonly (readonly number[])[];
+  readonly classNames: readonly string[];
+}
+
+export interface VaeReport {
+  readonly label: string;
+  readonly seed: number;
+  readonly runId: string;
+  readonly grids: VaeGrids;
+}
+
+export type ModelKind = 'classifier' | 'vae';
+
+export interface ModelReport {
+  readonly model: string;
+  readonly kind: ModelKind;
+  /** What the table reports: final test accuracy in % (classifiers) or final test loss (VAEs). */
+  readonly metric: 'accuracy' | 'loss';
+  readonly partial: boolean;
+  readonly series: readonly SeriesReport[];
+  /** Label of the best series (max accuracy / min loss), null while no series has a value. */
+  readonly best: string | null;
+  readonly confusion: ConfusionReport | null;
+  readonly vae: VaeReport | null;
+  /** Epochs the runs were planned for (the largest), to compare with the study's 50. */
+  readonly epochsPlanned: number;
+}
+
+export interface Report {
+  readonly title: string;
+  readonly task: string | null;
+  readonly createdAt: string | null;
+  readonly classNames: readonly string[];
+  /** True when some run is still training, stopped early or not started yet. */
+  readonly partial: boolean;
+  readonly warnings: readonly string[];
+  readonly models: readonly ModelReport[];
+  /** Every series label in the report, in legend order; colours are keyed by these. */
+  readonly labels: readonly string[];
+}
+
+export type Format = 'html' | 'md' | 'png' | 'svg' | 'csv' | 'tex';
+export const FORMATS: readonly Format[] = ['html', 'md', 'png', 'svg', 'csv', 'tex'];
+
+/** A file the report wrote. */
+export interface Artifact {
+  readonly kind: Format;
+  readonly path: string;
+  readonly bytes: number;
+}
