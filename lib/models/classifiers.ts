@@ -35,7 +35,7 @@ export const fcnn: ModelDef = {
 export const scnn: ModelDef = {
   name: 'scnn',
   kind: 'classifier',
-  description: 'Simple CNN: Conv 40 5x5, MaxPool, Dense 100 relu, 10',
+  description: 'Small CNN: Conv 40 5x5, MaxPool, Dense 100 relu, 10',
   inputShape: [28, 28, 1],
   build: (seed) =>
     classifier('scnn', [
@@ -52,7 +52,7 @@ export const scnn: ModelDef = {
 export const bcnn: ModelDef = {
   name: 'bcnn',
   kind: 'classifier',
-  description: 'Basic CNN: Conv 48 3x3, MaxPool, Conv 96 3x3, MaxPool, Dense 100 relu, 10',
+  description: 'Bigger CNN: Conv 48 3x3, MaxPool, Conv 96 3x3, MaxPool, Dense 100 relu, 10',
   inputShape: [28, 28, 1],
   build: (seed) =>
     classifier('bcnn', [
@@ -71,7 +71,7 @@ export const bcnn: ModelDef = {
 export const mcnn: ModelDef = {
   name: 'mcnn',
   kind: 'classifier',
-  description: 'Modern CNN: 2x Conv 32 5x5, MaxPool, Dropout .25, 2x Conv 64 3x3, MaxPool, Dropout .25, Dense 512, BatchNorm, Dropout .5, 10',
+  description: "My CNN (the study author's): 2x Conv 32 5x5, MaxPool, Dropout .25, 2x Conv 64 3x3, MaxPool, Dropout .25, Dense 512, BatchNorm, Dropout .5, 10",
   inputShape: [28, 28, 1],
   build: (seed) =>
     classifier('mcnn', [

@@ -1,0 +1,189 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as A from 'fp-ts/lib/Array.js';
+import { filter, lastValueFrom, toArray } from 'rxjs';
+import type { GridJob } from '../../pipelines/grid.js';
+import { gridPipeline } from '../../pipelines/grid.js';
+import { findTask, TASK_NAMES } from '../../pipelines/tasks.js';
+import { useBackend } from '../backend/index.js';
+import { ioError, toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../errors.js';
+import { getModel } from '../models/registry.js';
+import { parseOptimizerList, resolveOptimizer } from '../optimizers/index.js';
+import { runId } from '../config/spec.js';
+import { openStore, storePath } from '../store/store.js';
+import type { RunRow } from '../store/types.js';
+import { planGrid } from '../train/grid.js';
+import { GRID_OPTIONS, list, parseOptions, positiveInt, type Parsed } from './options.js';
+import { finishRunDir } from './finish.js';
+
+export const timestamp = (d = new Date()): string => d.toISOString().replace(/\..*$/, '').replace(/:/g, '-');
+
+/** Fails early, with a message that says what to do, when the run directory can't be written. */
+export const ensureWritable = (dir: string): E.Either<OptbenchError, string> => {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    return E.right(dir);
+  } catch (e) {
+    const err = toOptbenchError(e);
+    return E.left(
+      ioError({
+        file: dir,
+        ...(err._tag === 'IoError' && err.code !== undefined ? { code: err.code } : {}),
+        message: `Cannot write the output directory ${dir} (${err.message}). Choose another with --out DIR.`,
+      }),
+    );
+  }
+};
+
+export interface GridCommand {
+  readonly job: GridJob;
+  readonly json: boolean;
+  readonly report: boolean;
+}
+
+/** Reads the options shared by `task` and `run` into a GridJob, validating every name and number. */
+const readGrid = async (
+  p: Parsed,
+  task: string,
+  title: (backend: string) => { title: string; models: readonly string[]; epochs: number; batchSize: number; subset?: number; testSubset?: number },
+): Promise<E.Either<OptbenchError, GridCommand>> => {
+  const v = p.values;
+  const backend = await useBackend(typeof v.backend === 'string' ? v.backend : 'auto');
+  if (E.isLeft(backend)) return backend;
+  const base = title(backend.right);
+  const nums = pipe(
+    [
+      positiveInt('epochs', v.epochs, base.epochs),
+      positiveInt('batch-size', v['batch-size'], base.batchSize),
+      positiveInt('subset', v.subset, base.subset),
+      positiveInt('test-subset', v['test-subset'], base.testSubset),
+      positiveInt('seeds', v.seeds, 1),
+    ],
+    A.sequence(E.Applicative),
+  );
+  if (E.isLeft(nums)) return nums;
+  const [epochs, batchSize, subset, testSubset, seeds] = nums.right;
+  for (const m of base.models) {
+    const def = getModel(m);
+    if (E.isLeft(def)) return def;
+  }
+  const preset = typeof v.preset === 'string' ? v.preset : 'tfkeras2';
+  const optimizerText = typeof v.optimizers === 'string' ? v.optimizers : 'all';
+  const optimizers = parseOptimizerList(optimizerText);
+  if (E.isLeft(optimizers)) return optimizers;
+  for (const o of optimizers.right) {
+    const r = resolveOptimizer({ name: o.name, preset, overrides: o.overrides });
+    if (E.isLeft(r)) return r;
+  }
+  const out = resolve(typeof v.out === 'string' ? v.out : join('runs', `${task.replace(/\s+/g, '-')}-${timestamp()}`));
+  const writable = ensureWritable(out);
+  if (E.isLeft(writable)) return writable;
+  return E.right({
+    json: v.json === true,
+    report: v['no-report'] !== true,
+    job: {
+      task,
+      title: base.title,
+      out,
+      data: {
+        ...(typeof v['data-dir'] === 'string' ? { dir: v['data-dir'] } : {}),
+        ...(typeof v.dataset === 'string' ? { dataset: v.dataset } : {}),
+        ...(v.download === true ? { download: true } : {}),
+      },
+      plan: {
+        dataset: typeof v.dataset === 'string' ? v.dataset : 'fashion-mnist',
+        models: base.models,
+        optimizers: optimizers.right,
+        preset,
+        seeds: seeds!,
+        epochs: epochs!,
+        batchSize: batchSize!,
+        backend: backend.right,
+        ...(subset !== undefined ? { subset } : {}),
+        ...(testSubset !== undefined ? { testSubset } : {}),
+      },
+    },
+  });
+};
+
+export const parseTaskCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, GridCommand>> => {
+  const p = parseOptions(argv, GRID_OPTIONS);
+  if (E.isLeft(p)) return p;
+  const name = p.right.positionals[0];
+  if (name === undefined)
+    return E.left(invalidConfig({ path: 'task', message: `Which task? Usage: optbench task <${TASK_NAMES.join('|')}> [options].` }));
+  if (findTask(name, 'cpu') === undefined) return E.left(unknown('task', name, TASK_NAMES));
+  return readGrid(p.right, name === 'quick' ? 'quick' : `task-${findTask(name, 'cpu')!.id}`, (backend) => findTask(name, backend)!);
+};
+
+export const parseRunCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, GridCommand>> => {
+  const p = parseOptions(argv, { ...GRID_OPTIONS, models: { type: 'string' } });
+  if (E.isLeft(p)) return p;
+  const models = list(p.right.values.models);
+  if (models === undefined || models.length === 0)
+    return E.left(invalidConfig({ path: 'models', message: 'optbench run needs --models, e.g. --models fcnn,scnn (see optbench list).' }));
+  return readGrid(p.right, 'run', () => ({
+    title: `Grid: ${models.join(', ')}`,
+    models,
+    epochs: 50,
+    batchSize: 200,
+  }));
+};
+
+export interface GridOutcome {
+  /** Every run of the grid as the store has it now (including runs finished by an earlier invocation). */
+  readonly runs: readonly RunRow[];
+  readonly interrupted: boolean;
+}
+
+/** The one-object summary printed by `--json`, for scripts. */
+export const jsonSummary = (runs: readonly RunRow[]) => ({
+  runs: runs.map((r) => ({
+    model: r.spec.model,
+    optimizer: r.spec.optimizer.name,
+    preset: r.spec.optimizer.preset,
+    seed: r.spec.seed,
+    status: r.status,
+    final: { testAccuracy: r.final?.testAccuracy ?? null, testLoss: r.final?.testLoss ?? null },
+    ...(r.error ? { error: { tag: r.error._tag, message: r.error.message } } : {}),
+  })),
+});
+
+/**
+ * Runs a grid against the store in its output directory, with Ctrl-C handling: the first SIGINT stops
+ * after the current step (every finished epoch is kept, and the same command continues), the second
+ * exits at once.
+ */
+export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchError, GridOutcome>> => {
+  const opened = openStore(storePath(cmd.job.out));
+  if (E.isLeft(opened)) return opened;
+  const store = opened.right;
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write('\nStopping after the current step (Ctrl-C again to quit at once)...\n');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await lastValueFrom(
+      gridPipeline(cmd.job, { store, shouldStop: () => stop, progress: true }).pipe(
+        filter((e) => e.type !== 'BatchEnded'),
+        toArray(),
+      ),
+    );
+    await finishRunDir(cmd.job.out, { report: cmd.report });
+    const ids = new Set(planGrid(cmd.job.plan).map(runId));
+    const rows = store.listRuns();
+    if (E.isLeft(rows)) return rows;
+    return E.right({ runs: rows.right.filter((r) => ids.has(r.runId)), interrupted: stop });
+  } catch (e) {
+    return E.left(toOptbenchError(e));
+  } finally {
+    process.off('SIGINT', onSigint);
+    store.close();
+  }
+};

@@ -1,0 +1,100 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { checkData } from '../data/load.js';
+import { invalidConfig, unknown, type OptbenchError } from '../errors.js';
+import { listModels } from '../models/registry.js';
+import { listOptimizers } from '../optimizers/index.js';
+import { parseOptions } from './options.js';
+
+const fail = (e: OptbenchError): number => {
+  process.stderr.write(`optbench: ${e.message}\n`);
+  return e._tag === 'InvalidConfig' || e._tag === 'UnknownName' ? 2 : 1;
+};
+
+const fmt = (v: number | boolean): string => (typeof v === 'number' ? String(v) : v ? 'true' : 'false');
+
+/** `optbench list [--json]`: models with Keras parameter counts; optimizers with every default per preset. */
+export const listCommand = async (argv: readonly string[]): Promise<number> => {
+  const p = parseOptions(argv, { json: { type: 'boolean' } });
+  if (E.isLeft(p)) return fail(p.left);
+  const models = listModels();
+  const optimizers = listOptimizers();
+  if (p.right.values.json === true) {
+    process.stdout.write(
+      `${JSON.stringify({
+        models: models.map((m) => ({ name: m.name, kind: m.kind, parameters: m.parameters, description: m.description })),
+        optimizers: optimizers.map((o) => ({
+          name: o.name,
+          preset: o.preset,
+          defaults: o.defaults,
+          sources: o.sources,
+          rule: o.rule,
+        })),
+      })}\n`,
+    );
+    return 0;
+  }
+  const lines = ['Models (parameters as Keras counts them):'];
+  for (const m of models) lines.push(`  ${m.name.padEnd(6)} ${m.parameters.toLocaleString('en-US').padStart(10)}  ${m.description}`);
+  lines.push('', 'Optimizers (defaults per preset; tfkeras2 is the study\'s):');
+  let preset = '';
+  for (const o of optimizers) {
+    if (o.preset !== preset) {
+      preset = o.preset;
+      lines.push(`  preset ${preset}:`);
+    }
+    const values = Object.entries(o.defaults)
+      .map(([k, v]) => `${k}=${fmt(v)}`)
+      .join(' ');
+    lines.push(`    ${o.name.padEnd(9)} ${values}`);
+    for (const [k, src] of Object.entries(o.sources)) lines.push(`${' '.repeat(14)}${k}: ${src}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+};
+
+/** `optbench data check [--data-dir D] [--dataset NAME]`. Exit 0 when the data verifies. */
+export const dataCommand = async (argv: readonly string[]): Promise<number> => {
+  const p = parseOptions(argv, {
+    'data-dir': { type: 'string' },
+    dir: { type: 'string' },
+    dataset: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (E.isLeft(p)) return fail(p.left);
+  const sub = p.right.positionals[0];
+  if (sub !== 'check') {
+    return sub === undefined
+      ? fail(invalidConfig({ path: 'data', message: 'Usage: optbench data check [--data-dir D] [--dataset NAME].' }))
+      : fail(unknown('command', `data ${sub}`, ['data check']));
+  }
+  const v = p.right.values;
+  const dir = typeof v['data-dir'] === 'string' ? v['data-dir'] : typeof v.dir === 'string' ? v.dir : undefined;
+  const report = await checkData({
+    ...(dir !== undefined ? { dir } : {}),
+    ...(typeof v.dataset === 'string' ? { dataset: v.dataset } : {}),
+  });
+  if (E.isLeft(report)) return fail(report.left);
+  const r = report.right;
+  if (v.json === true) {
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return r.ok ? 0 : 1;
+  }
+  const lines = [
+    `Data set: ${r.dataset}`,
+    `Looked in: ${r.searched.map((c) => `${c.dir} (${c.source})`).join(', ')}`,
+    `Found in: ${r.dir} (${r.source}); checksums: ${r.checksums}`,
+  ];
+  for (const f of r.files) {
+    lines.push(
+      `  ${f.status.padEnd(10)} ${f.name}${f.size !== undefined ? ` ${f.size} bytes` : ''}${f.md5 ? ` md5 ${f.md5}` : ''}${
+        f.dims ? ` dims ${f.dims.join('x')}` : ''
+      }${f.problem ? `: ${f.problem}` : ''}`,
+    );
+  }
+  if (r.train) lines.push(`Train: ${r.train.count} images of ${r.train.rows}x${r.train.cols}`);
+  if (r.test) lines.push(`Test: ${r.test.count} images of ${r.test.rows}x${r.test.cols}`);
+  if (r.classesSeen !== undefined) lines.push(`Classes: ${r.classesSeen}`);
+  lines.push(r.ok ? 'OK: the data verifies.' : `NOT OK:\n${r.problems.map((x) => `  - ${x}`).join('\n')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return r.ok ? 0 : 1;
+};

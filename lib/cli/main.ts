@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { isOptbenchError, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { executeGrid, jsonSummary, parseRunCommand, parseTaskCommand } from './grid-command.js';
+import { dataCommand, listCommand } from './info-commands.js';
+import { reportCommand } from './report-command.js';
+import { exportCommand, runsCommand } from './store-commands.js';
+
+const USAGE = `optbench: train and compare optimizers on Fashion-MNIST models
+
+Usage:
+  optbench task <1-5|fcnn|scnn|bcnn|mcnn|vae|quick> [options]   the study's tasks, or a quick demo
+  optbench run --models a,b [--optimizers a,b|all] [options]     any grid
+  optbench list [--json]                                         models and optimizers (per preset)
+  optbench data check [--data-dir D] [--dataset NAME]            where the data is, whether it verifies
+  optbench report <run-dir> [--out DIR] [--format html,md,png,svg,csv,tex]
+  optbench runs <run-dir> [--json]                               every run: status, epochs done, final metrics
+  optbench export <run-dir> [--format csv|json] [--out FILE]     every run and epoch from the store
+
+Grid options:
+  --epochs N  --batch-size N  --subset N (training images)  --test-subset N  --seeds N
+  --optimizers adam:lr=3e-4,beta2=0.99,sgd|all   --preset tfkeras2|keras231|torch|paper
+  --backend auto|native|cpu|tensorflow|tensorflow-gpu   --out DIR (default runs/<task>-<time>)
+  --data-dir D  --dataset NAME  --download  --json  --no-report
+`;
+
+/** Exit codes: 0 done, 1 a command failed at run time, 2 bad input, 130 interrupted. */
+const fail = (e: OptbenchError): number => {
+  process.stderr.write(`optbench: ${e.message}\n`);
+  return e._tag === 'InvalidConfig' || e._tag === 'UnknownName' ? 2 : 1;
+};
+
+const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'help'];
+
+// The CLI runs TF.js in production mode: no debug checks, and no banner urging tfjs-node on stderr.
+tf.env().set('PROD', true);
+
+export const main = async (argv: readonly string[]): Promise<number> => {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'task':
+    case 'run': {
+      const cmd = await (command === 'task' ? parseTaskCommand(rest) : parseRunCommand(rest));
+      if (E.isLeft(cmd)) return fail(cmd.left);
+      const done = await executeGrid(cmd.right);
+      if (E.isLeft(done)) return fail(done.left);
+      const outcome = done.right;
+      if (cmd.right.json) process.stdout.write(`${JSON.stringify(jsonSummary(outcome.runs))}\n`);
+      else process.stderr.write(`Results: ${cmd.right.job.out}\n`);
+      if (outcome.interrupted) {
+        process.stderr.write(
+          `Interrupted. Finished epochs are kept in ${cmd.right.job.out}; run the same command with --out ${cmd.right.job.out} to continue.\n`,
+        );
+        return 130;
+      }
+      return 0;
+    }
+    case 'list':
+      return listCommand(rest);
+    case 'data':
+      return dataCommand(rest);
+    case 'report':
+      return reportCommand(rest);
+    case 'runs':
+      return runsCommand(rest);
+    case 'export':
+      return exportCommand(rest);
+    default:
+      return fail(unknown('command', command, COMMANDS));
+  }
+};
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const err = isOptbenchError(e) ? e : toOptbenchError(e);
+    process.stderr.write(`optbench: ${err.message}\n`);
+    if (process.env.OPTBENCH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  },
+);

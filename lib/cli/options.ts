@@ -1,0 +1,85 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
+import { invalidConfig, nearest, unknownName, type OptbenchError } from '../errors.js';
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** The options every grid command (task, run, sweep) takes. */
+export const GRID_OPTIONS = {
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  subset: { type: 'string' },
+  'test-subset': { type: 'string' },
+  seeds: { type: 'string' },
+  optimizers: { type: 'string' },
+  preset: { type: 'string' },
+  backend: { type: 'string' },
+  out: { type: 'string' },
+  'data-dir': { type: 'string' },
+  dataset: { type: 'string' },
+  download: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'no-report': { type: 'boolean' },
+} as const satisfies OptionSpec;
+
+export interface Parsed {
+  readonly values: Record<string, string | boolean | undefined>;
+  readonly positionals: string[];
+}
+
+/**
+ * Parses argv strictly: an unknown option is an UnknownName error that suggests the nearest valid one,
+ * a missing value an InvalidConfig naming the option.
+ */
+export const parseOptions = (argv: readonly string[], options: OptionSpec): E.Either<OptbenchError, Parsed> => {
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return E.right({ values: values as Parsed['values'], positionals });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: string }).code;
+    const flag = /'(-{1,2}[^' ]+)/.exec(msg)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const names = Object.keys(options).map((k) => `--${k}`);
+      const suggestion = nearest(flag, names);
+      return E.left(
+        unknownName({
+          kind: 'option',
+          name: flag,
+          ...(suggestion !== undefined ? { suggestion } : {}),
+          message: `Unknown option '${flag}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Valid options here: ${names.join(', ')}.`,
+        }),
+      );
+    }
+    return E.left(invalidConfig({ path: flag.replace(/^-+/, ''), message: `${msg.split('\n')[0]}` }));
+  }
+};
+
+/** A positive whole number from an option's text, or InvalidConfig naming the option. */
+export const positiveInt = (
+  option: string,
+  raw: string | boolean | undefined,
+  fallback: number | undefined,
+): E.Either<OptbenchError, number | undefined> => {
+  if (raw === undefined) return E.right(fallback);
+  const text = String(raw).trim();
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n <= 0) {
+    return E.left(
+      invalidConfig({
+        path: option,
+        message: `--${option} must be a positive whole number (1, 2, 3, ...), got '${text}'.`,
+      }),
+    );
+  }
+  return E.right(n);
+};
+
+/** A comma-separated list option. */
+export const list = (raw: string | boolean | undefined): string[] | undefined =>
+  typeof raw === 'string'
+    ? raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    : undefined;

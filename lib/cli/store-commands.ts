@@ -1,0 +1,140 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { invalidConfig, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { openStore, STORE_FILE, type Store } from '../store/store.js';
+import type { ExportFormat } from '../store/export.js';
+import type { RunRow } from '../store/types.js';
+import { parseOptions } from './options.js';
+
+const fail = (e: OptbenchError): number => {
+  process.stderr.write(`optbench: ${e.message}\n`);
+  return e._tag === 'InvalidConfig' || e._tag === 'UnknownName' ? 2 : 1;
+};
+
+/** Opens the store of a run directory for reading, runs `f` on it and closes it. */
+const withStore = <A>(dir: string, f: (s: Store) => E.Either<OptbenchError, A>): E.Either<OptbenchError, A> => {
+  const opened = openStore(join(resolve(dir), STORE_FILE), { mustExist: true });
+  if (E.isLeft(opened)) return opened;
+  try {
+    return f(opened.right);
+  } finally {
+    opened.right.close();
+  }
+};
+
+/** Why a run is where it is, in a few words: what failed, who trains it, where it stopped. */
+export const runNote = (r: RunRow): string => {
+  switch (r.status) {
+    case 'failed':
+      return r.error?.message ?? 'failed (no reason recorded)';
+    case 'running':
+      return r.owner !== null ? `trained now by pid ${r.owner.pid} on ${r.owner.host}` : '';
+    case 'interrupted':
+      return `stopped after epoch ${r.epochsDone}; run the same command again to continue`;
+    case 'pending':
+      return r.owner !== null ? `claimed by pid ${r.owner.pid} on ${r.owner.host}` : 'not started';
+    case 'done':
+      return '';
+  }
+};
+
+/** What `runs --json` prints per run: plain data for scripts. */
+export const runSummary = (r: RunRow) => ({
+  runId: r.runId,
+  label: r.label,
+  model: r.spec.model,
+  optimizer: r.spec.optimizer.name,
+  preset: r.spec.optimizer.preset,
+  seed: r.spec.seed,
+  status: r.status,
+  epochsDone: r.epochsDone,
+  epochs: r.epochs,
+  final: r.final === null ? null : { testLoss: Number.isFinite(r.final.testLoss) ? r.final.testLoss : null, testAccuracy: r.final.testAccuracy },
+  error: r.error === null ? null : { tag: r.error._tag, message: r.error.message },
+  owner: r.owner,
+  backend: r.backend,
+  startedAt: r.startedAt,
+  finishedAt: r.finishedAt,
+});
+
+const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '' : `${(100 * x).toFixed(2)}%`);
+
+/** A fixed-width table of the runs, one line each. */
+export const runsTable = (rows: readonly RunRow[]): string => {
+  const head = ['run', 'status', 'epochs', 'test acc', 'test loss', 'note'];
+  const body = rows.map((r) => [
+    r.label,
+    r.status,
+    `${r.epochsDone}/${r.epochs}`,
+    pct(r.final?.testAccuracy),
+    r.final === null ? '' : r.final.testLoss.toFixed(4),
+    runNote(r),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const counts = ['done', 'running', 'pending', 'interrupted', 'failed']
+    .map((s) => [s, rows.filter((r) => r.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`);
+  return [line(head), ...body.map(line), '', `${rows.length} runs: ${counts.join(', ') || 'none'}`].join('\n') + '\n';
+};
+
+/** `optbench runs <run-dir> [--json]`: every run of the store with its status, progress and final metrics. */
+export const runsCommand = async (argv: readonly string[]): Promise<number> => {
+  const p = parseOptions(argv, { json: { type: 'boolean' } });
+  if (E.isLeft(p)) return fail(p.left);
+  const dir = p.right.positionals[0];
+  if (dir === undefined || p.right.positionals.length > 1)
+    return fail(invalidConfig({ path: 'run-dir', message: 'Usage: optbench runs <run-dir> [--json] (the --out directory of a task or run).' }));
+  const rows = withStore(dir, (s) => s.listRuns());
+  if (E.isLeft(rows)) return fail(rows.left);
+  process.stdout.write(
+    p.right.values.json === true ? `${JSON.stringify({ runs: rows.right.map(runSummary) })}\n` : runsTable(rows.right),
+  );
+  return 0;
+};
+
+const FORMATS: readonly ExportFormat[] = ['csv', 'json'];
+
+/** `optbench export <run-dir> --format csv|json [--out FILE]`: every run and epoch from the store. */
+export const exportCommand = async (argv: readonly string[]): Promise<number> => {
+  const p = parseOptions(argv, { format: { type: 'string' }, out: { type: 'string' } });
+  if (E.isLeft(p)) return fail(p.left);
+  const dir = p.right.positionals[0];
+  if (dir === undefined || p.right.positionals.length > 1)
+    return fail(invalidConfig({ path: 'run-dir', message: 'Usage: optbench export <run-dir> --format csv|json [--out FILE].' }));
+  const format = p.right.values.format ?? 'csv';
+  if (typeof format !== 'string' || !(FORMATS as readonly string[]).includes(format)) {
+    const e = unknown('option', String(format), FORMATS);
+    return fail(
+      invalidConfig({
+        path: 'format',
+        message: `Unknown export format '${String(format)}'.${e.suggestion ? ` Did you mean '${e.suggestion}'?` : ''} Use --format csv or --format json.`,
+      }),
+    );
+  }
+  const text = withStore(dir, (s) => s.exportRuns(format as ExportFormat));
+  if (E.isLeft(text)) return fail(text.left);
+  const out = p.right.values.out;
+  if (typeof out !== 'string') {
+    process.stdout.write(text.right);
+    return 0;
+  }
+  try {
+    writeFileSync(out, text.right);
+  } catch (u) {
+    // A write on an open file reports no path: name the file here.
+    const code = (u as NodeJS.ErrnoException).code;
+    const e = toOptbenchError(code !== undefined && (u as NodeJS.ErrnoException).path === undefined ? Object.assign(u as Error, { path: out }) : u);
+    if (e._tag !== 'IoError') return fail(e);
+    const why = e.code === 'ENOENT' ? `${out}: its directory does not exist` : e.message;
+    return fail({ ...e, message: `Cannot write the export to ${why}; choose another --out FILE, or leave out --out to print it.` });
+  }
+  process.stderr.write(`Exported to ${out}\n`);
+  return 0;
+};

@@ -1,0 +1,12 @@
+// The public API of optbench. Each layer has its own index; this file only re-exports them.
+export * from './errors.js';
+export * from './config/spec.js';
+export * from './data/index.js';
+export * from './models/index.js';
+export * from './optimizers/index.js';
+export * from './train/index.js';
+export * from './backend/index.js';
+export * from './store/index.js';
+export * from './report/index.js';
+export * from './stats/index.js';
+export * from './sweep/index.js';

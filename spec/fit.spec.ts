@@ -1,0 +1,182 @@
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { lastValueFrom, of, tap, toArray } from 'rxjs';
+import type { RunSpec } from '../lib/config/spec.js';
+import { loadDataset } from '../lib/data/load.js';
+import type { Dataset } from '../lib/data/types.js';
+import type { EpochEnded, RunEnded, RunEvent, RunFailed } from '../lib/train/events.js';
+import { fit, runFit } from '../lib/train/fit.js';
+import { trainGrid } from '../lib/train/grid.js';
+
+// Training on the real images of fixtures/fashion-mini with the JavaScript cpu backend: small enough
+// to run in seconds, real enough to check Keras fit semantics, memory and determinism.
+
+const spec = (over: Partial<RunSpec> & { optimizer?: RunSpec['optimizer'] } = {}): RunSpec =>
+  ({
+    dataset: 'fashion-mini',
+    model: 'fcnn',
+    optimizer: { name: 'adam', preset: 'tfkeras2', overrides: {} },
+    seed: 0,
+    epochs: 2,
+    batchSize: 50,
+    backend: 'cpu',
+    subset: 200,
+    testSubset: 100,
+    ...over,
+  }) as RunSpec;
+
+const collect = (s: RunSpec, data: Dataset): Promise<RunEvent[]> =>
+  lastValueFrom(runFit(s, data, { progressEveryMs: 0 }).pipe(toArray()));
+
+const noBatches = (events: RunEvent[]) => events.filter((e) => e.type !== 'BatchEnded');
+
+describe('fit', function () {
+  let data: Dataset;
+  before(async () => {
+    await tf.setBackend('cpu');
+    const loaded = await loadDataset({ dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' });
+    assert.ok(E.isRight(loaded), E.isLeft(loaded) ? loaded.left.message : '');
+    data = loaded.right;
+  });
+
+  it('emits RunStarted, EpochEnded per epoch and RunEnded, with Keras fit metrics', async () => {
+    const events = await collect(spec(), data);
+    assert.deepEqual(
+      noBatches(events).map((e) => e.type),
+      ['RunStarted', 'EpochEnded', 'EpochEnded', 'RunEnded'],
+    );
+    const started = events[0]!;
+    assert.equal(started.type === 'RunStarted' && started.steps, 4); // 200 images / batch 50
+    const epochs = events.filter((e): e is EpochEnded => e.type === 'EpochEnded');
+    for (const e of epochs) {
+      assert.ok(e.train.loss > 0 && Number.isFinite(e.train.loss));
+      assert.ok(e.train.accuracy! >= 0 && e.train.accuracy! <= 1);
+      assert.ok(e.test.accuracy! >= 0 && e.test.accuracy! <= 1);
+      assert.ok(e.trainMs > 0 && e.evalMs > 0);
+    }
+    // Keras reports the running mean over the epoch's batches: the last BatchEnded of an epoch carries it.
+    const lastBatch = events.filter((e) => e.type === 'BatchEnded' && e.epoch === 1).pop()!;
+    assert.equal(lastBatch.type === 'BatchEnded' && lastBatch.loss, epochs[0]!.train.loss);
+    const end = events.at(-1) as RunEnded;
+    assert.equal(end.final.testLoss, epochs[1]!.test.loss);
+    assert.equal(end.final.testAccuracy, epochs[1]!.test.accuracy);
+  });
+
+  it('gives a confusion matrix with predictions in rows and true classes in columns', async () => {
+    const events = await collect(spec({ epochs: 1 }), data);
+    const end = events.at(-1) as RunEnded;
+    const m = end.confusion!;
+    assert.equal(m.length, 10);
+    const total = m.flat().reduce((a, b) => a + b, 0);
+    assert.equal(total, 100);
+    // Column sums are the true label counts of the evaluated test images, computed here from the labels.
+    const trueCounts = new Array<number>(10).fill(0);
+    for (let i = 0; i < 100; i++) trueCounts[data.test.labels[i]!]!++;
+    for (let c = 0; c < 10; c++) assert.equal(m.reduce((s, row) => s + row[c]!, 0), trueCounts[c], `column ${c}`);
+    const diagonal = m.reduce((s, row, i) => s + row[i]!, 0);
+    assert.equal(diagonal / 100, end.final.testAccuracy);
+  });
+
+  it('does not grow tf.memory().numTensors from epoch to epoch', async () => {
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    await lastValueFrom(
+      runFit(spec({ epochs: 3, optimizer: { name: 'nadam', preset: 'tfkeras2', overrides: {} } }), data).pipe(
+        tap((e) => {
+          if (e.type === 'EpochEnded') counts.push(tf.memory().numTensors);
+        }),
+        toArray(),
+      ),
+    );
+    assert.equal(counts.length, 3);
+    assert.ok(counts.every((c) => c === counts[0]), `tensors after each epoch: ${counts.join(', ')}`);
+    assert.equal(tf.memory().numTensors, before, 'the run disposes its model and optimizer');
+  });
+
+  it('is deterministic: the same spec gives identical per-epoch metrics', async () => {
+    const metrics = async () =>
+      (await collect(spec(), data)).filter((e): e is EpochEnded => e.type === 'EpochEnded').map((e) => [e.train, e.test]);
+    assert.deepEqual(await metrics(), await metrics());
+  });
+
+  it('is deterministic with dropout and batch normalisation (MCNN)', async () => {
+    const s = spec({ model: 'mcnn', epochs: 1, batchSize: 8, subset: 16, testSubset: 8 });
+    const metrics = async () =>
+      (await collect(s, data)).filter((e): e is EpochEnded => e.type === 'EpochEnded').map((e) => [e.train, e.test]);
+    const first = await metrics();
+    assert.equal(first.length, 1);
+    assert.deepEqual(await metrics(), first);
+  });
+
+  it('starts every optimizer of a seed from the same weights (same first-step loss)', async () => {
+    // The loss of the first batch is computed before any update: equal initial weights and batches give equal losses.
+    const firstLoss = async (name: string, seed = 0) => {
+      const events = await lastValueFrom(
+        runFit(spec({ seed, epochs: 1, subset: 50, optimizer: { name, preset: 'tfkeras2', overrides: {} } }), data, {
+          progressEveryMs: 0,
+        }).pipe(toArray()),
+      );
+      const b = events.find((e) => e.type === 'BatchEnded');
+      return b?.type === 'BatchEnded' ? b.loss : NaN;
+    };
+    const adam = await firstLoss('adam');
+    assert.equal(await firstLoss('sgd'), adam);
+    assert.equal(await firstLoss('adadelta'), adam);
+    assert.notEqual(await firstLoss('adam', 1), adam);
+  });
+
+  it('ends a diverging run as RunFailed{Diverged} and the grid goes on', async () => {
+    const bad = spec({ epochs: 1, optimizer: { name: 'sgd', preset: 'tfkeras2', overrides: { lr: 1e12 } } });
+    const good = spec({ epochs: 1, optimizer: { name: 'sgd', preset: 'tfkeras2', overrides: {} } });
+    const events = noBatches(await lastValueFrom(of(data).pipe(trainGrid([bad, good]), toArray())));
+    const failed = events.find((e): e is RunFailed => e.type === 'RunFailed');
+    assert.ok(failed, 'the first run fails');
+    assert.equal(failed.error._tag, 'Diverged');
+    assert.match(failed.error.message, /smaller learning rate/);
+    assert.equal(events.at(-1)!.type, 'RunEnded');
+  });
+
+  it('stops after the current step when asked, as RunFailed{Interrupted}', async () => {
+    let steps = 0;
+    const events = await lastValueFrom(
+      of(data).pipe(
+        fit(spec({ epochs: 1 }), { shouldStop: () => steps >= 2, progressEveryMs: 0 }),
+        tap((e) => {
+          if (e.type === 'BatchEnded') steps++;
+        }),
+        toArray(),
+      ),
+    );
+    const last = events.at(-1)!;
+    assert.equal(last.type, 'RunFailed');
+    assert.equal(last.type === 'RunFailed' && last.error._tag, 'Interrupted');
+    assert.equal(steps, 2);
+  });
+
+  it('reports an unknown model as a failed run, naming the nearest model', async () => {
+    const events = await collect(spec({ model: 'fcn' }), data);
+    assert.equal(events.length, 1);
+    const e = events[0]!;
+    assert.equal(e.type === 'RunFailed' && e.error._tag, 'UnknownName');
+    assert.match(e.type === 'RunFailed' ? e.error.message : '', /fcnn/);
+  });
+
+  it('trains a VAE with the SSE + KL loss and keeps its decoded grids', async () => {
+    const events = await collect(spec({ model: 'vae1', epochs: 1, batchSize: 2, subset: 2, testSubset: 50 }), data);
+    const end = events.at(-1) as RunEnded;
+    assert.equal(end.type, 'RunEnded');
+    assert.equal(end.final.testAccuracy, null);
+    assert.equal(end.confusion, null);
+    // Untrained, the per-image loss is near the SSE of a 0.5-grey image (784 * mean((x - 0.5)^2)) plus a small KL.
+    const px = 784;
+    let sse = 0;
+    for (let i = 0; i < 50 * px; i++) sse += (data.test.images[i]! - 0.5) ** 2;
+    const greyLoss = sse / 50;
+    assert.ok(end.final.testLoss > 0.3 * greyLoss && end.final.testLoss < 1.5 * greyLoss, `${end.final.testLoss} vs ${greyLoss}`);
+    const grids = end.vae!;
+    assert.equal(grids.traversal.length, 5);
+    assert.equal(Buffer.from(grids.traversal[0]!, 'base64').length, 11 * px);
+    assert.equal(Buffer.from(grids.samples, 'base64').length, 11 * px);
+  });
+});
