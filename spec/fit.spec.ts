@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { lastValueFrom, of, tap, toArray } from 'rxjs';
 import type { RunSpec } from '../lib/config/spec.js';
+import { useBackend } from '../lib/backend/index.js';
 import { loadDataset } from '../lib/data/load.js';
 import type { Dataset } from '../lib/data/types.js';
 import type { EpochEnded, RunEnded, RunEvent, RunFailed } from '../lib/train/events.js';
@@ -34,7 +35,8 @@ const noBatches = (events: RunEvent[]) => events.filter((e) => e.type !== 'Batch
 describe('fit', function () {
   let data: Dataset;
   before(async () => {
-    await tf.setBackend('cpu');
+    // useBackend also installs the flat cpu Conv2DBackpropFilter (TF.js's own takes minutes per CNN step).
+    assert.ok(E.isRight(await useBackend('cpu')));
     const loaded = await loadDataset({ dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' });
     assert.ok(E.isRight(loaded), E.isLeft(loaded) ? loaded.left.message : '');
     data = loaded.right;
@@ -163,7 +165,7 @@ describe('fit', function () {
   });
 
   it('trains a VAE with the SSE + KL loss and keeps its decoded grids', async () => {
-    const events = await collect(spec({ model: 'vae1', epochs: 1, batchSize: 2, subset: 2, testSubset: 50 }), data);
+    const events = await collect(spec({ model: 'vae1', epochs: 1, batchSize: 25, subset: 50, testSubset: 50 }), data);
     const end = events.at(-1) as RunEnded;
     assert.equal(end.type, 'RunEnded');
     assert.equal(end.final.testAccuracy, null);

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { backendUnavailable, unknown, type OptbenchError } from '../errors.js';
+import { installFastCpuKernels } from './cpu-kernels.js';
 import { loadNative } from './native.js';
+
+export { installFastCpuKernels } from './cpu-kernels.js';
 
 export const BACKEND_NAMES = ['native', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -53,6 +56,7 @@ const tfName = (name: BackendName): string => (name === 'tensorflow-gpu' ? 'tens
  * name of the backend now active, or BackendUnavailable saying how to get the one asked for.
  */
 export const useBackend = async (requested: string = 'auto'): Promise<E.Either<OptbenchError, BackendName>> => {
+  installFastCpuKernels();
   if (requested !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(requested)) {
     return E.left(unknown('backend', requested, [...BACKEND_NAMES, 'auto']));
   }
