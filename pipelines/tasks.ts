@@ -15,8 +15,6 @@ export interface TaskDef {
   readonly testSubset?: number;
 }
 
-export const STUDY_OPTIMIZERS = ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam'] as const;
-
 const study = (n: number, id: string, models: string[], title: string): TaskDef => ({
   id,
   aliases: [String(n), id],

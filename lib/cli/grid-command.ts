@@ -8,6 +8,7 @@ import type { GridJob } from '../../pipelines/grid.js';
 import { gridPipeline } from '../../pipelines/grid.js';
 import { findTask, TASK_NAMES } from '../../pipelines/tasks.js';
 import { useBackend } from '../backend/index.js';
+import { STUDY_OPTIMIZERS } from '../report/study.js';
 import { ioError, toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../errors.js';
 import { getModel } from '../models/registry.js';
 import { parseOptimizerList, resolveOptimizer } from '../optimizers/index.js';
@@ -20,6 +21,25 @@ import { finishRunDir } from './finish.js';
 
 export const timestamp = (d = new Date()): string => d.toISOString().replace(/\..*$/, '').replace(/:/g, '-');
 
+/** Why a directory can't be written, in words rather than an errno. */
+const unwritable = (code: string | undefined, fallback: string): string => {
+  switch (code) {
+    case 'EEXIST':
+      return 'it is a file, not a directory';
+    case 'ENOTDIR':
+      return 'part of its path is a file, not a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied (or fix the permissions)';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOSPC':
+      return 'the disk is full (or free some space)';
+    default:
+      return fallback;
+  }
+};
+
 /** Fails early, with a message that says what to do, when the run directory can't be written. */
 export const ensureWritable = (dir: string): E.Either<OptbenchError, string> => {
   try {
@@ -28,11 +48,12 @@ export const ensureWritable = (dir: string): E.Either<OptbenchError, string> => 
     return E.right(dir);
   } catch (e) {
     const err = toOptbenchError(e);
+    const code = err._tag === 'IoError' ? err.code : undefined;
     return E.left(
       ioError({
         file: dir,
-        ...(err._tag === 'IoError' && err.code !== undefined ? { code: err.code } : {}),
-        message: `Cannot write the output directory ${dir} (${err.message}). Choose another with --out DIR.`,
+        ...(code !== undefined ? { code } : {}),
+        message: `Cannot write the output directory ${dir}: ${unwritable(code, err.message)}. Choose another with --out DIR.`,
       }),
     );
   }
@@ -71,7 +92,8 @@ const readGrid = async (
     if (E.isLeft(def)) return def;
   }
   const preset = typeof v.preset === 'string' ? v.preset : 'tfkeras2';
-  const optimizerText = typeof v.optimizers === 'string' ? v.optimizers : 'all';
+  // By default the study's seven, even if more optimizers are registered.
+  const optimizerText = typeof v.optimizers === 'string' ? v.optimizers : STUDY_OPTIMIZERS.join(',');
   const optimizers = parseOptimizerList(optimizerText);
   if (E.isLeft(optimizers)) return optimizers;
   for (const o of optimizers.right) {
@@ -158,7 +180,10 @@ export const jsonSummary = (runs: readonly RunRow[]) => ({
  * exits at once.
  */
 export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchError, GridOutcome>> => {
-  const opened = openStore(storePath(cmd.job.out));
+  // A quota on the store's size: for a shared disk, and for testing what a full disk does to a grid.
+  const quota = positiveInt('OPTBENCH_STORE_MAX_BYTES', process.env.OPTBENCH_STORE_MAX_BYTES, undefined);
+  if (E.isLeft(quota)) return quota;
+  const opened = openStore(storePath(cmd.job.out), quota.right !== undefined ? { maxBytes: quota.right } : {});
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
   let stop = false;

@@ -2,6 +2,7 @@
  * The study's published results (`seed/project3-report.md`, tables 1-6; pinned in
  * `spec/study-protocol.md`): single runs of 50 epochs, final test accuracy in % or VAE test loss.
  */
+/** The study's seven optimizers, in its tables' order (fixed: the registry may grow, the study does not). */
 export const STUDY_OPTIMIZERS = ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam'] as const;
 export const STUDY_MODELS = ['fcnn', 'scnn', 'bcnn', 'mcnn', 'vae1', 'vae2'] as const;
 export const STUDY_EPOCHS = 50;

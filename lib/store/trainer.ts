@@ -13,7 +13,7 @@ import type { Store } from './store.js';
  * checkpoint (in `<outDir>/checkpoints`).
  */
 export const storeTrainer =
-  (store: Store, outDir: string, opts: Omit<FitOptions, 'index' | 'total' | 'checkpointer'> = {}, log = (m: string) => process.stderr.write(`${m}\n`)): RunTrainer =>
+  (store: Store, outDir: string, opts: Omit<FitOptions, 'index' | 'total' | 'checkpointer'> = {}, log: (message: string) => void = (m) => void process.stderr.write(`${m}\n`)): RunTrainer =>
   (spec, data, ctx) =>
     defer(() => {
       const id = specId(spec);
