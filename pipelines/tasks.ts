@@ -42,11 +42,11 @@ export const quickTask = (backend: string): TaskDef =>
     ? {
         id: 'quick',
         aliases: ['quick'],
-        title: 'Quick: FCNN and VAE1, seven optimizers, small subset (cpu backend)',
+        title: 'Quick: FCNN and VAE1, seven optimizers, 100 training images (cpu backend)',
         models: ['fcnn', 'vae1'],
         epochs: 2,
-        batchSize: 100,
-        subset: 500,
+        batchSize: 50,
+        subset: 100,
         testSubset: 1000,
       }
     : {
