@@ -1,11 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
+import { availableParallelism } from 'node:os';
 import { backendUnavailable, type BackendUnavailable } from '../errors.js';
+import { loadAddon, type NativeAddon } from './native-addon.js';
+import { nativeKernelConfigs } from './native-kernels.js';
+import { NativeBackend } from './native-backend.js';
+import { adamKernelConfig, adamaxKernelConfig, dropoutMaskKernelConfig } from './native-fused.js';
 
-/** Placeholder until the native backend lands: always unavailable. */
-export const loadNative = async (): Promise<E.Either<BackendUnavailable, void>> =>
-  E.left(
-    backendUnavailable({
-      backend: 'native',
-      message: "The 'native' backend is not built in this version of optbench. Use --backend cpu.",
-    }),
-  );
+export const NATIVE_BACKEND = 'native';
+
+/** OpenMP threads: OPTBENCH_THREADS when set, else one per core. */
+export const nativeThreads = (env: NodeJS.ProcessEnv = process.env): E.Either<BackendUnavailable, number> => {
+  const raw = env['OPTBENCH_THREADS'];
+  if (raw === undefined || raw === '') return E.right(availableParallelism());
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 1 && n <= 1024
+    ? E.right(n)
+    : E.left(
+        backendUnavailable({
+          backend: NATIVE_BACKEND,
+          message: `OPTBENCH_THREADS must be a whole number from 1 to 1024, got '${raw}'. Unset it to use one thread per core.`,
+        }),
+      );
+};
+
+let loaded: E.Either<BackendUnavailable, NativeAddon> | undefined;
+
+/** The addon of a successful loadNative(), for diagnostics and benchmarks. */
+export const nativeAddon = (): NativeAddon | undefined =>
+  loaded !== undefined && E.isRight(loaded) ? loaded.right : undefined;
+
+const register = (addon: NativeAddon): E.Either<BackendUnavailable, NativeAddon> => {
+  const threads = nativeThreads();
+  if (E.isLeft(threads)) return threads;
+  try {
+    addon.setThreads(threads.right);
+    if (tf.findBackendFactory(NATIVE_BACKEND) === null) {
+      for (const config of nativeKernelConfigs(addon, NATIVE_BACKEND)) tf.registerKernel(config);
+      tf.registerKernel(adamaxKernelConfig(addon, NATIVE_BACKEND));
+      tf.registerKernel(adamKernelConfig(addon, NATIVE_BACKEND));
+      tf.registerKernel(dropoutMaskKernelConfig(addon, NATIVE_BACKEND));
+      tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 3);
+    }
+    if (tf.findBackend(NATIVE_BACKEND) === null) throw new Error('the backend failed to initialise');
+    return E.right(addon);
+  } catch (e) {
+    return E.left(
+      backendUnavailable({
+        backend: NATIVE_BACKEND,
+        message: `The 'native' backend could not be set up: ${e instanceof Error ? e.message : String(e)}. Use --backend cpu.`,
+      }),
+    );
+  }
+};
+
+/**
+ * Registers and initialises the TF.js backend 'native' (C++ kernels over oneDNN), so that
+ * `await tf.setBackend('native')` works. Left when the addon is not built or cannot load; the message says
+ * how to build it. Idempotent.
+ */
+export const loadNative = async (): Promise<E.Either<BackendUnavailable, void>> => {
+  if (loaded === undefined || E.isLeft(loaded)) loaded = E.chain(register)(loadAddon());
+  return E.map(() => undefined)(loaded);
+};

@@ -1,0 +1,64 @@
+// Shared helpers for the optbench native kernels: argument unpacking, the oneDNN engine and stream,
+// and the OpenMP work-size threshold.
+#pragma once
+#include <napi.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ob {
+
+dnnl::engine &Engine();
+dnnl::stream &Stream();
+
+// Below this many elements a loop runs on one thread: waking the OpenMP team costs more than it saves.
+constexpr int64_t kParallelMin = 1 << 15;
+
+inline float *F32(const Napi::Value &v, const char *what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a Float32Array");
+  return v.As<Napi::Float32Array>().Data();
+}
+
+inline int64_t Len(const Napi::Value &v) {
+  return static_cast<int64_t>(v.As<Napi::Float32Array>().ElementLength());
+}
+
+inline int64_t Int(const Napi::Value &v) { return v.As<Napi::Number>().Int64Value(); }
+inline double Dbl(const Napi::Value &v) { return v.As<Napi::Number>().DoubleValue(); }
+
+inline std::vector<int64_t> Ints(const Napi::Value &v) {
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) out[i] = a.Get(i).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+inline void Require(bool ok, const Napi::Env &env, const std::string &msg) {
+  if (!ok) throw Napi::RangeError::New(env, msg);
+}
+
+inline int64_t Product(const std::vector<int64_t> &d) {
+  int64_t p = 1;
+  for (auto x : d) p *= x;
+  return p;
+}
+
+// Activation codes shared with lib/backend/native-kernels.ts.
+enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5 };
+
+// Applies a fused activation in place, with the JavaScript backend's formulas (computed in double,
+// then rounded, as JavaScript does).
+void ApplyActivation(float *y, int64_t n, int act, float alpha);
+
+void InitConv(Napi::Env env, Napi::Object exports);
+void InitMatmul(Napi::Env env, Napi::Object exports);
+void InitPool(Napi::Env env, Napi::Object exports);
+void InitElementwise(Napi::Env env, Napi::Object exports);
+void InitReduce(Napi::Env env, Napi::Object exports);
+void InitNorm(Napi::Env env, Napi::Object exports);
+void InitOptim(Napi::Env env, Napi::Object exports);
+void InitRandom(Napi::Env env, Napi::Object exports);
+
+}  // namespace ob

@@ -1,0 +1,63 @@
+// Batched matrix products through oneDNN's sgemm, with TF.js's _FusedMatMul epilogue (bias, activation).
+#include <omp.h>
+#include "common.h"
+
+namespace ob {
+namespace {
+
+// matmul(a, b, out, [batchA, batchB, M, N, K, transA, transB], bias | null, act, alpha)
+// a is [batchA, M, K] (or [batchA, K, M] when transA), b is [batchB, K, N] (or [batchB, N, K]);
+// a batch of 1 broadcasts. out is [max(batchA, batchB), M, N]; bias has N or 1 elements.
+Napi::Value Matmul(const Napi::CallbackInfo &info) {
+  float *a = F32(info[0], "a");
+  float *b = F32(info[1], "b");
+  float *c = F32(info[2], "out");
+  auto p = Ints(info[3]);
+  Require(p.size() == 7, info.Env(), "matmul: expected 7 dimensions");
+  const int64_t ba = p[0], bb = p[1], m = p[2], n = p[3], k = p[4];
+  const bool ta = p[5] != 0, tb = p[6] != 0;
+  const int64_t batch = ba > bb ? ba : bb;
+  Require((ba == batch || ba == 1) && (bb == batch || bb == 1), info.Env(), "matmul: batch sizes do not broadcast");
+  Require(Len(info[0]) == ba * m * k && Len(info[1]) == bb * k * n && Len(info[2]) == batch * m * n, info.Env(),
+          "matmul: array sizes do not match the dimensions");
+  bool has_bias = !info[4].IsNull() && !info[4].IsUndefined();
+  float *bias = has_bias ? F32(info[4], "bias") : nullptr;
+  const int64_t bias_len = has_bias ? Len(info[4]) : 0;
+  Require(!has_bias || bias_len == n || bias_len == 1, info.Env(), "matmul: bias must have N or 1 elements");
+  const int act = static_cast<int>(Int(info[5]));
+  const float alpha = static_cast<float>(Dbl(info[6]));
+
+  for (int64_t i = 0; i < batch; i++) {
+    const float *ai = a + (ba == 1 ? 0 : i) * m * k;
+    const float *bi = b + (bb == 1 ? 0 : i) * k * n;
+    float *ci = c + i * m * n;
+    if (k == 0) {
+      for (int64_t j = 0; j < m * n; j++) ci[j] = 0.f;
+      continue;
+    }
+    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, ai, ta ? m : k, bi, tb ? k : n,
+                                  0.f, ci, n);
+    if (st != dnnl_success) throw Napi::Error::New(info.Env(), "oneDNN sgemm failed with status " + std::to_string(st));
+  }
+  const int64_t total = batch * m * n;
+  if (has_bias) {
+#pragma omp parallel for if (total > kParallelMin)
+    for (int64_t r = 0; r < batch * m; r++) {
+      float *row = c + r * n;
+      if (bias_len == n)
+        for (int64_t j = 0; j < n; j++) row[j] += bias[j];
+      else
+        for (int64_t j = 0; j < n; j++) row[j] += bias[0];
+    }
+  }
+  if (act != kLinear) ApplyActivation(c, total, act, alpha);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitMatmul(Napi::Env env, Napi::Object exports) {
+  exports.Set("matmul", Napi::Function::New(env, Matmul));
+}
+
+}  // namespace ob
