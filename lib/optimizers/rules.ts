@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdam, fusedAdamax, type AdamaxScalars, type AdamScalars } from '../backend/native-fused.js';
 import { RuleOptimizer, type SlotUpdate, type StepScalars } from './base.js';
 
 /*
@@ -186,6 +187,9 @@ export class AdamOptimizer extends RuleOptimizer {
     };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    // On `native`, one C++ pass computes exactly these element-wise ops (bit-identical, tested there).
+    const f = fusedAdam(g, theta, slots[0]!, slots[1]!, c as unknown as AdamScalars, this.config.variant);
+    if (f) return { theta: f.theta, slots: [f.m, f.v] };
     const m = add(mul(c.beta1!, slots[0]!), mul(c.oneMinusBeta1!, g));
     const v = add(mul(c.beta2!, slots[1]!), mul(c.oneMinusBeta2!, square(g)));
     const root = this.config.variant === 'epsilon-hat' ? sqrt(v) : sqrt(mul(v, c.invBc2!));
@@ -219,6 +223,8 @@ export class AdamaxOptimizer extends RuleOptimizer {
     return { beta1, oneMinusBeta1: 1 - beta1, beta2, eps, step: lr / (1 - Math.pow(beta1, t)) };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    const f = fusedAdamax(g, theta, slots[0]!, slots[1]!, c as unknown as AdamaxScalars, this.config.variant);
+    if (f) return { theta: f.theta, slots: [f.m, f.u] };
     const m = add(mul(c.beta1!, slots[0]!), mul(c.oneMinusBeta1!, g));
     const decayed = mul(c.beta2!, slots[1]!);
     if (this.config.variant === 'torch') {
