@@ -1,8 +1,16 @@
 import type * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { unknown, type OptbenchError } from '../errors.js';
-import { canonicalParam, OPTIMIZER_NAMES, validateParam, type OptimizerName, type ParamValue } from './params.js';
-import { DEFAULT_PRESET, PRESET_NAMES, PRESETS, type PresetName, type RuleId } from './presets.js';
+import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { OPTIMIZER_NAMES, type OptimizerName, type ParamValue } from './params.js';
+import { DEFAULT_PRESET, PRESET_NAMES, PRESETS, registeredRule, type PresetName, type RegisteredRuleId, type RuleId } from './presets.js';
+import {
+  canonicalParamOf,
+  checkRegisteredParams,
+  createRegistered,
+  optimizerNames,
+  registeredDefaults,
+  validateParamOf,
+} from './registry.js';
 import {
   AdadeltaOptimizer,
   AdagradOptimizer,
@@ -14,9 +22,11 @@ import {
 } from './rules.js';
 
 export interface ResolvedOptimizer {
-  readonly name: OptimizerName;
+  /** A built-in's name (OPTIMIZER_NAMES) or a registered optimizer's. */
+  readonly name: string;
   readonly preset: PresetName;
-  readonly rule: RuleId;
+  /** A built-in rule id, or `registered:<name>` for a registered optimizer. */
+  readonly rule: RuleId | RegisteredRuleId;
   /** Every hyperparameter's effective value: the preset's default unless overridden. */
   readonly params: Record<string, ParamValue>;
 }
@@ -33,27 +43,34 @@ const isPresetName = (s: string): s is PresetName => (PRESET_NAMES as readonly s
 /** The effective hyperparameters of a choice (what run specs and reports show), validated. */
 export const resolveOptimizer = (choice: OptimizerChoiceInput): E.Either<OptbenchError, ResolvedOptimizer> => {
   const name = choice.name.toLowerCase();
-  if (!isOptimizerName(name)) return E.left(unknown('optimizer', choice.name, OPTIMIZER_NAMES));
+  // A registered optimizer has one set of defaults, the same under every preset.
+  const builtIn = isOptimizerName(name);
+  const registered = builtIn ? undefined : registeredDefaults(name);
+  if (!builtIn && registered === undefined) return E.left(unknown('optimizer', choice.name, optimizerNames()));
   const preset = choice.preset ?? DEFAULT_PRESET;
   if (!isPresetName(preset)) return E.left(unknown('preset', preset, PRESET_NAMES));
-  const entry = PRESETS[preset][name];
-  const params: Record<string, ParamValue> = Object.fromEntries(
-    Object.entries(entry.params).map(([k, [v]]) => [k, v]),
-  );
+  const entry = builtIn ? PRESETS[preset][name] : undefined;
+  const params: Record<string, ParamValue> =
+    entry !== undefined ? Object.fromEntries(Object.entries(entry.params).map(([k, [v]]) => [k, v])) : { ...registered };
   for (const [rawKey, value] of Object.entries(choice.overrides ?? {})) {
-    const key = canonicalParam(name, rawKey);
+    const key = canonicalParamOf(name, rawKey);
     if (!(key in params)) {
       const err = unknown('hyperparameter', rawKey, Object.keys(params));
       const hint = err.suggestion !== undefined ? ` Did you mean '${err.suggestion}'?` : '';
       const valid = Object.keys(params).join(', ');
-      const message = `${name} has no hyperparameter '${rawKey}' under preset '${preset}'.${hint} Valid: ${valid}.`;
+      const where = entry !== undefined ? ` under preset '${preset}'` : '';
+      const message = `${name} has no hyperparameter '${rawKey}'${where}.${hint} Valid: ${valid}.`;
       return E.left({ ...err, message });
     }
-    const checked = validateParam(name, key, value, `optimizer.overrides.${rawKey}`);
+    const checked = validateParamOf(name, key, value, `optimizer.overrides.${rawKey}`);
     if (E.isLeft(checked)) return checked;
     params[key] = checked.right;
   }
-  return E.right({ name, preset, rule: entry.rule, params });
+  if (entry === undefined) {
+    const valid = checkRegisteredParams(name, params, 'optimizer.overrides');
+    if (E.isLeft(valid)) return valid;
+  }
+  return E.right({ name, preset, rule: entry?.rule ?? registeredRule(name), params });
 };
 
 const num = (p: Record<string, ParamValue>, k: string, fallback = 0): number => {
@@ -62,10 +79,19 @@ const num = (p: Record<string, ParamValue>, k: string, fallback = 0): number => 
 };
 const flag = (p: Record<string, ParamValue>, k: string): boolean => p[k] === true;
 
-/** Builds the optimizer a resolved choice describes. */
+/**
+ * Builds the optimizer a resolved choice describes. For a registered optimizer this runs the user's
+ * `create`; if that fails (or the optimizer was unregistered since it was resolved) the OptbenchError is
+ * thrown, which createOptimizer returns as a Left.
+ */
 export const instantiate = (r: ResolvedOptimizer): tf.Optimizer => {
   const p = r.params;
-  switch (r.rule) {
+  if (r.rule.startsWith('registered:')) {
+    const made = createRegistered(r.name, { ...p });
+    if (E.isLeft(made)) throw made.left;
+    return made.right;
+  }
+  switch (r.rule as RuleId) {
     case 'sgd':
       return new SgdOptimizer({ lr: num(p, 'lr'), momentum: num(p, 'momentum'), nesterov: flag(p, 'nesterov') });
     case 'rmsprop/tfkeras':
@@ -130,5 +156,6 @@ export const createOptimizer = (
     // A string value is not a hyperparameter value; let validation reject it with the range message.
     overrides[k] = v as ParamValue;
   }
-  return E.map(instantiate)(resolveOptimizer({ name, ...(preset !== undefined ? { preset } : {}), overrides }));
+  const resolved = resolveOptimizer({ name, ...(preset !== undefined ? { preset } : {}), overrides });
+  return E.isLeft(resolved) ? resolved : E.tryCatch(() => instantiate(resolved.right), toOptbenchError);
 };

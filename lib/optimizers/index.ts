@@ -1,6 +1,14 @@
 // The optimizers layer: presets with sourced defaults, tf.keras-exact update rules, creation and CLI parsing.
-export { OPTIMIZER_NAMES, canonicalParam, rangeOf, validateParam } from './params.js';
-export type { OptimizerName, ParamValue } from './params.js';
+export { OPTIMIZER_NAMES, PARAM_KINDS, canonicalParam, rangeOf, validateParam } from './params.js';
+export type { OptimizerName, ParamKind, ParamValue } from './params.js';
+export {
+  registerOptimizer,
+  unregisterOptimizer,
+  registeredOptimizerNames,
+  registeredOptimizer,
+  optimizerNames,
+} from './registry.js';
+export type { OptimizerDef } from './registry.js';
 export {
   PRESET_NAMES,
   DEFAULT_PRESET,
@@ -10,7 +18,7 @@ export {
   listOptimizers,
   paramNamesOf,
 } from './presets.js';
-export type { PresetName, RuleId, PresetEntry, OptimizerListing } from './presets.js';
+export type { PresetName, RuleId, RegisteredRuleId, PresetEntry, OptimizerListing } from './presets.js';
 export { RuleOptimizer } from './base.js';
 export type { StepScalars, SlotUpdate, NamedTensor } from './base.js';
 export {
@@ -34,5 +42,5 @@ export type {
 } from './rules.js';
 export { createOptimizer, resolveOptimizer, instantiate } from './create.js';
 export type { ResolvedOptimizer, OptimizerChoiceInput } from './create.js';
-export { parseOptimizerArg, parseOptimizerList, OPTIMIZER_LIST_GRAMMAR } from './parse.js';
+export { parseOptimizerArg, parseOptimizerList, OPTIMIZER_LIST_GRAMMAR, optimizerListGrammar } from './parse.js';
 export type { OptimizerArg } from './parse.js';

@@ -6,10 +6,14 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 export type ParamValue = number | boolean;
 
-/** What values a hyperparameter accepts. The ranges are those the update rules are defined for. */
-type Kind = 'rate' | 'decay' | 'nonNegative' | 'flag';
+/**
+ * What values a hyperparameter accepts. The ranges are those the update rules are defined for; 'finite'
+ * (any finite number) is for registered optimizers' hyperparameters that may be negative.
+ */
+export const PARAM_KINDS = ['rate', 'decay', 'nonNegative', 'flag', 'finite'] as const;
+export type ParamKind = (typeof PARAM_KINDS)[number];
 
-const KINDS: Record<string, Kind> = {
+const KINDS: Record<string, ParamKind> = {
   lr: 'rate',
   beta1: 'decay',
   beta2: 'decay',
@@ -22,11 +26,12 @@ const KINDS: Record<string, Kind> = {
   centered: 'flag',
 };
 
-const RANGE: Record<Kind, string> = {
+const RANGE: Record<ParamKind, string> = {
   rate: 'a finite number > 0',
   decay: 'a number in [0, 1)',
   nonNegative: 'a finite number >= 0',
   flag: 'true or false (or 1 / 0)',
+  finite: 'a finite number',
 };
 
 /**
@@ -48,26 +53,29 @@ const ALIASES: Record<string, string> = {
 };
 const OPTIMIZER_ALIASES: Partial<Record<OptimizerName, Record<string, string>>> = { rmsprop: { alpha: 'rho' } };
 
-export const canonicalParam = (optimizer: OptimizerName, key: string): string =>
-  OPTIMIZER_ALIASES[optimizer]?.[key] ?? ALIASES[key] ?? key;
+export const canonicalParam = (optimizer: string, key: string): string =>
+  OPTIMIZER_ALIASES[optimizer as OptimizerName]?.[key] ?? ALIASES[key] ?? key;
 
-export const rangeOf = (param: string): string => RANGE[KINDS[param] ?? 'rate'];
+/** The range of a hyperparameter name the built-ins share, if it is one of theirs. */
+export const knownKindOf = (param: string): ParamKind | undefined => KINDS[param];
+
+export const rangeOf = (param: string, kind: ParamKind = KINDS[param] ?? 'rate'): string => RANGE[kind];
 
 export const isFlag = (param: string): boolean => KINDS[param] === 'flag';
 
-/** Checks one value against its hyperparameter's range; booleans are stored as booleans. */
-export const validateParam = (
-  optimizer: OptimizerName,
+/** Checks one value against a range; booleans are stored as booleans. `optimizer` only labels the message. */
+export const checkParam = (
+  optimizer: string,
   param: string,
+  kind: ParamKind,
   value: unknown,
   path: string,
 ): E.Either<OptbenchError, ParamValue> => {
-  const kind = KINDS[param];
   const bad = (): E.Either<OptbenchError, ParamValue> =>
     E.left(
       invalidConfig({
         path,
-        message: `${optimizer} ${param}=${String(value)} is out of range: ${param} must be ${RANGE[kind ?? 'rate']}.`,
+        message: `${optimizer} ${param}=${String(value)} is out of range: ${param} must be ${RANGE[kind]}.`,
       }),
     );
   if (kind === 'flag') {
@@ -81,7 +89,17 @@ export const validateParam = (
       return value >= 0 && value < 1 ? E.right(value) : bad();
     case 'nonNegative':
       return value >= 0 ? E.right(value) : bad();
-    default:
+    case 'finite':
+      return E.right(value);
+    case 'rate':
       return value > 0 ? E.right(value) : bad();
   }
 };
+
+/** Checks one value of a built-in's hyperparameter; a name without a known range is checked as a rate. */
+export const validateParam = (
+  optimizer: OptimizerName,
+  param: string,
+  value: unknown,
+  path: string,
+): E.Either<OptbenchError, ParamValue> => checkParam(optimizer, param, KINDS[param] ?? 'rate', value, path);

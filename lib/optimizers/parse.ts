@@ -1,10 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { invalidConfig, unknown, type OptbenchError } from '../errors.js';
-import { canonicalParam, OPTIMIZER_NAMES, validateParam, type OptimizerName, type ParamValue } from './params.js';
+import { OPTIMIZER_NAMES, type ParamValue } from './params.js';
 import { paramNamesOf } from './presets.js';
+import { canonicalParamOf, optimizerNames, registeredOptimizerNames, validateParamOf } from './registry.js';
 
 export interface OptimizerArg {
-  readonly name: OptimizerName;
+  /** A built-in's name (OPTIMIZER_NAMES) or a registered optimizer's. */
+  readonly name: string;
   /** Canonical hyperparameter names (aliases such as `learning_rate` are already mapped to `lr`). */
   readonly overrides: Record<string, ParamValue>;
 }
@@ -14,21 +16,33 @@ export interface OptimizerArg {
  * decided by '='):
  *
  *   list     := item ("," item)*
- *   item     := name [":" override ("," override)*]      name: an optimizer, or "all" for the seven
+ *   item     := name [":" override ("," override)*]      name: an optimizer, or "all" (see below)
  *   override := key "=" value                             value: a number, true or false
  *
  * A comma-separated token that contains '=' is one more override of the item before it, which must have
  * opened its overrides with ':'; any other token starts a new item. So
  * `adam:lr=3e-4,beta2=0.99,sgd,rmsprop:rho=0.95` is adam (two overrides), sgd, rmsprop (one override).
+ *
+ * A name is one of the seven built-ins or an optimizer added with registerOptimizer in this process.
+ * "all" means the seven built-ins followed by every registered optimizer, at the time of parsing.
  */
+/** The grammar in one line, as it reads while no optimizer is registered (then "all" is the seven). */
 export const OPTIMIZER_LIST_GRAMMAR = 'name[:key=value[,key=value...]][,name...]  ("all" = the seven)';
+
+/** The grammar as error messages give it: what "all" means now, with any registered optimizers named. */
+export const optimizerListGrammar = (): string => {
+  const registered = registeredOptimizerNames();
+  return registered.length === 0
+    ? OPTIMIZER_LIST_GRAMMAR
+    : OPTIMIZER_LIST_GRAMMAR.replace('the seven', `the seven built-ins plus registered ${registered.join(', ')}`);
+};
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 const bad = (token: string, why: string): OptbenchError =>
   invalidConfig({
     path: 'optimizer',
-    message: `Cannot read optimizer argument at '${token}': ${why}. Expected ${OPTIMIZER_LIST_GRAMMAR}, e.g. adam:lr=3e-4,beta2=0.99,sgd.`,
+    message: `Cannot read optimizer argument at '${token}': ${why}. Expected ${optimizerListGrammar()}, e.g. adam:lr=3e-4,beta2=0.99,sgd.`,
   });
 
 const parseValue = (token: string, raw: string): E.Either<OptbenchError, ParamValue> => {
@@ -39,7 +53,7 @@ const parseValue = (token: string, raw: string): E.Either<OptbenchError, ParamVa
 };
 
 interface Draft {
-  names: OptimizerName[];
+  names: string[];
   overrides: Record<string, ParamValue>;
 }
 
@@ -52,7 +66,7 @@ const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void>
   const value = parseValue(token, rawValue);
   if (E.isLeft(value)) return value;
   for (const name of draft.names) {
-    const key = canonicalParam(name, rawKey);
+    const key = canonicalParamOf(name, rawKey);
     const known = paramNamesOf(name);
     if (!known.includes(key)) {
       const err = unknown('hyperparameter', rawKey, known);
@@ -61,10 +75,10 @@ const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void>
       return E.left({ ...err, message });
     }
     if (key in draft.overrides) return E.left(bad(token, `${key} is given twice for ${name}`));
-    const checked = validateParam(name, key, value.right, `optimizer.overrides.${key}`);
+    const checked = validateParamOf(name, key, value.right, `optimizer.overrides.${key}`);
     if (E.isLeft(checked)) return checked;
   }
-  draft.overrides[canonicalParam(draft.names[0]!, rawKey)] = value.right;
+  draft.overrides[canonicalParamOf(draft.names[0]!, rawKey)] = value.right;
   return E.right(undefined);
 };
 
@@ -72,13 +86,10 @@ const startItem = (token: string): E.Either<OptbenchError, { draft: Draft; first
   const colon = token.indexOf(':');
   const rawName = (colon < 0 ? token : token.slice(0, colon)).trim().toLowerCase();
   if (rawName === '') return E.left(bad(token, 'the optimizer name is missing'));
-  const names: OptimizerName[] | undefined =
-    rawName === 'all'
-      ? [...OPTIMIZER_NAMES]
-      : (OPTIMIZER_NAMES as readonly string[]).includes(rawName)
-        ? [rawName as OptimizerName]
-        : undefined;
-  if (names === undefined) return E.left(unknown('optimizer', rawName, [...OPTIMIZER_NAMES, 'all']));
+  const known = optimizerNames();
+  const names: string[] | undefined =
+    rawName === 'all' ? [...OPTIMIZER_NAMES, ...registeredOptimizerNames()] : known.includes(rawName) ? [rawName] : undefined;
+  if (names === undefined) return E.left(unknown('optimizer', rawName, [...known, 'all']));
   const draft: Draft = { names, overrides: {} };
   if (colon < 0) return E.right({ draft });
   const rest = token.slice(colon + 1);

@@ -1,4 +1,5 @@
 import { OPTIMIZER_NAMES, type OptimizerName, type ParamValue } from './params.js';
+import { registeredDefaults, registeredOptimizer, registeredOptimizerNames } from './registry.js';
 
 /**
  * "Stock defaults" per library (see spec/keras-optimizers.md). The study ran tf.keras 2.x, so that is the
@@ -23,6 +24,9 @@ export const RULE_IDS = [
   'nadam',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
+/** The rule of a registered optimizer (lib/optimizers/registry.ts): its own `create`, named after it. */
+export type RegisteredRuleId = `registered:${string}`;
+export const registeredRule = (name: string): RegisteredRuleId => `registered:${name}`;
 
 export const RULE_FORMULAS: Record<RuleId, string> = {
   sgd:
@@ -304,18 +308,39 @@ export const PRESETS: Record<PresetName, Record<OptimizerName, PresetEntry>> = {
 };
 
 export interface OptimizerListing {
-  readonly name: OptimizerName;
+  /** A built-in's name, or a registered optimizer's (listed after the built-ins under every preset). */
+  readonly name: string;
   readonly preset: PresetName;
   readonly defaults: Record<string, ParamValue>;
   readonly sources: Record<string, string>;
-  readonly rule: RuleId;
+  readonly rule: RuleId | RegisteredRuleId;
   readonly formula: string;
 }
 
+const SAME_UNDER_EVERY_PRESET = 'registered optimizer: the same value under every preset';
+
+const registeredListing = (name: string, preset: PresetName): OptimizerListing => {
+  const def = registeredOptimizer(name)!;
+  const defaults = registeredDefaults(name)!;
+  return {
+    name,
+    preset,
+    defaults,
+    sources: Object.fromEntries(
+      Object.keys(defaults).map((k) => {
+        const src = def.sources?.[k];
+        return [k, src !== undefined ? `${src} (${SAME_UNDER_EVERY_PRESET})` : `given to registerOptimizer (${SAME_UNDER_EVERY_PRESET})`];
+      }),
+    ),
+    rule: registeredRule(name),
+    formula: def.description ?? `registered optimizer '${name}' (no description given)`,
+  };
+};
+
 /** One row per optimizer per preset, as plain data (what `optbench list --json` prints). */
 export const listOptimizers = (): OptimizerListing[] =>
-  PRESET_NAMES.flatMap((preset) =>
-    OPTIMIZER_NAMES.map((name) => {
+  PRESET_NAMES.flatMap((preset) => [
+    ...OPTIMIZER_NAMES.map((name) => {
       const entry = PRESETS[preset][name];
       const keys = Object.keys(entry.params);
       return {
@@ -327,9 +352,16 @@ export const listOptimizers = (): OptimizerListing[] =>
         formula: RULE_FORMULAS[entry.rule],
       };
     }),
-  );
+    ...registeredOptimizerNames().map((name) => registeredListing(name, preset)),
+  ]);
 
-/** Every hyperparameter name an optimizer has under any preset (what the CLI parser accepts). */
-export const paramNamesOf = (name: OptimizerName): string[] => [
-  ...new Set(PRESET_NAMES.flatMap((p) => Object.keys(PRESETS[p][name].params))),
-];
+const isBuiltIn = (name: string): name is OptimizerName => (OPTIMIZER_NAMES as readonly string[]).includes(name);
+
+/**
+ * Every hyperparameter name an optimizer has under any preset (what the CLI parser accepts); a registered
+ * optimizer's defaults' names; none for an unknown name.
+ */
+export const paramNamesOf = (name: string): string[] =>
+  isBuiltIn(name)
+    ? [...new Set(PRESET_NAMES.flatMap((p) => Object.keys(PRESETS[p][name].params)))]
+    : Object.keys(registeredDefaults(name) ?? {});

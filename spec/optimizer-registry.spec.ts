@@ -1,0 +1,330 @@
+/**
+ * registerOptimizer: a user optimizer (the Lion of docs/examples/user-optimizer.ts) known by name to
+ * createOptimizer, resolveOptimizer, the --optimizers parser, listOptimizers, runFit and the CLI.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { LionOptimizer, lion, registerLion, trainWithLion } from '../docs/examples/user-optimizer.js';
+import { useBackend } from '../lib/backend/index.js';
+import { main } from '../lib/cli/main.js';
+import { loadDataset } from '../lib/data/load.js';
+import type { Dataset } from '../lib/data/types.js';
+import type { OptbenchError } from '../lib/errors.js';
+import type { BuiltModel } from '../lib/models/types.js';
+import {
+  OPTIMIZER_NAMES,
+  PRESET_NAMES,
+  createOptimizer,
+  listOptimizers,
+  optimizerNames,
+  paramNamesOf,
+  parseOptimizerArg,
+  parseOptimizerList,
+  registerOptimizer,
+  registeredOptimizerNames,
+  resolveOptimizer,
+  unregisterOptimizer,
+  type OptimizerDef,
+} from '../lib/optimizers/index.js';
+import type { Checkpointer } from '../lib/train/fit.js';
+
+const right = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) assert.fail(e.left.message);
+  return e.right;
+};
+const left = <A>(e: E.Either<OptbenchError, A>): OptbenchError => {
+  if (E.isRight(e)) assert.fail('expected a Left');
+  return e.left;
+};
+
+const FIXTURE = { dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' };
+
+/** Runs `fn` with stdout and stderr captured (the CLI writes to both). */
+const capture = async (fn: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  let stdout = '';
+  let stderr = '';
+  process.stdout.write = ((s: string | Uint8Array) => ((stdout += String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((stderr += String(s)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await fn(), stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+};
+
+describe('optimizers: registerOptimizer', function () {
+  before(() => {
+    right(registerLion());
+  });
+  after(() => {
+    unregisterOptimizer('lion');
+  });
+
+  describe('by name, like a built-in', () => {
+    it('createOptimizer builds the user class from its defaults, and from overrides under any preset', () => {
+      const a = right(createOptimizer('lion'));
+      assert.ok(a instanceof LionOptimizer);
+      assert.deepEqual(a.config, lion.defaults);
+      const b = right(createOptimizer('Lion', { preset: 'torch', learning_rate: 3e-4, weightDecay: 0.1 }));
+      assert.ok(b instanceof LionOptimizer);
+      assert.deepEqual(b.config, { lr: 3e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 });
+      a.dispose();
+      b.dispose();
+    });
+
+    it('resolveOptimizer gives the same defaults under every preset and names the rule after it', () => {
+      for (const preset of PRESET_NAMES) {
+        const r = right(resolveOptimizer({ name: 'lion', preset }));
+        assert.deepEqual(r, { name: 'lion', preset, rule: 'registered:lion', params: { ...lion.defaults } });
+      }
+      assert.equal(right(resolveOptimizer({ name: 'lion' })).preset, 'tfkeras2');
+    });
+
+    it('validates overrides with the built-ins\' ranges, its own ranges and its validate()', () => {
+      const e1 = left(resolveOptimizer({ name: 'lion', preset: 'torch', overrides: { lr: 0 } }));
+      assert.equal(e1._tag, 'InvalidConfig');
+      assert.match(e1.message, /lr must be a finite number > 0/);
+      assert.match(left(createOptimizer('lion', { beta2: 1 })).message, /beta2 must be a number in \[0, 1\)/);
+      assert.match(left(createOptimizer('lion', { weightDecay: -0.1 })).message, /weightDecay must be a finite number >= 0/);
+      const e2 = left(createOptimizer('lion', { beta1: 0.995 }));
+      assert.equal(e2._tag, 'InvalidConfig');
+      assert.match(e2.message, /lion refuses .*beta1=0\.995.*: beta1 must not exceed beta2/);
+      const e3 = left(createOptimizer('lion', { eps: 1e-8 }));
+      assert.equal(e3._tag, 'UnknownName');
+      assert.match(e3.message, /lion has no hyperparameter 'eps'\. Valid: lr, beta1, beta2, weightDecay\./);
+    });
+
+    it('an unknown name lists the registered ones too and suggests the nearest', () => {
+      const e = left(createOptimizer('lino'));
+      assert.equal(e._tag, 'UnknownName');
+      assert.equal(e._tag === 'UnknownName' && e.suggestion, 'lion');
+      assert.match(e.message, /Valid optimizers: sgd, .*, nadam, lion\./);
+      assert.deepEqual(optimizerNames(), [...OPTIMIZER_NAMES, 'lion']);
+      assert.deepEqual(paramNamesOf('lion'), ['lr', 'beta1', 'beta2', 'weightDecay']);
+    });
+  });
+
+  describe('the --optimizers grammar', () => {
+    it('parses lion with overrides, alone and in a list', () => {
+      assert.deepEqual(right(parseOptimizerArg('lion:lr=1e-4')), { name: 'lion', overrides: { lr: 1e-4 } });
+      assert.deepEqual(right(parseOptimizerList('adam:lr=3e-4,Lion:learning_rate=1e-3,weightDecay=0.5,sgd')), [
+        { name: 'adam', overrides: { lr: 3e-4 } },
+        { name: 'lion', overrides: { lr: 1e-3, weightDecay: 0.5 } },
+        { name: 'sgd', overrides: {} },
+      ]);
+    });
+
+    it("'all' is the seven built-ins plus the registered optimizers", () => {
+      assert.deepEqual(
+        right(parseOptimizerList('all')).map((a) => a.name),
+        [...OPTIMIZER_NAMES, 'lion'],
+      );
+      assert.deepEqual(right(parseOptimizerList('all:lr=0.5')).map((a) => a.overrides), [...OPTIMIZER_NAMES, 'lion'].map(() => ({ lr: 0.5 })));
+    });
+
+    it('refuses out-of-range values and unknown names, with the grammar naming lion', () => {
+      const e1 = left(parseOptimizerArg('lion:weightDecay=-1'));
+      assert.equal(e1._tag, 'InvalidConfig');
+      assert.match(e1.message, /weightDecay must be a finite number >= 0/);
+      const e2 = left(parseOptimizerList('lion,lr=0.1'));
+      assert.match(e2.message, /"all" = the seven built-ins plus registered lion/);
+      const e3 = left(parseOptimizerList('lino:lr=1'));
+      assert.ok(e3._tag === 'UnknownName' && e3.suggestion === 'lion');
+    });
+  });
+
+  it('listOptimizers lists it under every preset, with its sources and the note that they are the same', () => {
+    const rows = listOptimizers();
+    assert.equal(rows.length, (OPTIMIZER_NAMES.length + 1) * PRESET_NAMES.length);
+    const lions = rows.filter((r) => r.name === 'lion');
+    assert.deepEqual(
+      lions.map((r) => r.preset),
+      [...PRESET_NAMES],
+    );
+    for (const r of lions) {
+      assert.deepEqual(r.defaults, lion.defaults);
+      assert.equal(r.rule, 'registered:lion');
+      assert.equal(r.formula, lion.description);
+      assert.deepEqual(Object.keys(r.sources), Object.keys(lion.defaults));
+      for (const [k, s] of Object.entries(r.sources)) {
+        assert.ok(s.startsWith(lion.sources![k]!), `${k}: ${s}`);
+        assert.match(s, /same value under every preset/);
+      }
+    }
+  });
+
+  describe('registration errors', () => {
+    const base: OptimizerDef = {
+      name: 'probe',
+      defaults: { lr: 0.1 },
+      create: (p) => new LionOptimizer({ lr: Number(p.lr), beta1: 0.9, beta2: 0.99, weightDecay: 0 }),
+    };
+    const refused = (def: unknown, path: RegExp, message: RegExp): void => {
+      const before = registeredOptimizerNames();
+      const e = left(registerOptimizer(def as OptimizerDef));
+      assert.equal(e._tag, 'InvalidConfig');
+      assert.match(e._tag === 'InvalidConfig' ? e.path : '', path);
+      assert.match(e.message, message);
+      assert.deepEqual(registeredOptimizerNames(), before, 'a refused definition leaves no trace');
+    };
+
+    it('refuses a taken, built-in, reserved or malformed name', () => {
+      refused(lion, /^optimizer\.name$/, /already registered: .*unregisterOptimizer\('lion'\)/);
+      refused({ ...base, name: 'adam' }, /^optimizer\.name$/, /'adam' is a built-in optimizer/);
+      refused({ ...base, name: 'all' }, /^optimizer\.name$/, /'all' is reserved/);
+      for (const name of ['', 'Probe', '1probe', 'pro:be', 'pro,be', 'pro be', 'p'.repeat(41), 42, undefined])
+        refused({ ...base, name }, /^optimizer\.name$/, /is not valid: use 1-40 characters/);
+      assert.ok(E.isRight(registerOptimizer({ ...base, name: 'p'.repeat(40) })));
+      assert.ok(unregisterOptimizer('p'.repeat(40)));
+    });
+
+    it('refuses defaults outside their ranges, with the range in the message', () => {
+      refused({ ...base, defaults: { lr: 0 } }, /^optimizer\.defaults\.lr$/, /lr must be a finite number > 0/);
+      refused({ ...base, defaults: { lr: 0.1, beta1: 1 } }, /^optimizer\.defaults\.beta1$/, /beta1 must be a number in \[0, 1\)/);
+      refused({ ...base, defaults: { lr: Number.NaN } }, /^optimizer\.defaults\.lr$/, /lr=NaN is out of range/);
+      refused(
+        { ...base, defaults: { lr: 0.1, weightDecay: -1 }, ranges: { weightDecay: 'nonNegative' } },
+        /^optimizer\.defaults\.weightDecay$/,
+        /weightDecay must be a finite number >= 0/,
+      );
+      refused({ ...base, defaults: { lr: 0.1, nesterov: 2 } }, /^optimizer\.defaults\.nesterov$/, /true or false/);
+      refused({ ...base, defaults: { lr: '0.1' } }, /^optimizer\.defaults\.lr$/, /must be a number or a boolean/);
+      refused({ ...base, validate: () => 'lr too large' }, /^optimizer\.defaults$/, /probe refuses lr=0\.1: lr too large/);
+    });
+
+    it('asks for the range of a hyperparameter the built-ins do not have', () => {
+      refused({ ...base, defaults: { lr: 0.1, shift: 1 } }, /^optimizer\.ranges\.shift$/, /ranges: \{ shift: 'nonNegative' \}/);
+      refused({ ...base, defaults: { lr: 0.1 }, ranges: { lr: 'huge' } }, /^optimizer\.ranges\.lr$/, /not one of rate, decay/);
+      refused({ ...base, ranges: { shift: 'finite' } }, /^optimizer\.ranges\.shift$/, /has no default/);
+      refused({ ...base, sources: { shift: 'x' } }, /^optimizer\.sources\.shift$/, /has no default/);
+      refused({ ...base, defaults: { 'l=r': 0.1 } }, /^optimizer\.defaults\.l=r$/, /hyperparameter name 'l=r' is not valid/);
+      // 'finite' admits negative values; a boolean default is a flag without being told.
+      assert.ok(E.isRight(registerOptimizer({ ...base, defaults: { lr: 0.1, shift: -1, warm: false }, ranges: { shift: 'finite' } })));
+      assert.deepEqual(right(resolveOptimizer({ name: 'probe', overrides: { shift: -2, warm: 1 } })).params, { lr: 0.1, shift: -2, warm: true });
+      assert.match(left(resolveOptimizer({ name: 'probe', overrides: { warm: 2 } })).message, /warm must be true or false/);
+      assert.ok(unregisterOptimizer('probe'));
+    });
+
+    it('refuses a create that is missing, throws, or builds something other than a tf.Optimizer', () => {
+      refused({ ...base, create: undefined }, /^optimizer\.create$/, /create must be a function/);
+      refused(
+        {
+          ...base,
+          create: () => {
+            throw new Error('no such rule');
+          },
+        },
+        /^optimizer\.create$/,
+        /Creating optimizer 'probe' failed: no such rule/,
+      );
+      refused({ ...base, create: () => ({}) }, /^optimizer\.create$/, /must return a tf\.Optimizer/);
+      refused({ ...base, validate: 'yes' }, /^optimizer\.validate$/, /validate must be a function/);
+      refused(null, /^optimizer$/, /takes an object/);
+    });
+
+    it('unregisterOptimizer removes a registered optimizer and never a built-in', () => {
+      assert.ok(E.isRight(registerOptimizer(base)));
+      assert.equal(unregisterOptimizer('probe'), true);
+      assert.equal(unregisterOptimizer('probe'), false);
+      assert.equal(left(createOptimizer('probe'))._tag, 'UnknownName');
+      assert.equal(unregisterOptimizer('adam'), false);
+      const adam = right(createOptimizer('adam'));
+      adam.dispose();
+      assert.deepEqual(registeredOptimizerNames(), ['lion']);
+    });
+  });
+
+  describe('training', function () {
+    let data: Dataset;
+    before(async () => {
+      right(await useBackend('cpu'));
+      data = right(await loadDataset(FIXTURE));
+    });
+
+    it('runFit trains fcnn with lion by name: every weight moves by a whole number of lr steps (Lion\'s sign update)', async () => {
+      const lr = 1e-3;
+      const weights = (m: BuiltModel): Float32Array[] =>
+        (m.kind === 'classifier' ? m.net.trainableWeights : []).map((w) => w.read().dataSync() as Float32Array);
+      let model: BuiltModel | undefined;
+      let optimizer: tf.Optimizer | undefined;
+      let start: Float32Array[] = [];
+      let end: Float32Array[] = [];
+      // A checkpointer sees the model and optimizer runFit built: it snapshots the weights before and after.
+      const probe: Checkpointer = {
+        restore: async (_id, m, o) => {
+          model = m;
+          optimizer = o;
+          start = weights(m).map((w) => w.slice());
+          return 0;
+        },
+        save: async () => {},
+        discard: async () => {
+          end = weights(model!).map((w) => w.slice());
+        },
+      };
+      const events = right(
+        await trainWithLion(data, { optimizer: { name: 'lion', preset: 'torch', overrides: { lr } } }, { checkpointer: probe }),
+      );
+      const types = events.filter((e) => e.type !== 'BatchEnded').map((e) => e.type);
+      assert.deepEqual(types, ['RunStarted', 'EpochEnded', 'RunEnded']);
+      const started = events[0]!;
+      assert.ok(started.type === 'RunStarted' && started.steps === 2); // 50 images, batch 25
+      const ended = events.find((e) => e.type === 'RunEnded');
+      assert.ok(ended?.type === 'RunEnded' && ended.confusion !== null);
+      assert.equal(ended.confusion.flat().reduce((a, b) => a + b, 0), 50);
+      assert.ok(optimizer instanceof LionOptimizer);
+      assert.deepEqual(optimizer.config, { lr, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+      // With weightDecay 0 a Lion step moves each weight by exactly lr * sign(.): after two steps by
+      // -2, -1, 0, 1 or 2 lr (float32 rounding of weights near 0.1 is ~1e-8, far below lr).
+      assert.equal(end.length, start.length);
+      let moved2 = 0;
+      let total = 0;
+      end.forEach((w, i) =>
+        w.forEach((x, j) => {
+          const steps = (x - start[i]![j]!) / lr;
+          assert.ok(Math.abs(steps - Math.round(steps)) < 1e-3 && Math.abs(steps) <= 2 + 1e-3, `weight ${i}[${j}] moved ${steps} lr`);
+          if (Math.abs(Math.round(steps)) === 2) moved2++;
+          total++;
+        }),
+      );
+      assert.ok(moved2 > total / 2, `${moved2} of ${total} weights moved 2 lr`);
+    });
+
+    it('the CLI in the same process lists it and runs it from --optimizers', async () => {
+      const listed = await capture(() => main(['list', '--json']));
+      assert.equal(listed.code, 0);
+      const rows = (JSON.parse(listed.stdout) as { optimizers: { name: string; preset: string; rule: string; defaults: object }[] }).optimizers;
+      assert.deepEqual(
+        rows.filter((r) => r.name === 'lion').map((r) => [r.preset, r.rule, r.defaults]),
+        PRESET_NAMES.map((p) => [p, 'registered:lion', lion.defaults]),
+      );
+      const text = await capture(() => main(['list']));
+      assert.match(text.stdout, /lion\s+lr=0\.0001 beta1=0\.9 beta2=0\.99 weightDecay=0/);
+
+      const out = mkdtempSync(join(tmpdir(), 'optbench-registry-'));
+      try {
+        const args = (optimizers: string) => [
+          'run', '--models', 'fcnn', '--optimizers', optimizers, '--epochs', '1', '--subset', '50', '--test-subset', '50',
+          '--batch-size', '25', '--data-dir', FIXTURE.dir, '--dataset', FIXTURE.dataset, '--backend', 'cpu',
+          '--out', out, '--json', '--no-report',
+        ];
+        const bad = await capture(() => main(args('lion:weightDecay=-1')));
+        assert.equal(bad.code, 2);
+        assert.match(bad.stderr, /weightDecay must be a finite number >= 0/);
+        const ran = await capture(() => main(args('lion:lr=1e-3')));
+        assert.equal(ran.code, 0, ran.stderr);
+        const runs = (JSON.parse(ran.stdout) as { runs: { optimizer: string; status: string }[] }).runs;
+        assert.deepEqual(runs.map((r) => [r.optimizer, r.status]), [['lion', 'done']]);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    });
+  });
+});
