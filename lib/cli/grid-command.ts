@@ -182,7 +182,13 @@ export const jsonSummary = (runs: readonly RunRow[]) => ({
 export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchError, GridOutcome>> => {
   // A quota on the store's size: for a shared disk, and for testing what a full disk does to a grid.
   const quota = positiveInt('OPTBENCH_STORE_MAX_BYTES', process.env.OPTBENCH_STORE_MAX_BYTES, undefined);
-  if (E.isLeft(quota)) return quota;
+  if (E.isLeft(quota))
+    return E.left(
+      invalidConfig({
+        path: 'OPTBENCH_STORE_MAX_BYTES',
+        message: `OPTBENCH_STORE_MAX_BYTES must be a positive whole number of bytes, got '${process.env.OPTBENCH_STORE_MAX_BYTES}': fix or unset it.`,
+      }),
+    );
   const opened = openStore(storePath(cmd.job.out), quota.right !== undefined ? { maxBytes: quota.right } : {});
   if (E.isLeft(opened)) return opened;
   const store = opened.right;

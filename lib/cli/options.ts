@@ -33,7 +33,7 @@ export interface Parsed {
  */
 export const parseOptions = (argv: readonly string[], options: OptionSpec): E.Either<OptbenchError, Parsed> => {
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: joinNegatives(argv, options), allowPositionals: true, options, strict: true });
     return E.right({ values: values as Parsed['values'], positionals });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
@@ -51,8 +51,33 @@ export const parseOptions = (argv: readonly string[], options: OptionSpec): E.Ei
         }),
       );
     }
-    return E.left(invalidConfig({ path: flag.replace(/^-+/, ''), message: `${msg.split('\n')[0]}` }));
+    const name = flag.replace(/^-+/, '').replace(/[ =].*$/, '');
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(msg))
+      return E.left(invalidConfig({ path: name, message: `Option '--${name}' needs a value: write --${name} VALUE (see optbench help).` }));
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(msg))
+      return E.left(invalidConfig({ path: name, message: `Option '--${name}' is a switch and takes no value: write just --${name}.` }));
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      return E.left(invalidConfig({ path: name, message: `${msg.split('\n')[0]} See optbench help for the arguments each command takes.` }));
+    return E.left(invalidConfig({ path: name, message: `${msg.split('\n')[0]}` }));
   }
+};
+
+/**
+ * `--epochs -3` would be refused by parseArgs as ambiguous (is -3 an option?): a value option followed by a
+ * number is joined into `--epochs=-3`, so that the value is judged by the option's own rules.
+ */
+const joinNegatives = (argv: readonly string[], options: OptionSpec): string[] => {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 };
 
 /** A positive whole number from an option's text, or InvalidConfig naming the option. */

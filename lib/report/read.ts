@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeRunSpec } from '../config/spec.js';
 import { ioError, type OptbenchError } from '../errors.js';
+import { openStore, STORE_FILE } from '../store/store.js';
 import type { EpochRecord, GridRecord, RunRecord } from '../train/record.js';
 import type { ReportSource } from './types.js';
 
@@ -85,8 +86,36 @@ const readJson = (file: string): Parsed => {
   }
 };
 
+type StoreRuns =
+  | { readonly kind: 'runs'; readonly runs: readonly RunRecord[] }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'unreadable'; readonly why: string };
+
 /**
- * Reads a run directory (grid.json + runs/*.json), also while it is still being written: a run with
+ * The runs of the store in `dir`, which is the record of truth (every event is committed there first);
+ * runs/*.json are its copies for other tools. A store that can't be read falls back to those copies.
+ */
+const readStoreRuns = (dir: string): StoreRuns => {
+  const file = join(dir, STORE_FILE);
+  try {
+    if (!statSync(file).isFile()) return { kind: 'none' };
+  } catch {
+    return { kind: 'none' };
+  }
+  const opened = openStore(file, { mustExist: true });
+  if (E.isLeft(opened)) return { kind: 'unreadable', why: `Read runs/*.json instead of the store: ${opened.left.message}` };
+  try {
+    const records = opened.right.toRunRecords();
+    if (E.isLeft(records)) return { kind: 'unreadable', why: `Read runs/*.json instead of the store: ${records.left.message}` };
+    // A store with no run yet (a grid that has just started) says nothing the JSON files would not.
+    return records.right.length === 0 ? { kind: 'none' } : { kind: 'runs', runs: records.right };
+  } finally {
+    opened.right.close();
+  }
+};
+
+/**
+ * Reads a run directory (the store when it has one, else grid.json + runs/*.json), also while it is still being written: a run with
  * status 'running' is kept with the epochs it has, and a file that does not parse is skipped with a
  * warning rather than failing the whole report.
  */
@@ -112,6 +141,9 @@ export const readRunDir = (dir: string): E.Either<OptbenchError, ReportSource> =
     if (why === null && g.ok) grid = { task: '', title: '', createdAt: '', classNames: [], ...(g.value as object) } as unknown as GridRecord;
     else warnings.push(`Skipped grid.json: ${why}.`);
   }
+  const fromStore = readStoreRuns(dir);
+  if (fromStore.kind === 'runs') return E.right({ grid, runs: fromStore.runs, warnings });
+  if (fromStore.kind === 'unreadable') warnings.push(fromStore.why);
   const runsDir = join(dir, 'runs');
   let names: string[] = [];
   try {

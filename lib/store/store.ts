@@ -596,7 +596,7 @@ const makeStore = (db: Database.Database, file: string, opts: StoreOptions): Sto
   const toRecord = (r: RunDbRow, row: RunRow, epochs: readonly EpochDbRow[]): RunRecord => ({
     runId: r.id,
     spec: row.spec,
-    status: row.status === 'done' ? 'done' : row.status === 'failed' ? 'failed' : 'running',
+    status: row.status === 'pending' ? 'running' : row.status,
     backend: r.backend ?? row.spec.backend,
     parameters: r.parameters ?? 0,
     startedAt: r.started_at ?? r.created_at,
