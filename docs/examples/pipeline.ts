@@ -1,0 +1,80 @@
+// docs/adding-a-pipeline.md: a resumable grid with a report, composed only from public operators.
+// In your own project, import from 'optbench' instead of '../../lib/index.js'.
+import * as E from 'fp-ts/lib/Either.js';
+import { filter, lastValueFrom, tap, toArray } from 'rxjs';
+import {
+  loadFashion$,
+  openStore,
+  persist,
+  planGrid,
+  recordRuns,
+  showProgress,
+  storePath,
+  storeTrainer,
+  toOptbenchError,
+  trainGrid,
+  writeGridRecord,
+  writeReport,
+  type Artifact,
+  type GridPlan,
+  type LoadConfig,
+  type OptbenchError,
+  type RunEvent,
+} from '../../lib/index.js';
+
+export interface MiniGrid {
+  readonly out: string;
+  readonly data: LoadConfig;
+  readonly plan: GridPlan;
+  /** Where progress lines go (default stderr). */
+  readonly log?: { write(s: string): unknown };
+}
+
+export interface MiniGridResult {
+  /** Every event but BatchEnded, in the order it was emitted. */
+  readonly events: RunEvent[];
+  readonly artifacts: Artifact[];
+}
+
+/**
+ * load -> trainGrid (store-aware trainer: finished runs skipped, interrupted ones resumed) -> persist
+ * (each event committed before anything downstream sees it) -> recordRuns (runs/*.json) -> showProgress,
+ * then a report from the run directory. Running it again with the same `out` trains nothing twice.
+ */
+export const runMiniGrid = async (job: MiniGrid): Promise<E.Either<OptbenchError, MiniGridResult>> => {
+  const opened = openStore(storePath(job.out));
+  if (E.isLeft(opened)) return opened;
+  const store = opened.right;
+  const log = job.log ?? process.stderr;
+  const specs = planGrid(job.plan);
+  const say = (m: string): void => void log.write(`${m}\n`);
+  try {
+    const events = await lastValueFrom(
+      loadFashion$(job.data).pipe(
+        tap((data) =>
+          writeGridRecord(job.out, {
+            task: 'docs-example',
+            title: 'A grid from docs/examples/pipeline.ts',
+            createdAt: new Date().toISOString(),
+            classNames: data.classNames,
+            specs,
+          }),
+        ),
+        trainGrid(specs, { trainer: storeTrainer(store, job.out, {}, say) }),
+        persist(store),
+        recordRuns(job.out),
+        showProgress(log),
+        filter((e) => e.type !== 'BatchEnded'),
+        toArray(),
+      ),
+    );
+    // Markdown and CSV only: SVG/PNG/HTML work the same way but need fonts for the rasteriser.
+    const artifacts = await writeReport(job.out, { formats: ['md', 'csv'] });
+    return E.map((written: Artifact[]) => ({ events, artifacts: written }))(artifacts);
+  } catch (e) {
+    // loadFashion$ and persist fail with the OptbenchError itself on the error channel.
+    return E.left(toOptbenchError(e));
+  } finally {
+    store.close();
+  }
+};

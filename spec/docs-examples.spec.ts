@@ -1,0 +1,309 @@
+/**
+ * The code of docs/*.md lives in docs/examples/*.ts; this spec runs each example on the cpu backend with
+ * tiny sizes, so that a guide whose code stops working fails CI.
+ */
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { DEMO_BACKEND, demoCalls, registerDemoBackend } from '../docs/examples/backend.js';
+import { runMiniGrid } from '../docs/examples/pipeline.js';
+import { FIXTURE, registerTinyMlp, tinyMlp, trainTinyMlp } from '../docs/examples/user-model.js';
+import { LionOptimizer, lion, registerLion, trainClassifier } from '../docs/examples/user-optimizer.js';
+import { loadDataset } from '../lib/data/load.js';
+import type { Dataset } from '../lib/data/types.js';
+import { listModels, unregisterModel } from '../lib/models/registry.js';
+import { PRESETS, PRESET_NAMES, listOptimizers, paramNamesOf } from '../lib/optimizers/presets.js';
+import { createOptimizer } from '../lib/optimizers/create.js';
+import { parseOptimizerArg } from '../lib/optimizers/parse.js';
+import { unregisterOptimizer } from '../lib/optimizers/registry.js';
+import { OPTIMIZER_NAMES } from '../lib/optimizers/params.js';
+import type { BuiltClassifier } from '../lib/models/types.js';
+import { disposeModel } from '../lib/models/weights.js';
+import { classifierForward } from '../lib/train/losses.js';
+import type { EpochEnded, RunEvent } from '../lib/train/events.js';
+
+const right = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) assert.fail(e.left.message);
+  return e.right;
+};
+
+describe('docs examples', function () {
+  let data: Dataset;
+  before(async () => {
+    await tf.setBackend('cpu');
+    data = right(await loadDataset(FIXTURE));
+  });
+  after(() => {
+    unregisterModel(tinyMlp.name);
+  });
+
+  describe('adding-a-model: tiny-mlp registered and trained with runFit', function () {
+    let events: RunEvent[];
+    before(async () => {
+      events = right(await trainTinyMlp(data, { epochs: 4, subset: 100, batchSize: 25 }));
+    });
+
+    it('is registered with its Keras parameter count', () => {
+      const info = listModels().find((m) => m.name === 'tiny-mlp');
+      assert.ok(info, 'tiny-mlp is listed');
+      assert.equal(info.parameters, 784 * 32 + 32 + 32 * 10 + 10);
+    });
+
+    it('runs to RunEnded under the protocol, and its training loss falls', () => {
+      const types = events.filter((e) => e.type !== 'BatchEnded').map((e) => e.type);
+      assert.deepEqual(types, ['RunStarted', 'EpochEnded', 'EpochEnded', 'EpochEnded', 'EpochEnded', 'RunEnded']);
+      const started = events[0]!;
+      assert.equal(started.type === 'RunStarted' && started.steps, 4); // 100 images, batch 25
+      const epochs = events.filter((e): e is EpochEnded => e.type === 'EpochEnded');
+      assert.ok(
+        epochs[3]!.train.loss < epochs[0]!.train.loss,
+        `train loss ${epochs.map((e) => e.train.loss.toFixed(3)).join(' -> ')}`,
+      );
+      const ended = events.find((e) => e.type === 'RunEnded');
+      assert.ok(ended?.type === 'RunEnded' && ended.confusion !== null);
+      // 100 test images: the confusion matrix counts each once.
+      assert.equal(ended.confusion.flat().reduce((a, b) => a + b, 0), 100);
+    });
+
+    it('is deterministic: the same spec gives the same losses (paired design)', async () => {
+      const again = right(await trainTinyMlp(data, { epochs: 4, subset: 100, batchSize: 25 }));
+      const losses = (es: RunEvent[]) => es.filter((e): e is EpochEnded => e.type === 'EpochEnded').map((e) => e.train.loss);
+      assert.deepEqual(losses(again), losses(events));
+    });
+
+    it('an unknown optimizer arrives as RunFailed{UnknownName}, not a throw', async () => {
+      const failed = right(await trainTinyMlp(data, { optimizer: { name: 'lamb', preset: 'tfkeras2', overrides: {} } }));
+      assert.equal(failed.length, 1);
+      const e = failed[0]!;
+      assert.ok(e.type === 'RunFailed' && e.error._tag === 'UnknownName');
+    });
+  });
+
+  describe('adding-an-optimizer: LionOptimizer', function () {
+    after(() => {
+      unregisterOptimizer(lion.name);
+    });
+
+    it('matches the Lion formula over three steps, computed in float64', () => {
+      const cfg = { lr: 0.01, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 };
+      const theta0 = [0.5, -1.25, 2, 0.001];
+      const grads = [
+        [0.3, -0.2, 0, 1e-4],
+        [-0.1, -0.4, 0.5, -2e-4],
+        [0.25, 0.3, -0.05, 3e-4],
+      ];
+      // Reference: plain JavaScript numbers.
+      const theta = [...theta0];
+      const m = theta.map(() => 0);
+      for (const g of grads)
+        for (let i = 0; i < theta.length; i++) {
+          const c = cfg.beta1 * m[i]! + (1 - cfg.beta1) * g[i]!;
+          theta[i] = theta[i]! - cfg.lr * (Math.sign(c) + cfg.weightDecay * theta[i]!);
+          m[i] = cfg.beta2 * m[i]! + (1 - cfg.beta2) * g[i]!;
+        }
+      const v = tf.variable(tf.tensor1d(theta0), true, 'docs_lion_theta');
+      const opt = new LionOptimizer(cfg);
+      for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) }));
+      const got = Array.from(v.dataSync());
+      got.forEach((x, i) => assert.ok(Math.abs(x - theta[i]!) < 1e-6, `theta[${i}] = ${x}, expected ${theta[i]}`));
+      assert.equal(opt.iterations, 3);
+      opt.dispose();
+      v.dispose();
+    });
+
+    it('round-trips its state through getWeights/setWeights (what checkpoints use)', async () => {
+      const v = tf.variable(tf.tensor1d([1, 2]), true, 'docs_lion_state');
+      const a = new LionOptimizer({ lr: 0.1, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+      tf.tidy(() => a.applyGradients({ [v.name]: tf.tensor1d([0.5, -0.5]) }));
+      const state = await a.getWeights();
+      const b = new LionOptimizer(a.config);
+      await b.setWeights(state.map((s) => ({ name: s.name, tensor: s.tensor.clone() })));
+      const [, mB] = await b.getWeights();
+      assert.deepEqual(Array.from(mB!.tensor.dataSync()), [0.01 * 0.5, 0.01 * -0.5].map(Math.fround));
+      assert.equal(b.iterations, 1);
+      a.dispose();
+      b.dispose();
+      v.dispose();
+    });
+
+    it('trains the user model without leaking tensors, and its loss falls', async () => {
+      const model = tinyMlp.build(1) as BuiltClassifier;
+      const opt = new LionOptimizer({ lr: 1e-3, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+      const train = { ...data.train, count: 100, images: data.train.images.subarray(0, 100 * 784), labels: data.train.labels.subarray(0, 100) };
+      const lossOn = () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(train.images, [100, 28, 28, 1]);
+          const y = tf.tensor1d(train.labels, 'int32');
+          return classifierForward(model, x, y, false).loss.dataSync()[0]!;
+        });
+      const before = lossOn();
+      await trainClassifier(model, opt, train, { epochs: 1, batchSize: 20, seed: 0 }); // creates the slots
+      const tensors = tf.memory().numTensors;
+      const means = await trainClassifier(model, opt, train, { epochs: 3, batchSize: 20, seed: 0 });
+      assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks across epochs');
+      const after = lossOn();
+      assert.ok(after < before, `loss ${before} -> ${after}`);
+      assert.ok(means.every(Number.isFinite));
+      opt.dispose();
+      disposeModel(model);
+    });
+
+    it('registerLion makes lion a name createOptimizer, --optimizers and optbench list know', () => {
+      right(registerLion());
+      right(registerLion()); // once per process: the second call is a no-op, not a refusal
+      const opt = right(createOptimizer('lion', { preset: 'paper', lr: 3e-4 }));
+      assert.ok(opt instanceof LionOptimizer);
+      assert.deepEqual(opt.config, { lr: 3e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+      opt.dispose();
+      assert.deepEqual(right(parseOptimizerArg('lion:weightDecay=0.1')), { name: 'lion', overrides: { weightDecay: 0.1 } });
+      const e = createOptimizer('lion', { beta1: 0.999 });
+      assert.ok(E.isLeft(e) && /beta1 must not exceed beta2/.test(e.left.message));
+      const rows = listOptimizers().filter((r) => r.name === 'lion');
+      assert.deepEqual(
+        rows.map((r) => r.preset),
+        [...PRESET_NAMES],
+      );
+      assert.ok(rows.every((r) => r.defaults.lr === 1e-4 && r.sources.lr!.startsWith(lion.sources!.lr!)));
+    });
+  });
+
+  describe('adding-a-pipeline: a resumable grid with a report', function () {
+    let out: string;
+    before(() => {
+      right(registerTinyMlp());
+      out = mkdtempSync(join(tmpdir(), 'optbench-docs-'));
+    });
+    after(() => rmSync(out, { recursive: true, force: true }));
+
+    const job = () => {
+      const lines: string[] = [];
+      return {
+        lines,
+        job: {
+          out,
+          data: FIXTURE,
+          plan: {
+            dataset: 'fashion-mini',
+            models: ['tiny-mlp'],
+            optimizers: [{ name: 'sgd' }, { name: 'adam', overrides: { lr: 3e-3 } }],
+            preset: 'tfkeras2',
+            seeds: 1,
+            epochs: 2,
+            batchSize: 25,
+            backend: 'cpu',
+            subset: 50,
+            testSubset: 50,
+          },
+          log: { write: (s: string) => lines.push(s) },
+        },
+      };
+    };
+
+    it('trains every run, writes the run directory, the store and the report', async () => {
+      const { job: j, lines } = job();
+      const result = right(await runMiniGrid(j));
+      const ended = result.events.filter((e) => e.type === 'RunEnded');
+      assert.equal(ended.length, 2);
+      assert.ok(existsSync(join(out, 'grid.json')));
+      assert.ok(existsSync(join(out, 'optbench.sqlite')));
+      const runs = readdirSync(join(out, 'runs')).filter((f) => f.endsWith('.json'));
+      assert.equal(runs.length, 2);
+      for (const f of runs) {
+        const rec = JSON.parse(readFileSync(join(out, 'runs', f), 'utf8')) as { status: string; epochs: unknown[] };
+        assert.equal(rec.status, 'done');
+        assert.equal(rec.epochs.length, 2);
+      }
+      const table = readFileSync(join(out, 'report', 'table.md'), 'utf8');
+      assert.match(table, /tiny-mlp/);
+      assert.deepEqual(result.artifacts.map((a) => a.kind).sort(), ['csv', 'md']);
+      assert.ok(lines.some((l) => l.includes('run 1/2 tiny-mlp/sgd/s0')), lines.join(''));
+    });
+
+    it('run again with the same out, trains nothing twice', async () => {
+      const { job: j, lines } = job();
+      const result = right(await runMiniGrid(j));
+      assert.equal(result.events.filter((e) => e.type === 'RunStarted').length, 0);
+      assert.equal(lines.filter((l) => l.includes('finished earlier, skipped')).length, 2);
+    });
+
+    it('a missing data directory is a DatasetMissing value, not a throw', async () => {
+      const { job: j } = job();
+      const result = await runMiniGrid({ ...j, data: { dir: join(out, 'nowhere'), dataset: 'fashion-mini' } });
+      assert.ok(E.isLeft(result));
+      assert.equal(result.left._tag, 'DatasetMissing');
+    });
+  });
+
+  describe('adding-a-backend: a replaced kernel against the JavaScript one', function () {
+    before(() => registerDemoBackend());
+    after(async () => {
+      await tf.setBackend('cpu');
+    });
+
+    it('computes Square as float32(x*x), in the replacement, and matches the cpu kernel', async () => {
+      const xs = [-3.5, -1e-3, 0, 0.1, 1.7, 123.456, -0.333];
+      await tf.setBackend('cpu');
+      const cpu = tf.tidy(() => tf.square(tf.tensor1d(xs)).dataSync());
+      await tf.setBackend(DEMO_BACKEND);
+      const ran = demoCalls.ran;
+      const demo = tf.tidy(() => tf.square(tf.tensor1d(xs)).dataSync());
+      assert.equal(demoCalls.ran, ran + 1, 'the replacement ran');
+      assert.deepEqual(Array.from(demo), Array.from(cpu));
+      assert.deepEqual(Array.from(demo), xs.map((x) => Math.fround(Math.fround(x) * Math.fround(x))));
+    });
+
+    it('declines int32 to the JavaScript kernel, and gradients still flow', async () => {
+      await tf.setBackend(DEMO_BACKEND);
+      const declined = demoCalls.declined;
+      const ints = tf.tidy(() => Array.from(tf.square(tf.tensor1d([2, -3], 'int32')).dataSync()));
+      assert.deepEqual(ints, [4, 9]);
+      assert.equal(demoCalls.declined, declined + 1);
+      const grad = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(tf.square(x)))(tf.tensor1d([1.5, -2])).dataSync()));
+      assert.deepEqual(grad, [3, -4]);
+    });
+  });
+
+  describe('the guides quote the code that runs', function () {
+    const guides = readdirSync('docs').filter((f) => f.endsWith('.md'));
+
+    it('every `// from docs/examples/...` block is verbatim in that file', () => {
+      let blocks = 0;
+      for (const g of guides) {
+        const text = readFileSync(join('docs', g), 'utf8');
+        for (const m of text.matchAll(/```ts\n\/\/ from (docs\/examples\/[\w.-]+)\n([\s\S]*?)```/g)) {
+          blocks++;
+          const source = readFileSync(m[1]!, 'utf8');
+          assert.ok(source.includes(m[2]!), `${g}: a block quoted from ${m[1]} is not in it any more:\n${m[2]}`);
+        }
+      }
+      assert.ok(blocks >= 8, `found ${blocks} quoted blocks`);
+    });
+
+    it('every relative link of the guides points at a file that exists', () => {
+      for (const g of guides) {
+        const text = readFileSync(join('docs', g), 'utf8');
+        for (const m of text.matchAll(/\]\(([^)#:]+)(#[^)]*)?\)/g)) {
+          assert.ok(existsSync(join(dirname(join('docs', g)), m[1]!)), `${g} links to ${m[1]}, which does not exist`);
+        }
+      }
+    });
+
+    it("protocol.md's preset table is lib/optimizers/presets.ts", () => {
+      const rows = readFileSync('docs/protocol.md', 'utf8')
+        .split('\n')
+        .filter((l) => (OPTIMIZER_NAMES as readonly string[]).some((o) => l.startsWith(`| ${o} | `)))
+        .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+      const expected: string[][] = [];
+      for (const o of OPTIMIZER_NAMES) {
+        expected.push([o, 'rule', ...PRESET_NAMES.map((p) => `\`${PRESETS[p][o].rule}\``)]);
+        for (const k of paramNamesOf(o)) expected.push([o, k, ...PRESET_NAMES.map((p) => String(PRESETS[p][o].params[k]?.[0] ?? '-'))]);
+      }
+      // Numbers compare by value, so that 1e-6 and 0.000001 are the same cell.
+      const norm = (r: string[]) => r.map((c) => (c !== '' && !Number.isNaN(Number(c)) ? String(Number(c)) : c));
+      assert.deepEqual(rows.map(norm), expected.map(norm));
+    });
+  });
+});
