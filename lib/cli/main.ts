@@ -1,10 +1,13 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { isOptbenchError, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
 import { executeGrid, jsonSummary, parseRunCommand, parseTaskCommand } from './grid-command.js';
 import { dataCommand, listCommand } from './info-commands.js';
 import { reportCommand } from './report-command.js';
+import { sweepMain } from './sweep-command.js';
 import { exportCommand, runsCommand } from './store-commands.js';
 
 const USAGE = `optbench: train and compare optimizers on Fashion-MNIST models
@@ -15,6 +18,11 @@ Usage:
   optbench list [--json]                                         models and optimizers (per preset)
   optbench data check [--data-dir D] [--dataset NAME]            where the data is, whether it verifies
   optbench report <run-dir> [--out DIR] [--format html,md,png,svg,csv,tex]
+  optbench sweep --model M --optimizer O --space "lr=log(1e-4,1e-1),beta1=uniform(0.8,0.99)"
+                 [--trials N] [--strategy grid|random|asha] [--eta 3] [--min-epochs 1] [--concurrency C]
+                 [--holdout 10000] [--epochs E] [--seeds S] [options]   search on held-out images, retrain best
+  optbench tune --model M [--optimizers all|a,b] --budget K [--seeds S] [--epochs E] [options]
+                 every optimizer: same K-trial learning-rate search, then defaults vs tuned
   optbench runs <run-dir> [--json]                               every run: status, epochs done, final metrics
   optbench export <run-dir> [--format csv|json] [--out FILE]     every run and epoch from the store
 
@@ -31,7 +39,7 @@ const fail = (e: OptbenchError): number => {
   return e._tag === 'InvalidConfig' || e._tag === 'UnknownName' ? 2 : 1;
 };
 
-const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'help'];
+export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'sweep', 'tune', 'help'];
 
 // The CLI runs TF.js in production mode: no debug checks, and no banner urging tfjs-node on stderr.
 tf.env().set('PROD', true);
@@ -66,6 +74,9 @@ export const main = async (argv: readonly string[]): Promise<number> => {
       return listCommand(rest);
     case 'data':
       return dataCommand(rest);
+    case 'sweep':
+    case 'tune':
+      return sweepMain(command, rest, fail);
     case 'report':
       return reportCommand(rest);
     case 'runs':
@@ -77,7 +88,16 @@ export const main = async (argv: readonly string[]): Promise<number> => {
   }
 };
 
-main(process.argv.slice(2)).then(
+// Run only as the program itself, so that tests can import `main` and call it with their own argv.
+const isEntry = (): boolean => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+};
+
+if (isEntry()) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

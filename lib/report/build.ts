@@ -1,6 +1,7 @@
 import { canonicalJson, type RunSpec } from '../config/spec.js';
 import type { EpochRecord, RunRecord } from '../train/record.js';
 import { stat } from './stats.js';
+import { ciHalfWidth, compareSeeds } from './seeds.js';
 import { FASHION_CLASSES } from '../data/types.js';
 import { compareByStudyOrder, STUDY_MODELS, STUDY_OPTIMIZERS, studyValue } from './study.js';
 import type {
@@ -45,6 +46,8 @@ const slots = (source: ReportSource): Slot[] => {
   const key = (s: RunSpec) => canonicalJson([s.model, configKey(s), s.seed]);
   for (const spec of source.grid?.specs ?? []) byKey.set(key(spec), { spec, record: null });
   for (const r of source.runs) {
+    // A sweep's trials are evaluated on held-out training images, not the test set: they are no test result.
+    if (r.spec.holdout !== undefined) continue;
     const k = key(r.spec);
     const prev = byKey.get(k)?.record;
     if (!prev || prev.updatedAt <= r.updatedAt) byKey.set(k, { spec: r.spec, record: r });
@@ -97,13 +100,14 @@ const finalValue = (r: RunRecord, kind: ModelKind): number | null => {
   return r.status === 'done' && r.final ? r.final.testLoss : (last?.test.loss ?? null);
 };
 
-const summary = (s: Slot): RunSummary => ({
+const summary = (s: Slot, kind: ModelKind): RunSummary => ({
   runId: s.record?.runId ?? '',
   seed: s.spec.seed,
   status: s.record?.status ?? 'pending',
   epochsDone: s.record?.epochs.length ?? 0,
   epochsPlanned: s.spec.epochs,
   error: s.record?.error?.message ?? null,
+  value: s.record?.status === 'done' ? finalValue(s.record, kind) : null,
 });
 
 const cellStatus = (runs: readonly RunSummary[], value: Stat | null): CellStatus => {
@@ -123,7 +127,8 @@ const labelFor = (spec: RunSpec, ambiguous: boolean): string => {
   if (!ambiguous) return spec.optimizer.name;
   const o = Object.entries(spec.optimizer.overrides)
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`);
+    // Sampled values carry 16 digits; 6 keep labels readable and still tell a sweep's trials apart.
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(6)) : v}`);
   return `${spec.optimizer.name} (${[spec.optimizer.preset, ...o].join(' ')})`;
 };
 
@@ -141,8 +146,9 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
     const group = [...g].sort(bySeed);
     const spec = group[0]!.spec;
     const recs = group.flatMap((s) => (s.record ? [s.record] : []));
-    const runs = group.map(summary);
-    const value = stat(recs.map((r) => finalValue(r, kind)).filter((v): v is number => v !== null));
+    const runs = group.map((s) => summary(s, kind));
+    const finals = recs.map((r) => finalValue(r, kind)).filter((v): v is number => v !== null && Number.isFinite(v));
+    const value = stat(finals);
     const noOverrides = Object.keys(spec.optimizer.overrides).length === 0;
     const study = noOverrides ? studyValue(model, spec.optimizer.name) : null;
     return {
@@ -157,12 +163,17 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
       value,
       study,
       failed: runs.filter((r) => r.status === 'failed').length,
+      ci: ciHalfWidth(finals),
     };
   });
   raw.sort((a, b) => compareByStudyOrder(STUDY_OPTIMIZERS)(a.optimizer, b.optimizer) || (a.label < b.label ? -1 : 1));
   const better = (a: number, b: number) => (kind === 'vae' ? a < b : a > b);
   let best: (typeof raw)[number] | null = null;
   for (const r of raw) if (r.value && (!best || better(r.value.mean, best.value!.mean))) best = r;
+  const comparison = compareSeeds(kind, raw);
+  // Seeds a paired test can use: the comparison's best wins over the plain best-by-mean (they agree
+  // whenever every optimizer finished the same seeds).
+  if (comparison) best = raw.find((r) => r.label === comparison.best) ?? best;
   const series: SeriesReport[] = raw.map((r) => {
     const cell: Cell = {
       value: r.value,
@@ -171,6 +182,8 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
       best: r === best,
       status: cellStatus(r.runs, r.value),
       failed: r.failed,
+      ci: r.ci,
+      tied: comparison ? (comparison.rows[r.label]?.tied ?? null) : null,
     };
     return {
       label: r.label,
@@ -211,6 +224,7 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
     confusion,
     vae,
     epochsPlanned: Math.max(0, ...modelSlots.map((s) => s.spec.epochs)),
+    comparison,
   };
 };
 

@@ -2,7 +2,8 @@ import { displayName, type Figure } from './figures.js';
 import { colorFor } from './palette.js';
 import { STUDY_EPOCHS } from './study.js';
 import { slug } from './svg.js';
-import { metricName, studyText, tableNotes, valueText } from './tables.js';
+import { comparisonSentence } from './seeds.js';
+import { metricName, studyText, tableNotes, TIED_MARK, tiedNotBest, valueText } from './tables.js';
 import type { ModelReport, Report, SeriesReport } from './types.js';
 
 /** Escapes text for HTML content and quoted attributes. */
@@ -43,6 +44,14 @@ export const summarySentence = (m: ModelReport): string => {
   const name = displayName(m.model);
   const r = ranked(m);
   if (r.length === 0) return `${name}: no results yet.`;
+  const c = m.comparison;
+  if (c !== null && c.seeds.length > 1) {
+    const best = m.series.find((x) => x.label === c.best)!;
+    const v = best.cell.value!;
+    const ci = best.cell.ci !== null ? ` ± ${best.cell.ci.toFixed(2)} (95 % CI, n = ${v.n})` : '';
+    const what = m.kind === 'vae' ? 'final test loss' : 'final test accuracy';
+    return `${name}: best mean ${what} ${units(m, v.mean)}${ci} with ${c.best}. ${comparisonSentence(c)}${m.partial ? ` Partial: ${progressText(m)}.` : ''}`;
+  }
   const [first, second] = r;
   const v = first!.cell.value!;
   const what = m.kind === 'vae' ? 'a final test loss of' : 'a final test accuracy of';
@@ -52,6 +61,8 @@ export const summarySentence = (m: ModelReport): string => {
     s += `, ${m.kind === 'vae' ? gap.toFixed(2) : `${gap.toFixed(2)} percentage points`} ${m.kind === 'vae' ? 'lower than' : 'ahead of'} ${second.label} (${units(m, second.cell.value!.mean)})`;
   }
   s += '.';
+  if (Math.max(...m.series.map((x) => x.seeds.length)) <= 1)
+    s += ' One seed per optimizer, so no difference is tested: run with --seeds 5 or more to compare.';
   const studied = m.series.filter((x) => x.cell.study !== null);
   if (studied.length > 0) {
     const sb = [...studied].sort((a, b) => (m.kind === 'vae' ? 1 : -1) * (a.cell.study! - b.cell.study!))[0]!;
@@ -76,7 +87,12 @@ const overviewTable = (r: Report): string => {
           const c = m.series.find((s) => s.label === l)?.cell;
           if (!c) return '<td></td>';
           const st = studyText(c);
-          return `<td class="${c.best ? 'best ' : ''}status-${c.status}">${c.best ? '<span class="star" aria-label="best">★</span> ' : ''}${esc(valueText(c))}${st ? `<br><small>${esc(st)}</small>` : ''}</td>`;
+          const mark = c.best
+            ? '<span class="star" aria-label="best">★</span> '
+            : tiedNotBest(c)
+              ? `<span class="tied" aria-label="tied with the best" title="statistically tied with the best">${TIED_MARK}</span> `
+              : '';
+          return `<td class="${c.best ? 'best ' : ''}${tiedNotBest(c) ? 'tied ' : ''}status-${c.status}">${mark}${esc(valueText(c))}${st ? `<br><small>${esc(st)}</small>` : ''}</td>`;
         })
         .join('');
       return `<tr><th scope="row"><a href="#model-${esc(slug(m.model))}">${esc(displayName(m.model))}</a><br><small>${esc(metricName(m))}</small></th>${cells}</tr>`;
@@ -90,16 +106,27 @@ ${rows}
     .join('')}</ul>`;
 };
 
+const pCell = (p: number | null | undefined): string => (p === null || p === undefined ? '' : p >= 0.001 ? p.toFixed(3) : p.toExponential(1));
+
 const modelTable = (m: ModelReport): string => {
+  const c = m.comparison;
   const rows = m.series
     .map((s) => {
+      const row = c?.rows[s.label];
+      const vs = c
+        ? `<td>${row ? esc(row.verdict === 'tied' ? `${TIED_MARK} tied` : row.verdict) : 'not compared'}</td><td>${pCell(row?.p)}</td><td>${pCell(row?.pAdjusted)}</td>`
+        : '';
       const runs = s.runs;
       const done = runs.map((x) => `${x.epochsDone}/${x.epochsPlanned}`).join(', ');
       const errs = runs.filter((x) => x.error).map((x) => `seed ${x.seed}: ${x.error}`);
-      return `<tr class="${s.cell.best ? 'best' : ''}"><th scope="row"><span class="swatch" style="background:${colorFor(s.label)}"></span>${esc(s.label)}${s.cell.best ? ' <span class="star" aria-label="best">★</span>' : ''}</th><td>${esc(valueText(s.cell))}</td><td>${s.cell.study === null ? '' : s.cell.study.toFixed(2)}</td><td>${s.cell.diff === null ? '' : (s.cell.diff >= 0 ? '+' : '−') + Math.abs(s.cell.diff).toFixed(2)}</td><td>${esc(s.cell.status)}${errs.length ? `<br><small>${esc(errs.join('; '))}</small>` : ''}</td><td>${esc(done)}</td><td>${esc(s.preset)}</td></tr>`;
+      return `<tr class="${s.cell.best ? 'best' : ''}"><th scope="row"><span class="swatch" style="background:${colorFor(s.label)}"></span>${esc(s.label)}${s.cell.best ? ' <span class="star" aria-label="best">★</span>' : ''}</th><td>${esc(valueText(s.cell))}</td><td>${s.cell.study === null ? '' : s.cell.study.toFixed(2)}</td><td>${s.cell.diff === null ? '' : (s.cell.diff >= 0 ? '+' : '−') + Math.abs(s.cell.diff).toFixed(2)}</td><td>${esc(s.cell.status)}${errs.length ? `<br><small>${esc(errs.join('; '))}</small>` : ''}</td><td>${esc(done)}</td><td>${esc(s.preset)}</td>${vs}</tr>`;
     })
     .join('\n');
-  return `<div class="table-wrap"><table class="model-table"><thead><tr><th scope="col">optimizer</th><th scope="col">${esc(metricName(m))}</th><th scope="col">study</th><th scope="col">Δ</th><th scope="col">status</th><th scope="col">epochs done</th><th scope="col">preset</th></tr></thead><tbody>
+  const vsHead = c ? `<th scope="col">vs best</th><th scope="col">p</th><th scope="col">p (Holm)</th>` : '';
+  const note = c
+    ? `<p class="notes">Value: mean ± half-width of the 95 % t interval. vs best: ${esc(c.testReason)}; seeds ${esc(c.seeds.join(', '))}${c.excluded.length ? `; not compared (no finished run on those seeds): ${esc(c.excluded.join(', '))}` : ''}.</p>`
+    : '';
+  return `${note}<div class="table-wrap"><table class="model-table"><thead><tr><th scope="col">optimizer</th><th scope="col">${esc(metricName(m))}</th><th scope="col">study</th><th scope="col">Δ</th><th scope="col">status</th><th scope="col">epochs done</th><th scope="col">preset</th>${vsHead}</tr></thead><tbody>
 ${rows}
 </tbody></table></div>`;
 };
@@ -123,7 +150,7 @@ th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:right;vertical
 th[scope=row],thead th:first-child{text-align:left}
 thead th,th[scope=row]{white-space:nowrap}
 td.best,tr.best td,tr.best th{background:#eaf3fb;font-weight:bold}
-.star{color:#0072B2}
+.star{color:#0072B2}.tied{color:#009E73;font-weight:bold}
 .swatch{display:inline-block;width:.8em;height:.8em;margin-right:.35em;border-radius:2px;vertical-align:baseline}
 .partial{background:#fff4d6;border-left:4px solid #E69F00;padding:.4rem .7rem}
 .warnings{background:#fbeaea;border-left:4px solid #D55E00;padding:.4rem .7rem}

@@ -1,16 +1,26 @@
 import { displayName } from './figures.js';
+import { comparisonSentence } from './seeds.js';
 import type { Cell, ModelReport, Report } from './types.js';
 
 const f2 = (x: number): string => x.toFixed(2);
 const signed = (x: number): string => (x >= 0 ? '+' : '-') + Math.abs(x).toFixed(2);
 
-/** The cell's own value: `89.74`, `89.74 ± 0.12 (n=3)`, or its state when it has none. */
+/** `±` half-width of the 95 % t interval over seeds (the standard deviation when it is unknown). */
+const spread = (c: Cell): number => c.ci ?? c.value?.std ?? 0;
+
+/** The cell's own value: `89.74`, `89.74 ± 0.12 (n=3)` (mean ± 95 % CI half-width), or its state when it has none. */
 export const valueText = (c: Cell): string => {
   if (!c.value) return c.status === 'pending' ? 'pending' : c.status === 'failed' ? 'failed' : '–';
   const v = c.value;
-  const base = v.n > 1 ? `${f2(v.mean)} ± ${f2(v.std)} (n=${v.n})` : f2(v.mean);
+  const base = v.n > 1 ? `${f2(v.mean)} ± ${f2(spread(c))} (n=${v.n})` : f2(v.mean);
   return c.status === 'partial' ? `${base}*` : base;
 };
+
+/** The mark of an optimizer statistically tied with the best (the best itself carries ★). */
+export const TIED_MARK = '≈';
+
+/** True for a non-best cell that the paired test could not tell from the best. */
+export const tiedNotBest = (c: Cell): boolean => c.tied === true && !c.best;
 
 /** What goes beside the value: the study's number and the difference. */
 export const studyText = (c: Cell): string =>
@@ -25,7 +35,16 @@ export const tableNotes = (r: Report): string[] => {
     'Classifiers: final test accuracy in %; VAEs: final test loss (sum of squared errors + KL per image). Best per model marked ★ (max accuracy, min loss).',
     "Study: the single 50-epoch run of the original report; Δ = this run's value minus the study's.",
   ];
-  if (r.models.some((m) => m.series.some((s) => s.seeds.length > 1))) notes.push('With several seeds: mean ± sample standard deviation over n seeds.');
+  if (r.models.some((m) => m.series.some((s) => s.seeds.length > 1)))
+    notes.push(
+      'With several seeds: mean ± half-width of the 95 % Student t confidence interval over n seeds (the CSV also has the standard deviation and the interval).',
+    );
+  if (r.models.some((m) => m.comparison !== null))
+    notes.push(
+      `${TIED_MARK} statistically tied with the best: each optimizer is compared with the best on the per-seed differences (paired, as optimizers share initial weights and batch order within a seed), with Holm's correction across the comparisons; ${TIED_MARK} means not significantly different at alpha = 0.05. A winner is named only when every other optimizer is significantly worse.`,
+    );
+  for (const m of r.models)
+    if (m.comparison) notes.push(`${displayName(m.model)}: ${comparisonSentence(m.comparison)} Test: ${m.comparison.testReason}.`);
   if (r.partial) notes.push('* partial: some runs of this cell are still training or stopped early; the value is their latest epoch.');
   return notes;
 };
@@ -41,14 +60,15 @@ export const toMarkdown = (r: Report): string => {
     const cells = r.labels.map((l) => {
       const c = cellFor(m, l);
       if (!c) return '';
-      const v = c.best ? `**★ ${valueText(c)}**` : valueText(c);
+      const v = c.best ? `**★ ${valueText(c)}**` : tiedNotBest(c) ? `${TIED_MARK} ${valueText(c)}` : valueText(c);
       const s = studyText(c);
       return s ? `${v} (${s})` : v;
     });
     lines.push(`| ${[mdEscape(displayName(m.model)), metricName(m), ...cells].join(' | ')} |`);
   }
+  // Notes carry optimizer names (from run files): HTML-significant characters stay text.
   return `${lines.join('\n')}\n\n${tableNotes(r)
-    .map((n) => `- ${n}`)
+    .map((n) => `- ${n.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}`)
     .join('\n')}\n`;
 };
 
@@ -76,6 +96,15 @@ export const CSV_COLUMNS = [
   'failed',
   'epochs_done',
   'epochs_planned',
+  'ci95_half',
+  'ci95_low',
+  'ci95_high',
+  'tied_with_best',
+  'verdict',
+  'test',
+  'p',
+  'p_holm',
+  'winner',
 ] as const;
 
 /** One row per model and optimizer (tidy), for spreadsheets and scripts. */
@@ -102,6 +131,15 @@ export const toCsv = (r: Report): string => {
         s.cell.failed,
         Math.min(...s.runs.map((x) => x.epochsDone)),
         Math.max(...s.runs.map((x) => x.epochsPlanned)),
+        s.cell.ci,
+        v && s.cell.ci !== null ? v.mean - s.cell.ci : null,
+        v && s.cell.ci !== null ? v.mean + s.cell.ci : null,
+        s.cell.tied,
+        m.comparison?.rows[s.label]?.verdict ?? null,
+        m.comparison?.test ?? null,
+        m.comparison?.rows[s.label]?.p ?? null,
+        m.comparison?.rows[s.label]?.pAdjusted ?? null,
+        m.comparison ? m.comparison.winner === s.label : null,
       ]
         .map(csvField)
         .join(',');
@@ -119,9 +157,9 @@ const texValue = (c: Cell | null): string => {
   if (!c) return '';
   if (!c.value) return c.status;
   const v = c.value;
-  const s = v.n > 1 ? `${f2(v.mean)} $\\pm$ ${f2(v.std)}` : f2(v.mean);
+  const s = v.n > 1 ? `${f2(v.mean)} $\\pm$ ${f2(spread(c))}` : f2(v.mean);
   const p = c.status === 'partial' ? `${s}*` : s;
-  return c.best ? `\\textbf{${p}}` : p;
+  return c.best ? `\\textbf{${p}}` : tiedNotBest(c) ? `$\\approx$\\,${p}` : p;
 };
 
 const texStudy = (c: Cell | null): string =>
@@ -143,5 +181,10 @@ export const toLatex = (r: Report): string => {
     if (cells.some((c) => c?.study != null)) lines.push(`& {\\scriptsize study ($\\Delta$)} & ${cells.map(texStudy).join(' & ')} \\\\`);
   }
   lines.push('\\bottomrule', '\\end{tabular}');
+  if (r.models.some((m) => m.comparison !== null || m.series.some((s) => s.cell.ci !== null)))
+    lines.push(
+      '% Bold: best mean; $\\approx$: statistically tied with the best (paired test, Holm-corrected, alpha 0.05);',
+      '% with several seeds, mean $\\pm$ half-width of the 95 % Student t interval.',
+    );
   return `${lines.join('\n')}\n`;
 };

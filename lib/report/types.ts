@@ -41,6 +41,13 @@ export interface Cell {
   readonly status: CellStatus;
   /** Runs of this cell that ended in failure (e.g. diverged). */
   readonly failed: number;
+  /** Half-width of the 95 % Student t interval of the mean over seeds; null with fewer than two values. */
+  readonly ci: number | null;
+  /**
+   * The paired comparison against the model's best (see SeedComparison): true for the best and for the
+   * optimizers not significantly different from it; null when no comparison was possible (one seed, ...).
+   */
+  readonly tied: boolean | null;
 }
 
 export interface RunSummary {
@@ -50,6 +57,8 @@ export interface RunSummary {
   readonly epochsDone: number;
   readonly epochsPlanned: number;
   readonly error: string | null;
+  /** The final metric of a finished run (accuracy in %, or test loss); null otherwise. */
+  readonly value: number | null;
 }
 
 /** One optimizer configuration trained on one model, over all its seeds. */
@@ -96,6 +105,41 @@ export interface ModelReport {
   readonly vae: VaeReport | null;
   /** Epochs the runs were planned for (the largest), to compare with the study's 50. */
   readonly epochsPlanned: number;
+  /** Each optimizer against the best on per-seed differences; null with fewer than two optimizers or seeds. */
+  readonly comparison: SeedComparison | null;
+}
+
+export type SeedVerdict = 'best' | 'tied' | 'worse' | 'inconsistent';
+
+/** One optimizer against the model's best in a SeedComparison. */
+export interface SeedComparisonRow {
+  readonly verdict: SeedVerdict;
+  readonly tied: boolean;
+  /** Mean per-seed difference, positive when the best is better (accuracy points or loss). */
+  readonly gap: number;
+  /** Two-sided p-value of the paired test and its Holm-adjusted value; null for the best. */
+  readonly p: number | null;
+  readonly pAdjusted: number | null;
+  readonly detail: string;
+}
+
+/**
+ * The paired comparison of a model's optimizers over the seeds that all of them finished: the best by mean,
+ * each other optimizer against it (Wilcoxon signed-rank or paired t-test, Holm's correction across the
+ * comparisons), and a winner only when every other optimizer is significantly worse.
+ */
+export interface SeedComparison {
+  readonly best: string;
+  readonly winner: string | null;
+  /** The seeds used: those finished by every compared optimizer. */
+  readonly seeds: readonly number[];
+  readonly test: 'wilcoxon' | 't' | 'none';
+  readonly testReason: string;
+  readonly alpha: number;
+  /** Labels compared, and labels left out because they finished none of those seeds. */
+  readonly compared: readonly string[];
+  readonly excluded: readonly string[];
+  readonly rows: Readonly<Record<string, SeedComparisonRow>>;
 }
 
 export interface Report {
