@@ -1,2 +1,3 @@
 export * from './tasks.js';
 export * from './grid.js';
+export * from './sweep.js';
