@@ -18,6 +18,7 @@ import type { RunRow } from '../store/types.js';
 import { planGrid } from '../train/grid.js';
 import { GRID_OPTIONS, list, parseOptions, positiveInt, type Parsed } from './options.js';
 import { finishRunDir } from './finish.js';
+import { onCtrlC } from './interrupt.js';
 
 export const timestamp = (d = new Date()): string => d.toISOString().replace(/\..*$/, '').replace(/:/g, '-');
 
@@ -192,16 +193,10 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
   const opened = openStore(storePath(cmd.job.out), quota.right !== undefined ? { maxBytes: quota.right } : {});
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
-  let stop = false;
-  const onSigint = (): void => {
-    if (stop) process.exit(130);
-    stop = true;
-    process.stderr.write('\nStopping after the current step (Ctrl-C again to quit at once)...\n');
-  };
-  process.on('SIGINT', onSigint);
+  const ctrlC = onCtrlC();
   try {
     await lastValueFrom(
-      gridPipeline(cmd.job, { store, shouldStop: () => stop, progress: true }).pipe(
+      gridPipeline(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: true }).pipe(
         filter((e) => e.type !== 'BatchEnded'),
         toArray(),
       ),
@@ -210,11 +205,11 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
     const ids = new Set(planGrid(cmd.job.plan).map(runId));
     const rows = store.listRuns();
     if (E.isLeft(rows)) return rows;
-    return E.right({ runs: rows.right.filter((r) => ids.has(r.runId)), interrupted: stop });
+    return E.right({ runs: rows.right.filter((r) => ids.has(r.runId)), interrupted: ctrlC.stopRequested() });
   } catch (e) {
     return E.left(toOptbenchError(e));
   } finally {
-    process.off('SIGINT', onSigint);
+    ctrlC.release();
     store.close();
   }
 };

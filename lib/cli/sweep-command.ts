@@ -13,6 +13,7 @@ import type { SweepRecord } from '../sweep/record.js';
 import { STRATEGIES, checkSearchConfig, decodeSearchConfig, type SearchConfig, type Strategy } from '../sweep/run.js';
 import { parseSearchSpace, type SearchSpace, type SpaceDimension } from '../sweep/space.js';
 import { finishRunDir } from './finish.js';
+import { onCtrlC } from './interrupt.js';
 import { ensureWritable, timestamp } from './grid-command.js';
 import { list, parseOptions, positiveInt, type Parsed } from './options.js';
 
@@ -266,15 +267,9 @@ export const executeSweep = async (cmd: SweepCommand): Promise<E.Either<Optbench
   const opened = openStore(storePath(cmd.job.out));
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
-  let stop = false;
-  const onSigint = (): void => {
-    if (stop) process.exit(130);
-    stop = true;
-    process.stderr.write('\nStopping after the current step (Ctrl-C again to quit at once)...\n');
-  };
-  process.on('SIGINT', onSigint);
+  const ctrlC = onCtrlC();
   try {
-    const done = await runSweep(cmd.job, { store, shouldStop: () => stop, progress: !cmd.json });
+    const done = await runSweep(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: !cmd.json });
     if (E.isLeft(done)) return done;
     if (done.right.record.final.length > 0) await finishRunDir(cmd.job.out, { report: cmd.report });
     if (cmd.report) {
@@ -284,7 +279,7 @@ export const executeSweep = async (cmd: SweepCommand): Promise<E.Either<Optbench
     }
     return done;
   } finally {
-    process.off('SIGINT', onSigint);
+    ctrlC.release();
     store.close();
   }
 };
