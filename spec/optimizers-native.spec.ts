@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { useBackend } from '../lib/backend/index.js';
+import { fusedAdamax } from '../lib/backend/native-fused.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
 
 // On `native`, Adam and Adamax take a fused C++ update instead of composed element-wise ops. The same
@@ -27,6 +28,14 @@ const trajectory = async (backend: 'cpu' | 'native', name: string, preset: strin
 describe('fused optimizer updates on native', () => {
   after(async () => {
     await useBackend('cpu');
+  });
+  it('the fused Adamax kernel is live on native (so the comparisons below compare two paths)', async () => {
+    assert.ok(E.isRight(await useBackend('native')));
+    const one = tf.scalar(0.5);
+    const x = tf.ones([3]);
+    const f = fusedAdamax(x, x, x, x, { beta1: one, oneMinusBeta1: one, beta2: one, eps: one, step: one }, 'tfkeras');
+    assert.ok(f !== undefined, 'fusedAdamax ran in C++');
+    tf.dispose([one, x, f!.theta, f!.m, f!.u]);
   });
   for (const [name, preset] of [
     ['adam', 'tfkeras2'],
