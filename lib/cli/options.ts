@@ -4,14 +4,13 @@ import { invalidConfig, nearest, unknownName, type OptbenchError } from '../erro
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
-/** The options every grid command (task, run, sweep) takes. */
-export const GRID_OPTIONS = {
+/** What every training command (task, run, sweep, tune) takes: sizes, backend, data and output. */
+export const TRAINING_OPTIONS = {
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   subset: { type: 'string' },
   'test-subset': { type: 'string' },
   seeds: { type: 'string' },
-  optimizers: { type: 'string' },
   preset: { type: 'string' },
   backend: { type: 'string' },
   out: { type: 'string' },
@@ -21,6 +20,9 @@ export const GRID_OPTIONS = {
   json: { type: 'boolean' },
   'no-report': { type: 'boolean' },
 } as const satisfies OptionSpec;
+
+/** The options of `task` and `run`. */
+export const GRID_OPTIONS = { ...TRAINING_OPTIONS, optimizers: { type: 'string' } } as const satisfies OptionSpec;
 
 export interface Parsed {
   readonly values: Record<string, string | boolean | undefined>;

@@ -15,29 +15,17 @@ import { parseSearchSpace, type SearchSpace, type SpaceDimension } from '../swee
 import { finishRunDir } from './finish.js';
 import { onCtrlC } from './interrupt.js';
 import { ensureWritable, timestamp } from './grid-command.js';
-import { list, parseOptions, positiveInt, type Parsed } from './options.js';
+import { list, parseOptions, positiveInt, TRAINING_OPTIONS, type Parsed } from './options.js';
 
 const COMMON = {
+  ...TRAINING_OPTIONS,
   model: { type: 'string' },
-  epochs: { type: 'string' },
-  seeds: { type: 'string' },
   concurrency: { type: 'string' },
   eta: { type: 'string' },
   'min-epochs': { type: 'string' },
   holdout: { type: 'string' },
-  subset: { type: 'string' },
-  'test-subset': { type: 'string' },
-  'batch-size': { type: 'string' },
   'search-seed': { type: 'string' },
   strategy: { type: 'string' },
-  preset: { type: 'string' },
-  backend: { type: 'string' },
-  out: { type: 'string' },
-  'data-dir': { type: 'string' },
-  dataset: { type: 'string' },
-  download: { type: 'boolean' },
-  json: { type: 'boolean' },
-  'no-report': { type: 'boolean' },
 } as const;
 
 export const SWEEP_OPTIONS = { ...COMMON, optimizer: { type: 'string' }, space: { type: 'string' }, trials: { type: 'string' } } as const;
