@@ -1,6 +1,7 @@
 // Entry point of the optbench native addon: one CPU engine and stream for the process, OpenMP
 // thread control, and the kernel families registered from their own files.
 #include <omp.h>
+#include <pthread.h>
 #include "common.h"
 
 namespace ob {
@@ -15,10 +16,33 @@ dnnl::stream &Stream() {
   return stream;
 }
 
+static const sigset_t &AsyncSignals() {
+  static const sigset_t set = [] {
+    sigset_t s;
+    sigfillset(&s);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) sigdelset(&s, sig);
+    return s;
+  }();
+  return set;
+}
+
+SignalsDeferred::SignalsDeferred() { pthread_sigmask(SIG_BLOCK, &AsyncSignals(), &saved_); }
+SignalsDeferred::~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+
+// Sets the OpenMP team size and starts the team's threads with asynchronous signals blocked (a thread
+// inherits its creator's mask, and libgomp keeps its threads), so that a signal sent to the process is
+// never handled on a thread that runs oneDNN kernels: see SignalsDeferred.
+static void StartThreads(int n) {
+  SignalsDeferred deferred;
+  omp_set_num_threads(n);
+#pragma omp parallel
+  { (void)omp_get_thread_num(); }
+}
+
 static Napi::Value SetThreads(const Napi::CallbackInfo &info) {
   int64_t n = Int(info[0]);
   Require(n >= 1 && n <= 1024, info.Env(), "threads must be between 1 and 1024");
-  omp_set_num_threads(static_cast<int>(n));
+  StartThreads(static_cast<int>(n));
   return info.Env().Undefined();
 }
 
@@ -37,6 +61,7 @@ static Napi::Value Version(const Napi::CallbackInfo &info) {
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  StartThreads(omp_get_max_threads());
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("version", Napi::Function::New(env, Version));

@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,6 +12,24 @@ namespace ob {
 
 dnnl::engine &Engine();
 dnnl::stream &Stream();
+
+// Holds off asynchronous signals on this thread while oneDNN runs. oneDNN 2.6's JIT kernels (its sgemm at
+// least) keep live data below the stack pointer, beyond the 128-byte red zone that a signal frame spares:
+// a signal handled on this thread mid-kernel (V8's SIGPROF sampling under --cpu-prof, a SIGINT, SIGCHLD or
+// SIGWINCH that Node handles) overwrites it, and the kernel then corrupts the heap. Reproduced with a plain
+// C++ loop of dnnl_sgemm calls under setitimer(ITIMER_PROF): it aborts unless the handler runs on an
+// alternate stack. Signals that arrive meanwhile stay pending and are handled when the call returns.
+// The synchronous ones (a fault raised by the code itself) are never blocked.
+class SignalsDeferred {
+ public:
+  SignalsDeferred();
+  ~SignalsDeferred();
+  SignalsDeferred(const SignalsDeferred &) = delete;
+  SignalsDeferred &operator=(const SignalsDeferred &) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 // Below this many elements a loop runs on one thread: waking the OpenMP team costs more than it saves.
 constexpr int64_t kParallelMin = 1 << 15;

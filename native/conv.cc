@@ -219,6 +219,7 @@ Napi::Value ConvImpl(const Napi::CallbackInfo &info) {
 
 template <Napi::Value (*F)(const Napi::CallbackInfo &)>
 Napi::Value Guard(const Napi::CallbackInfo &info) {
+  SignalsDeferred deferred;
   try {
     return F(info);
   } catch (const dnnl::error &e) {

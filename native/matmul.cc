@@ -27,6 +27,7 @@ Napi::Value Matmul(const Napi::CallbackInfo &info) {
   const int act = static_cast<int>(Int(info[5]));
   const float alpha = static_cast<float>(Dbl(info[6]));
 
+  SignalsDeferred deferred;
   for (int64_t i = 0; i < batch; i++) {
     const float *ai = a + (ba == 1 ? 0 : i) * m * k;
     const float *bi = b + (bb == 1 ? 0 : i) * k * n;
