@@ -126,7 +126,7 @@ const stepFlops = (model: BuiltModel, batch: number): number => {
     const out = l.outputShape as number[];
     const inp = (l.input as tf.SymbolicTensor).shape as number[];
     let fwd = 0;
-    if (name === 'Dense') fwd = 2 * batch * kernel[0]! * kernel[1]!;
+    if (name === 'Dense' || name === 'KerasDense') fwd = 2 * batch * kernel[0]! * kernel[1]!;
     else if (name === 'Conv2D') fwd = 2 * batch * out[1]! * out[2]! * kernel.reduce((p, d) => p * d, 1);
     else if (name === 'Conv2DTranspose') fwd = 2 * batch * inp[1]! * inp[2]! * kernel.reduce((p, d) => p * d, 1);
     flops += fwd * (first ? 2 : 3);

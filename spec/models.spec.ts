@@ -178,6 +178,68 @@ describe('models', () => {
     });
   });
 
+  describe('Dense', () => {
+    const activations = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
+    /** Our Dense and TF.js's with the same weights (a non-zero bias), on the same input. */
+    const withPair = async (
+      activation: (typeof activations)[number],
+      fn: (ours: tf.layers.Layer, theirs: tf.layers.Layer, x: tf.Tensor) => void | Promise<void>,
+    ): Promise<void> => {
+      const ours = dense(7, 0, { units: 5, activation, name: `ours_${activation}`, inputShape: [6] });
+      const theirs = tf.layers.dense({ units: 5, activation, inputShape: [6] });
+      const x = tf.randomNormal([4, 6], 0, 1, 'float32', 3);
+      try {
+        tf.tidy(() => {
+          ours.apply(x);
+          theirs.apply(x);
+          ours.setWeights([ours.getWeights()[0]!, tf.randomNormal([5], 0, 1, 'float32', 4)]);
+          theirs.setWeights(ours.getWeights());
+        });
+        await fn(ours, theirs, x);
+      } finally {
+        x.dispose();
+        for (const w of [...ours.weights, ...theirs.weights]) w.dispose();
+      }
+    };
+    const loss = (l: tf.layers.Layer, x: tf.Tensor) => () => (l.apply(x) as tf.Tensor).square().sum() as tf.Scalar;
+    const vars = (l: tf.layers.Layer) => l.trainableWeights.map((t) => t.read() as tf.Variable);
+
+    it('computes what TF.js Dense computes, at inference, in training and in its gradients', async () => {
+      for (const activation of activations)
+        await withPair(activation, (ours, theirs, x) =>
+          tf.tidy(() => {
+            const same = (a: tf.Tensor, b: tf.Tensor, what: string) =>
+              assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), `${activation}: ${what}`);
+            same(ours.apply(x) as tf.Tensor, theirs.apply(x) as tf.Tensor, 'inference output');
+            const inputGrad = (l: tf.layers.Layer) => tf.grad((xx: tf.Tensor) => (l.apply(xx) as tf.Tensor).mul(xx.sum()).sum())(x);
+            same(inputGrad(ours), inputGrad(theirs), 'input gradient');
+            const a = tf.variableGrads(loss(ours, x), vars(ours));
+            const b = tf.variableGrads(loss(theirs, x), vars(theirs));
+            same(a.value, b.value, 'training-mode loss');
+            Object.values(a.grads).forEach((g, i) => same(g, Object.values(b.grads)[i]!, `weight gradient ${i}`));
+          }),
+        );
+    });
+
+    it("does not compute its input's gradient when only the weights need one", async () => {
+      /** Output shapes of the matrix products of one forward and backward pass. */
+      const products = async (l: tf.layers.Layer, x: tf.Tensor) => {
+        const info = await tf.profile(() => {
+          const { value, grads } = tf.variableGrads(loss(l, x), vars(l));
+          tf.dispose([value, ...Object.values(grads)]);
+        });
+        return info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul').map((k) => k.outputShapes[0]);
+      };
+      for (const activation of activations)
+        await withPair(activation, async (ours, theirs, x) => {
+          // Forward x W, then the kernel's gradient x^T dy; never dy W^T, which has x's shape.
+          assert.deepEqual(await products(ours, x), [[4, 5], [6, 5]], activation);
+          if (activation === 'linear' || activation === 'tanh')
+            assert.ok((await products(theirs, x)).some((s) => JSON.stringify(s) === "[4,6]" || JSON.stringify(s) === "[1,4,6]"), `TF.js Dense does (${activation})`);
+        });
+    });
+  });
+
   describe('architecture', () => {
     it('classifiers map [n,28,28,1] to [n,10] logits', () => {
       for (const name of ['fcnn', 'scnn', 'bcnn', 'mcnn']) {

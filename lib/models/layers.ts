@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { mixSeed } from './hash.js';
+import { KerasDense } from './dense.js';
 
 /**
  * Layer constructors with Keras's initialisation: kernels glorot_uniform (TF.js defaults to
@@ -21,14 +22,8 @@ export interface DenseArgs {
   readonly inputShape?: number[];
 }
 
-export const dense = (seed: number, layer: number, a: DenseArgs): tf.layers.Layer =>
-  tf.layers.dense({
-    units: a.units,
-    activation: a.activation,
-    name: a.name,
-    ...(a.inputShape !== undefined ? { inputShape: a.inputShape } : {}),
-    ...init(seed, layer),
-  });
+/** Keras's Dense; see KerasDense for why it is not TF.js's own. */
+export const dense = (seed: number, layer: number, a: DenseArgs): tf.layers.Layer => new KerasDense({ ...a, ...init(seed, layer) });
 
 export interface ConvArgs {
   readonly filters: number;
