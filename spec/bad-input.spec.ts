@@ -5,10 +5,9 @@
  * table is what these cases produce (OPTBENCH_WRITE_DOCS=1 rewrites it).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
@@ -19,32 +18,12 @@ import { openStore, storePath } from '../lib/store/store.js';
 import { SCHEMA_VERSION } from '../lib/store/schema.js';
 import { readRunDir } from '../lib/report/read.js';
 import type { RunRecord } from '../lib/train/record.js';
+import { FIXTURE, ROOT, cli as run, type Ran } from './support/cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const FIXTURE = join(ROOT, 'fixtures', 'fashion-mini');
-const MAIN = join(ROOT, 'lib', 'cli', 'main.ts');
 const DOC = join(ROOT, 'docs', 'bad-inputs.md');
 
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const cli = (argv: readonly string[], env: Record<string, string> = {}): Promise<Ran> =>
-  new Promise((done, failed) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...argv], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, OPTBENCH_DEBUG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', failed);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+/** The command in a child process, with OPTBENCH_DEBUG off so that errors print as users see them. */
+const cli = (argv: readonly string[], env: Record<string, string> = {}): Promise<Ran> => run(argv, { ...env, OPTBENCH_DEBUG: '' });
 
 /** `main(argv)` in this process, with what it writes to stdout and stderr. */
 const inProcess = async (argv: readonly string[]): Promise<Ran> => {

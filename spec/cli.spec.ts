@@ -2,60 +2,16 @@
  * End to end: the optbench command as a user runs it (child processes, cpu backend, the fixture data set).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { readRunDir } from '../lib/report/read.js';
+import { FIXTURE, cli, fixtureGridArgs, type Ran } from './support/cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'lib', 'cli', 'main.ts');
-const FIXTURE = join(ROOT, 'fixtures', 'fashion-mini');
-
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const cli = (argv: readonly string[]): Promise<Ran> =>
-  new Promise((done, failed) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', failed);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-
-const gridArgs = (out: string, optimizers: string, extra: readonly string[] = []): string[] => [
-  'run',
-  '--models',
-  'fcnn',
-  '--optimizers',
-  optimizers,
-  '--epochs',
-  '2',
-  '--subset',
-  '50',
-  '--test-subset',
-  '50',
-  '--batch-size',
-  '50',
-  '--data-dir',
-  FIXTURE,
-  '--dataset',
-  'fashion-mini',
-  '--backend',
-  'cpu',
-  '--out',
-  out,
-  '--json',
-  ...extra,
-];
+const gridArgs = (out: string, optimizers: string, extra: readonly string[] = []): string[] =>
+  fixtureGridArgs(out, { optimizers, epochs: 2, subset: 50, testSubset: 50, batchSize: 50 }, ['--json', ...extra]);
 
 /** Keras parameter counts, from the layer shapes of spec/study-protocol.md. */
 const dense = (i: number, o: number) => i * o + o;

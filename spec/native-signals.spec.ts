@@ -6,47 +6,28 @@
  * (the CPU profiler) on the main thread, so a Ctrl-C or a profile must not crash a training run.
  */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT, startNode, type Child, type Exit } from './support/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHILD = join(ROOT, 'spec', 'support', 'native-signal-child.ts');
 
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the child with extra node flags; `during` runs from the child's `ready` to its `done`. */
-const runChild = (nodeFlags: string[], reps: number, during?: (pid: number) => () => void): Promise<Outcome> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', CHILD, String(reps)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let stop: (() => void) | undefined;
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (stop === undefined && /^ready$/m.test(stdout)) stop = during?.(child.pid!) ?? (() => undefined);
-      // The child is exiting: a signal now would meet Node's default action, not the child's handler.
-      if (/^done$/m.test(stdout)) stop?.();
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      stop?.();
-      resolve({ code, signal, stdout, stderr });
-    });
+const runChild = async (nodeFlags: string[], reps: number, during?: (pid: number) => () => void): Promise<Child & Exit> => {
+  const child = startNode(CHILD, [String(reps)], { nodeFlags });
+  let stop: (() => void) | undefined;
+  child.proc.stdout!.on('data', () => {
+    if (stop === undefined && /^ready$/m.test(child.stdout)) stop = during?.(child.proc.pid!) ?? (() => undefined);
+    // The child is exiting: a signal now would meet Node's default action, not the child's handler.
+    if (/^done$/m.test(child.stdout)) stop?.();
   });
+  const exit = await child.exit;
+  stop?.();
+  return { ...child, ...exit };
+};
 
-const explain = (o: Outcome): string => `exit ${o.code ?? o.signal}\nstdout: ${o.stdout}\nstderr: ${o.stderr.slice(-2000)}`;
+const explain = (o: Child & Exit): string => `exit ${o.code ?? o.signal}\nstdout: ${o.stdout}\nstderr: ${o.stderr.slice(-2000)}`;
 
 describe('native kernels under signals', function () {
   let dir: string;

@@ -4,71 +4,14 @@
  * every run's per-epoch metrics are those of the same grid trained without interruption.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { fixtureGridArgs, sleep, start, until } from './support/cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'lib', 'cli', 'main.ts');
-
-const gridArgs = (out: string): string[] => [
-  'run',
-  '--models',
-  'fcnn',
-  '--optimizers',
-  'sgd,adam',
-  '--epochs',
-  '2',
-  '--subset',
-  '100',
-  '--test-subset',
-  '50',
-  '--batch-size',
-  '25',
-  '--data-dir',
-  join(ROOT, 'fixtures', 'fashion-mini'),
-  '--dataset',
-  'fashion-mini',
-  '--backend',
-  'cpu',
-  '--no-report',
-  '--json',
-  '--out',
-  out,
-];
-
-interface Child {
-  readonly proc: ChildProcess;
-  stderr: string;
-  stdout: string;
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const start = (argv: readonly string[]): Child => {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const c: Child = {
-    proc,
-    stderr: '',
-    stdout: '',
-    exit: new Promise((done) => proc.on('close', (code, signal) => done({ code, signal }))),
-  };
-  proc.stderr!.on('data', (d: Buffer) => (c.stderr += d.toString()));
-  proc.stdout!.on('data', (d: Buffer) => (c.stdout += d.toString()));
-  return c;
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const until = async (what: string, cond: () => boolean, child: Child, timeoutMs = 240_000): Promise<void> => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (child.proc.exitCode !== null) throw new Error(`the grid ended before ${what}: ${child.stderr}`);
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}: ${child.stderr}`);
-    await sleep(50);
-  }
-};
+const gridArgs = (out: string): string[] =>
+  fixtureGridArgs(out, { optimizers: 'sgd,adam', epochs: 2, subset: 100, testSubset: 50, batchSize: 25 }, ['--no-report', '--json']);
 
 interface RunRow {
   id: string;

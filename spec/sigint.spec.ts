@@ -3,67 +3,14 @@
  * runs/*.json), says how to continue and exits 130; a second SIGINT exits at once.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { fixtureGridArgs, start, until } from './support/cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'lib', 'cli', 'main.ts');
-
-const gridArgs = (out: string, epochs = 3, report = false): string[] => [
-  'run',
-  '--models',
-  'fcnn',
-  '--optimizers',
-  'sgd,adam',
-  '--epochs',
-  String(epochs),
-  '--subset',
-  '100',
-  '--test-subset',
-  '50',
-  '--batch-size',
-  '25',
-  '--data-dir',
-  join(ROOT, 'fixtures', 'fashion-mini'),
-  '--dataset',
-  'fashion-mini',
-  '--backend',
-  'cpu',
-  ...(report ? [] : ['--no-report']),
-  '--out',
-  out,
-];
-
-interface Child {
-  readonly proc: ChildProcess;
-  stderr: string;
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-const start = (argv: readonly string[]): Child => {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const c: Child = {
-    proc,
-    stderr: '',
-    exit: new Promise((done) => proc.on('close', (code, signal) => done({ code, signal, at: Date.now() }))),
-  };
-  proc.stderr!.on('data', (d: Buffer) => (c.stderr += d.toString()));
-  return c;
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const until = async (what: string, cond: () => boolean, child: Child, timeoutMs = 180_000): Promise<void> => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (child.proc.exitCode !== null) throw new Error(`the grid ended before ${what}: ${child.stderr}`);
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}: ${child.stderr}`);
-    await sleep(25);
-  }
-};
+const gridArgs = (out: string, epochs = 3, report = false): string[] =>
+  fixtureGridArgs(out, { optimizers: 'sgd,adam', epochs, subset: 100, testSubset: 50, batchSize: 25 }, report ? [] : ['--no-report']);
 
 interface EpochRow {
   run_id: string;
