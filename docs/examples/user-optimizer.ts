@@ -40,12 +40,9 @@ export interface LionConfig {
  * RuleOptimizer supplies the slots (one `m` per variable, zeros at first), the step counter, the tidy
  * around each step and getWeights/setWeights for checkpoints; a rule supplies only these three methods.
  */
-export class LionOptimizer extends RuleOptimizer {
+export class LionOptimizer extends RuleOptimizer<LionConfig> {
   static get className(): string {
     return 'docs.Lion';
-  }
-  constructor(readonly config: LionConfig) {
-    super();
   }
   protected slotNames(): readonly string[] {
     return ['m'];
@@ -63,9 +60,6 @@ export class LionOptimizer extends RuleOptimizer {
       theta: tf.sub(theta, step),
       slots: [tf.add(tf.mul(c.beta2!, m), tf.mul(c.oneMinusBeta2!, g))],
     };
-  }
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.config };
   }
 }
 // Lets TF.js rebuild it from its config (the built-in rules do the same).

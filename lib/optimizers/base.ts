@@ -22,9 +22,18 @@ export interface SlotUpdate {
  * Slots are matched to model variables by position in the gradient list, as TF.js's own optimizers do,
  * so that state restored into a freshly built model (whose variable names carry new suffixes) still lines up.
  */
-export abstract class RuleOptimizer extends tf.Optimizer {
+export abstract class RuleOptimizer<C extends object = object> extends tf.Optimizer {
   private slots: tf.Variable[][] = [];
   private slotVarNames: string[] = [];
+
+  /** `config` is the rule's whole configuration: TF.js's fromConfig rebuilds a rule as `new cls(config)`. */
+  constructor(readonly config: C) {
+    super();
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.config } as tf.serialization.ConfigDict;
+  }
 
   /** Names of this rule's per-variable state, e.g. ['m', 'v']. Fixed for the life of an instance. */
   protected abstract slotNames(): readonly string[];

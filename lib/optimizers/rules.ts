@@ -6,7 +6,8 @@ import { RuleOptimizer, type SlotUpdate, type StepScalars } from './base.js';
  * The update rules of spec/keras-optimizers.md as TF.js optimizers. Each keeps its per-step constants
  * (bias corrections, schedules) in float64 JavaScript numbers computed from the integer step count, and
  * spends few tensor ops per variable, because these run hundreds of steps per epoch.
- * Constructors take one plain config object, so TF.js's default `fromConfig` (new cls(config)) rebuilds them.
+ * Each takes one plain config object (RuleOptimizer's constructor), so TF.js's default `fromConfig`
+ * (new cls(config)) rebuilds them.
  */
 
 const { add, sub, mul, div, sqrt, square, abs, maximum } = tf;
@@ -17,12 +18,9 @@ export interface SgdConfig {
   nesterov: boolean;
 }
 /** tf.keras 2.x SGD (ResourceApplyKerasMomentum when momentum > 0). */
-export class SgdOptimizer extends RuleOptimizer {
+export class SgdOptimizer extends RuleOptimizer<SgdConfig> {
   static get className(): string {
     return 'optbench.SGD';
-  }
-  constructor(readonly config: SgdConfig) {
-    super();
   }
   protected slotNames(): readonly string[] {
     return this.config.momentum > 0 ? ['momentum'] : [];
@@ -37,9 +35,6 @@ export class SgdOptimizer extends RuleOptimizer {
     const next = this.config.nesterov ? add(theta, sub(mul(c.momentum!, v), step)) : add(theta, v);
     return { theta: next, slots: [v] };
   }
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.config };
-  }
 }
 
 export interface RmspropConfig {
@@ -51,12 +46,9 @@ export interface RmspropConfig {
   /** 'tfkeras': eps outside the root without momentum, inside it with momentum (TF's fused kernel); 'torch': always outside. */
   variant: 'tfkeras' | 'torch';
 }
-export class RmspropOptimizer extends RuleOptimizer {
+export class RmspropOptimizer extends RuleOptimizer<RmspropConfig> {
   static get className(): string {
     return 'optbench.RMSprop';
-  }
-  constructor(readonly config: RmspropConfig) {
-    super();
   }
   protected slotNames(): readonly string[] {
     return ['rms', ...(this.config.centered ? ['mg'] : []), ...(this.config.momentum > 0 ? ['momentum'] : [])];
@@ -86,9 +78,6 @@ export class RmspropOptimizer extends RuleOptimizer {
     const buf = add(mul(c.momentum!, mom), div(g, add(sqrt(d), c.eps!)));
     return { theta: sub(theta, mul(c.lr!, buf)), slots: [...out, buf] };
   }
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.config };
-  }
 }
 
 export interface AdagradConfig {
@@ -97,12 +86,9 @@ export interface AdagradConfig {
   eps: number;
 }
 /** tf.keras 2.x Adagrad (ResourceApplyAdagradV2): epsilon outside the root. */
-export class AdagradOptimizer extends RuleOptimizer {
+export class AdagradOptimizer extends RuleOptimizer<AdagradConfig> {
   static get className(): string {
     return 'optbench.Adagrad';
-  }
-  constructor(readonly config: AdagradConfig) {
-    super();
   }
   protected slotNames(): readonly string[] {
     return ['accumulator'];
@@ -117,9 +103,6 @@ export class AdagradOptimizer extends RuleOptimizer {
     const acc = add(slots[0]!, square(g));
     return { theta: sub(theta, div(mul(c.lr!, g), add(sqrt(acc), c.eps!))), slots: [acc] };
   }
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.config };
-  }
 }
 
 export interface AdadeltaConfig {
@@ -128,12 +111,9 @@ export interface AdadeltaConfig {
   eps: number;
 }
 /** tf.keras 2.x / Keras 2.3.1 / PyTorch Adadelta: divides by the accumulator that already holds this step's g^2. */
-export class AdadeltaOptimizer extends RuleOptimizer {
+export class AdadeltaOptimizer extends RuleOptimizer<AdadeltaConfig> {
   static get className(): string {
     return 'optbench.Adadelta';
-  }
-  constructor(readonly config: AdadeltaConfig) {
-    super();
   }
   protected slotNames(): readonly string[] {
     return ['accum_grad', 'accum_var'];
@@ -149,9 +129,6 @@ export class AdadeltaOptimizer extends RuleOptimizer {
     const au = add(mul(c.rho!, slots[1]!), mul(c.oneMinusRho!, square(u)));
     return { theta: sub(theta, mul(c.lr!, u)), slots: [a, au] };
   }
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.config };
-  }
 }
 
 export interface AdamConfig {
@@ -162,12 +139,9 @@ export interface AdamConfig {
   /** 'epsilon-hat': tf.keras / Keras 2.3.1 (eps added to sqrt(v)); 'bias-corrected': PyTorch, Kingma & Ba Alg. 1. */
   variant: 'epsilon-hat' | 'bias-corrected';
 }
-export class AdamOptimizer extends RuleOptimizer {
+export class AdamOptimizer extends RuleOptimizer<AdamConfig> {
   static get className(): string {
     return 'optbench.Adam';
-  }
-  constructor(readonly config: AdamConfig) {
-    super();
   }
   protected slotNames(): readonly string[] {
     return ['m', 'v'];
@@ -195,9 +169,6 @@ export class AdamOptimizer extends RuleOptimizer {
     const root = this.config.variant === 'epsilon-hat' ? sqrt(v) : sqrt(mul(v, c.invBc2!));
     return { theta: sub(theta, div(mul(c.alpha!, m), add(root, c.eps!))), slots: [m, v] };
   }
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.config };
-  }
 }
 
 export interface AdamaxConfig {
@@ -208,12 +179,9 @@ export interface AdamaxConfig {
   /** 'tfkeras': u = max(b2 u, |g|), divide by u + eps; 'torch': u = max(b2 u, |g| + eps), divide by u. */
   variant: 'tfkeras' | 'torch';
 }
-export class AdamaxOptimizer extends RuleOptimizer {
+export class AdamaxOptimizer extends RuleOptimizer<AdamaxConfig> {
   static get className(): string {
     return 'optbench.Adamax';
-  }
-  constructor(readonly config: AdamaxConfig) {
-    super();
   }
   protected slotNames(): readonly string[] {
     return ['m', 'u'];
@@ -234,9 +202,6 @@ export class AdamaxOptimizer extends RuleOptimizer {
     const u = maximum(decayed, abs(g));
     return { theta: sub(theta, div(mul(c.step!, m), add(u, c.eps!))), slots: [m, u] };
   }
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.config };
-  }
 }
 
 export interface NadamConfig {
@@ -252,14 +217,11 @@ export interface NadamConfig {
  * The product P_t of the schedule is kept in float64 and always built by the same left-to-right
  * multiplication from mu_1, so a restored optimizer recomputes exactly the value an uninterrupted one holds.
  */
-export class NadamOptimizer extends RuleOptimizer {
+export class NadamOptimizer extends RuleOptimizer<NadamConfig> {
   static get className(): string {
     return 'optbench.Nadam';
   }
   private product = { t: 0, p: 1 };
-  constructor(readonly config: NadamConfig) {
-    super();
-  }
   private mu(t: number): number {
     return this.config.beta1 * (1 - 0.5 * Math.pow(0.96, this.config.scheduleDecay * t));
   }
@@ -297,9 +259,6 @@ export class NadamOptimizer extends RuleOptimizer {
     const v = add(mul(c.beta2!, slots[1]!), mul(c.oneMinusBeta2!, square(g)));
     const num = add(mul(c.cg!, g), mul(c.cm!, m));
     return { theta: sub(theta, div(num, add(sqrt(mul(v, c.invBc2!)), c.eps!))), slots: [m, v] };
-  }
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.config };
   }
 }
 
