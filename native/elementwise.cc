@@ -125,6 +125,43 @@ Napi::Value UnaryOp(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// Codes shared with lib/backend/native-grads.ts.
+enum ActivationGrad { kTanhGrad, kSigmoidGrad, kReluGrad };
+
+// activationGrad(op, v, dy, dx): the gradient of an activation in one pass, in TF.js's own order of
+// float32 operations (its Tanh, Sigmoid and Relu gradients are three element-wise ops each):
+//   tanh:    dx = (1 - y*y) * dy          (v = y, the activation's output)
+//   sigmoid: dx = dy * (y * (1 - y))      (v = y)
+//   relu:    dx = dy * step(x)            (v = x, its input; step is 1 above 0, NaN for NaN, else 0)
+Napi::Value ActivationGradOp(const Napi::CallbackInfo &info) {
+  const int op = static_cast<int>(Int(info[0]));
+  const float *v = F32(info[1], "v");
+  const float *dy = F32(info[2], "dy");
+  float *dx = F32(info[3], "dx");
+  const int64_t n = Len(info[1]);
+  Require(Len(info[2]) == n && Len(info[3]) == n, info.Env(), "activationGrad: arrays differ in size");
+  switch (op) {
+    case kTanhGrad:
+#pragma omp parallel for simd if (n > kParallelMin)
+      for (int64_t i = 0; i < n; i++) dx[i] = (1.f - v[i] * v[i]) * dy[i];
+      break;
+    case kSigmoidGrad:
+#pragma omp parallel for simd if (n > kParallelMin)
+      for (int64_t i = 0; i < n; i++) dx[i] = dy[i] * (v[i] * (1.f - v[i]));
+      break;
+    case kReluGrad:
+#pragma omp parallel for simd if (n > kParallelMin)
+      for (int64_t i = 0; i < n; i++) {
+        const float x = v[i];
+        const float step = std::isunordered(x, x) ? x : (x > 0.f ? 1.f : 0.f);
+        dx[i] = dy[i] * step;
+      }
+      break;
+    default: throw Napi::RangeError::New(info.Env(), "activationGrad: unknown op " + std::to_string(op));
+  }
+  return info.Env().Undefined();
+}
+
 enum Binary { kAdd, kSub, kMul, kDiv, kMax, kMin, kSqDiff, kPow };
 
 // One broadcast dimension: its size and each operand's stride (0 where it is broadcast).
@@ -320,6 +357,7 @@ void ApplyActivation(float *y, int64_t n, int act, float alpha) {
 
 void InitElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, UnaryOp));
+  exports.Set("activationGrad", Napi::Function::New(env, ActivationGradOp));
   exports.Set("binary", Napi::Function::New(env, BinaryOp));
   exports.Set("addN", Napi::Function::New(env, AddN));
   exports.Set("tile", Napi::Function::New(env, Tile));

@@ -536,6 +536,56 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
     }
   });
 
+  describe('activation gradients', function () {
+    const specials = [0, -0, 1e-30, -1e-30, 20, -20, 1e30, -1e30, NaN, Infinity, -Infinity];
+    const input = (n: number, seed: number) => {
+      const v = randomArray(n, seed).map((x) => 4 * x);
+      specials.forEach((s, i) => (v[(i * 7) % n] = s));
+      return v;
+    };
+    /** First and second derivatives of act at x, weighted by dy, on the given backend. */
+    const grads = async (backend: string, act: (x: tf.Tensor) => tf.Tensor, x: Float32Array, dy: Float32Array) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const xt = tf.tensor1d(x);
+        const dyt = tf.tensor1d(dy);
+        const first = tf.grad(act)(xt, dyt).dataSync() as Float32Array;
+        // TF.js differentiates a gradient of relu, but not of tanh or sigmoid (their saved outputs are
+        // not on the outer tape), on every backend.
+        const second = act === tf.relu ? (tf.grad((t: tf.Tensor) => tf.grad(act)(t, dyt))(xt).dataSync() as Float32Array) : undefined;
+        return [first.slice(), second?.slice()] as const;
+      });
+    };
+    const bitEqual = (a: Float32Array, b: Float32Array, what: string) => {
+      for (let i = 0; i < a.length; i++)
+        if (!Object.is(a[i], b[i])) assert.fail(`${what}, element ${i}: native ${a[i]} vs cpu ${b[i]}`);
+    };
+    for (const [name, act] of [
+      ['tanh', tf.tanh],
+      ['sigmoid', tf.sigmoid],
+      ['relu', tf.relu],
+    ] as const) {
+      it(`${name}: one fused kernel on native, bit-identical to TF.js's own gradient on cpu`, async function () {
+        for (const n of [1, 37, 100003]) {
+          const x = input(n, 11 + n);
+          const dy = randomArray(n, 12 + n);
+          const [cpuFirst, cpuSecond] = await grads('cpu', act, x, dy);
+          const [natFirst, natSecond] = await grads('native', act, x, dy);
+          bitEqual(natFirst, cpuFirst, `${name} gradient, n = ${n}`);
+          if (natSecond !== undefined && cpuSecond !== undefined) bitEqual(natSecond, cpuSecond, `${name} second derivative, n = ${n}`);
+          report.push({ kernel: 'OptbenchActivationGrad', kase: `${name} [${n}] incl. NaN, inf, -0`, error: 0, tol: 0 });
+        }
+        await tf.setBackend('native');
+        const info = await tf.profile(() =>
+          tf.tidy(() => void tf.grad(act)(tf.tensor1d(input(5000, 3)), tf.tensor1d(randomArray(5000, 4)))),
+        );
+        const names = info.kernels.map((k) => k.name);
+        assert.ok(names.includes('OptbenchActivationGrad'), `${name}: kernels ${names.join(', ')}`);
+        assert.ok(!names.some((k) => ['Square', 'Step', 'Sub', 'Multiply'].includes(k)), `${name}: kernels ${names.join(', ')}`);
+      });
+    }
+  });
+
   describe('dropout masks', function () {
     it('keep 1 - rate of the units, scaled by 1 / (1 - rate), reproducibly from the seed', async function () {
       await tf.setBackend('native');

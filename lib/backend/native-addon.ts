@@ -23,6 +23,8 @@ export interface NativeAddon {
   maxPool(x: F32, y: F32, geom: number[]): void;
   maxPoolGrad(dy: F32, x: F32, dx: F32, geom: number[]): void;
   unary(op: number, x: F32, y: F32, alpha: number): void;
+  /** op: 0 tanh (v = y), 1 sigmoid (v = y), 2 relu (v = x); dx = the activation's gradient times dy. */
+  activationGrad(op: number, v: F32, dy: F32, dx: F32): void;
   binary(op: number, a: F32, aShape: number[], b: F32, bShape: number[], out: F32, outShape: number[]): void;
   addN(xs: F32[], out: F32): void;
   tile(x: F32, xShape: number[], out: F32, reps: number[]): void;

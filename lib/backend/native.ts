@@ -6,6 +6,7 @@ import { loadAddon, type NativeAddon } from './native-addon.js';
 import { nativeKernelConfigs } from './native-kernels.js';
 import { NativeBackend } from './native-backend.js';
 import { adamKernelConfig, adamaxKernelConfig, dropoutMaskKernelConfig } from './native-fused.js';
+import { activationGradConfigs, activationGradKernelConfig } from './native-grads.js';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -40,6 +41,9 @@ const register = (addon: NativeAddon): E.Either<BackendUnavailable, NativeAddon>
       tf.registerKernel(adamaxKernelConfig(addon, NATIVE_BACKEND));
       tf.registerKernel(adamKernelConfig(addon, NATIVE_BACKEND));
       tf.registerKernel(dropoutMaskKernelConfig(addon, NATIVE_BACKEND));
+      tf.registerKernel(activationGradKernelConfig(addon, NATIVE_BACKEND));
+      // Same formulas as TF.js's own on every backend; one fused pass on native (native-grads.ts).
+      for (const config of activationGradConfigs) tf.registerGradient(config);
       tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 3);
     }
     if (tf.findBackend(NATIVE_BACKEND) === null) throw new Error('the backend failed to initialise');
