@@ -2,13 +2,19 @@
  * Milliseconds per training step (forward, loss, backward, Adamax update; batch 200) of each study model,
  * on the `native` backend and, for one step, on TF.js's JavaScript `cpu` backend.
  *
- *   npm run bench -- [--json] [--backends native,cpu] [--models fcnn,scnn] [--steps 20] [--batch 200] [--profile]
+ *   npm run bench -- [--json] [--backends native,cpu] [--models fcnn,scnn] [--steps 20] [--batch 200] [--profile] [--torch [--rounds 5]]
  *
  * `--profile` also prints, per model, the kernels that take the most time in one native step (tf.profile).
+ * `--torch` also times the PyTorch reference (../shared/bench/peer_torch.py, or $OPTBENCH_TORCH_DIR) in
+ * `--rounds` rounds (default 5) alternating with native, and prints native / PyTorch per round and its
+ * median. Where no PyTorch can be had, it says so and the ratio is left out.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { loadNative } from '../lib/backend/native.js';
 import { getModel, trainableVariables, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
@@ -26,6 +32,8 @@ interface Options {
   steps: number;
   batch: number;
   profile: boolean;
+  torch: boolean;
+  rounds: number;
 }
 
 const fail = (message: string): never => {
@@ -34,7 +42,7 @@ const fail = (message: string): never => {
 };
 
 const parseArgs = (argv: readonly string[]): Options => {
-  const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false };
+  const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false, torch: false, rounds: 5 };
   const list = (v: string | undefined, valid: readonly string[], what: string): string[] => {
     const xs = (v ?? '').split(',').filter((s) => s !== '');
     const bad = xs.filter((s) => !valid.includes(s));
@@ -50,11 +58,13 @@ const parseArgs = (argv: readonly string[]): Options => {
     const a = argv[i]!;
     if (a === '--json') o.json = true;
     else if (a === '--profile') o.profile = true;
+    else if (a === '--torch') o.torch = true;
+    else if (a === '--rounds') o.rounds = int(argv[++i], '--rounds');
     else if (a === '--backends') o.backends = list(argv[++i], BACKENDS, 'backend');
     else if (a === '--models') o.models = list(argv[++i], MODELS, 'model');
     else if (a === '--steps') o.steps = int(argv[++i], '--steps');
     else if (a === '--batch') o.batch = int(argv[++i], '--batch');
-    else fail(`unknown option '${a}'; options: --json --backends --models --steps --batch --profile`);
+    else fail(`unknown option '${a}'; options: --json --backends --models --steps --batch --profile --torch --rounds`);
   }
   return o;
 };
@@ -183,6 +193,72 @@ const profile = async (name: string, o: Options): Promise<string[]> => {
     .concat([`    ${'(all kernels)'.padEnd(24)} ${total.toFixed(2).padStart(9)} ms, ${info.kernels.length} calls`]);
 };
 
+/** The PyTorch reference's directory: peer_torch.py and torch-env.sh (which finds or makes a Python with torch). */
+const TORCH_DIR = process.env['OPTBENCH_TORCH_DIR'] ?? resolve(import.meta.dirname, '..', '..', 'shared', 'bench');
+
+/** Median ms per step of each model in PyTorch, or why it could not be timed. */
+const torchMs = (models: readonly string[], steps: number): { ms: Record<string, number> } | { why: string } => {
+  const script = join(TORCH_DIR, 'peer_torch.py');
+  const env = join(TORCH_DIR, 'torch-env.sh');
+  if (!existsSync(script) || !existsSync(env)) return { why: `${script} or torch-env.sh not found (set OPTBENCH_TORCH_DIR)` };
+  const r = spawnSync(
+    'bash',
+    ['-c', 'source "$1" && torch_env || exit 3; "$TORCH_PY" "$2" "$3" "$4"', 'torch', env, script, models.join(','), String(steps)],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  if (r.status === 3) return { why: 'torch-env.sh found no PyTorch for this machine' };
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const parsed = JSON.parse(last) as Record<string, unknown>;
+    const ms: Record<string, number> = {};
+    for (const m of models) if (typeof parsed[m] === 'number') ms[m] = parsed[m];
+    return { ms };
+  } catch {
+    return { why: `peer_torch.py failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}` };
+  }
+};
+
+/**
+ * PyTorch and native timed in alternation: each round times every model in PyTorch, then on native, and
+ * takes their ratio; the machine's speed drifts by tens of percent over minutes, and a ratio within a
+ * round is fair where one taken across the run is not. Prints each round and the median ratio.
+ */
+const pairedRounds = async (o: Options, results: Record<string, Record<string, number | null>>, log: (s: string) => void) => {
+  await tf.setBackend('native');
+  const ratios: Record<string, number[]> = {};
+  const torchSeen: Record<string, number[]> = {};
+  const nativeSeen: Record<string, number[]> = {};
+  log(`  PyTorch vs native, ${o.rounds} rounds of (PyTorch, then native), median of ${o.steps} steps each:`);
+  for (let r = 1; r <= o.rounds; r++) {
+    const torch = torchMs(o.models, o.steps);
+    if ('why' in torch) {
+      log(`  PyTorch reference: not timed (${torch.why})`);
+      return;
+    }
+    const cells: string[] = [];
+    for (const name of o.models) {
+      const t = torch.ms[name];
+      if (t === undefined) continue;
+      const n = nativeMs(name, o).median;
+      (ratios[name] ??= []).push(n / t);
+      (torchSeen[name] ??= []).push(t);
+      (nativeSeen[name] ??= []).push(n);
+      cells.push(`${name} ${t.toFixed(1)}/${n.toFixed(1)} = ${(n / t).toFixed(2)}x`);
+    }
+    log(`    round ${r} (torch/native ms): ${cells.join('  ')}`);
+  }
+  for (const name of Object.keys(ratios)) {
+    const ratio = median(ratios[name]!);
+    Object.assign((results[name] ??= {}), {
+      torch: round(median(torchSeen[name]!)),
+      nativePaired: round(median(nativeSeen[name]!)),
+      vsTorch: round(ratio),
+      vsTorchRounds: ratios[name]!.map(round),
+    });
+    log(`  ${name.padEnd(5)} native / PyTorch ${ratio.toFixed(2)}x (median over rounds; range ${Math.min(...ratios[name]!).toFixed(2)}-${Math.max(...ratios[name]!).toFixed(2)})`);
+  }
+};
+
 const main = async (): Promise<void> => {
   const o = parseArgs(process.argv.slice(2));
   const results: Record<string, Record<string, number | null>> = {};
@@ -230,6 +306,7 @@ const main = async (): Promise<void> => {
       for (const line of await profile(name, o)) log(line);
     }
   }
+  if (o.torch && o.backends.includes('native')) await pairedRounds(o, results, log);
   if (o.json) process.stdout.write(`${JSON.stringify(results)}\n`);
 };
 
