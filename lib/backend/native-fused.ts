@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
 import type { NativeBackend } from './native-backend.js';
+import { size, values } from './native-kernels.js';
 
 /**
  * Fused optimizer updates on the `native` backend. A composed Adam(ax) step is ~10 element-wise kernels per
@@ -50,7 +51,7 @@ const fusedKernel = (
   backendName,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = backend as NativeBackend;
-    const v = (name: string) => b.data.get((inputs[name] as Info).dataId).values as Float32Array;
+    const v = (name: string) => values(b, inputs[name] as Info);
     const shape = (inputs['theta'] as Info).shape;
     const n = v('theta').length;
     const outs = [b.alloc(n), b.alloc(n), b.alloc(n)] as const;
@@ -166,7 +167,7 @@ export const dropoutMaskKernelConfig = (addon: NativeAddon, backendName: string)
   kernelFunc: ({ backend, attrs }) => {
     const b = backend as NativeBackend;
     const shape = attrs!['shape'] as number[];
-    const out = b.alloc(shape.reduce((p, d) => p * d, 1));
+    const out = b.alloc(size(shape));
     addon.dropoutMask(out, attrs!['rate'] as number, attrs!['seed'] as number);
     return b.adopt(shape, out);
   },

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
 import type { NativeBackend } from './native-backend.js';
+import { values } from './native-kernels.js';
 
 /**
  * Activation gradients in one pass on `native`. TF.js's gradients of Tanh, Sigmoid and Relu are three
@@ -25,16 +26,12 @@ export const activationGradKernelConfig = (addon: NativeAddon, backendName: stri
   backendName,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = backend as NativeBackend;
-    const v = inputs['v'] as Info;
-    const dy = inputs['dy'] as Info;
-    const values = (t: Info) => b.data.get(t.dataId).values as Float32Array;
-    const dx = b.alloc(values(v).length);
-    addon.activationGrad(CODES[attrs!['activation'] as Activation], values(v), values(dy), dx);
-    return b.adopt(v.shape, dx);
+    const v = values(b, inputs['v'] as Info);
+    const dx = b.alloc(v.length);
+    addon.activationGrad(CODES[attrs!['activation'] as Activation], v, values(b, inputs['dy'] as Info), dx);
+    return b.adopt((inputs['v'] as Info).shape, dx);
   },
 });
-
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** The fused gradient, or undefined where it does not apply (see above). */
 const fused = (activation: Activation, v: tf.Tensor, dy: tf.Tensor): tf.Tensor | undefined =>
@@ -42,7 +39,7 @@ const fused = (activation: Activation, v: tf.Tensor, dy: tf.Tensor): tf.Tensor |
   tf.engine().state.gradientDepth === 0 &&
   v.dtype === 'float32' &&
   dy.dtype === 'float32' &&
-  sameShape(v.shape, dy.shape)
+  tf.util.arraysEqual(v.shape, dy.shape)
     ? (tf.engine().runKernel(ACTIVATION_GRAD_KERNEL, { v, dy }, { activation }) as tf.Tensor)
     : undefined;
 

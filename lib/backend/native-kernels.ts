@@ -13,15 +13,16 @@ type Info = tf.TensorInfo;
 type Fallback = tf.KernelFunc;
 type Native = (args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }) => Info | undefined;
 
-const values = (b: Backend, t: Info): Float32Array => b.data.get(t.dataId).values as Float32Array;
+/** A float32 tensor's storage, read in place. */
+export const values = (b: Backend, t: Info): Float32Array => b.data.get(t.dataId).values as Float32Array;
 
 /** True when every tensor is float32 and stored as a Float32Array (not complex, not a string). */
-const allF32 = (b: Backend, ...ts: (Info | undefined | null)[]): boolean =>
+export const allF32 = (b: Backend, ...ts: (Info | undefined | null)[]): boolean =>
   ts.every((t) => t == null || (t.dtype === 'float32' && b.data.get(t.dataId).values instanceof Float32Array));
 
 const output = (b: Backend, shape: number[], data: Float32Array): Info => b.adopt(shape, data);
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
+export const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
 /** Fused activations understood by the C++ side (native/common.h `Act`). PReLU is left to JavaScript. */
 export const ActivationCode: Readonly<Record<string, number>> = {
