@@ -9,6 +9,24 @@ namespace {
 // thread, 200 us when it waits for the team; measured in a training step).
 constexpr int64_t kSerialGemmMacs = 1 << 20;
 
+// Runs the OpenMP regions of its scope on the calling thread alone when `serial`, restoring the team size
+// however the scope ends.
+class SerialTeam {
+ public:
+  explicit SerialTeam(bool serial) : team_(omp_get_max_threads()), active_(serial && team_ > 1) {
+    if (active_) omp_set_num_threads(1);
+  }
+  ~SerialTeam() {
+    if (active_) omp_set_num_threads(team_);
+  }
+  SerialTeam(const SerialTeam &) = delete;
+  SerialTeam &operator=(const SerialTeam &) = delete;
+
+ private:
+  const int team_;
+  const bool active_;
+};
+
 // matmul(a, b, out, [batchA, batchB, M, N, K, transA, transB], bias | null, act, alpha)
 // a is [batchA, M, K] (or [batchA, K, M] when transA), b is [batchB, K, N] (or [batchB, N, K]);
 // a batch of 1 broadcasts. out is [max(batchA, batchB), M, N]; bias has N or 1 elements.
@@ -31,27 +49,23 @@ Napi::Value Matmul(const Napi::CallbackInfo &info) {
   const int act = static_cast<int>(Int(info[5]));
   const float alpha = static_cast<float>(Dbl(info[6]));
 
-  SignalsDeferred deferred;
-  // A small product is done before a sleeping OpenMP team would be awake: run it on this thread alone.
-  const bool serial = m * n * k < kSerialGemmMacs;
-  const int team = omp_get_max_threads();
-  if (serial && team > 1) omp_set_num_threads(1);
-  for (int64_t i = 0; i < batch; i++) {
-    const float *ai = a + (ba == 1 ? 0 : i) * m * k;
-    const float *bi = b + (bb == 1 ? 0 : i) * k * n;
-    float *ci = c + i * m * n;
-    if (k == 0) {
-      for (int64_t j = 0; j < m * n; j++) ci[j] = 0.f;
-      continue;
-    }
-    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, ai, ta ? m : k, bi, tb ? k : n,
-                                  0.f, ci, n);
-    if (st != dnnl_success) {
-      if (serial && team > 1) omp_set_num_threads(team);
-      throw Napi::Error::New(info.Env(), "oneDNN sgemm failed with status " + std::to_string(st));
+  {  // oneDNN runs here: signals deferred, small products on one thread (the epilogue below uses the team)
+    SignalsDeferred deferred;
+    // A small product is done before a sleeping OpenMP team would be awake: run it on this thread alone.
+    SerialTeam team(m * n * k < kSerialGemmMacs);
+    for (int64_t i = 0; i < batch; i++) {
+      const float *ai = a + (ba == 1 ? 0 : i) * m * k;
+      const float *bi = b + (bb == 1 ? 0 : i) * k * n;
+      float *ci = c + i * m * n;
+      if (k == 0) {
+        for (int64_t j = 0; j < m * n; j++) ci[j] = 0.f;
+        continue;
+      }
+      dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, ai, ta ? m : k, bi, tb ? k : n,
+                                    0.f, ci, n);
+      if (st != dnnl_success) throw Napi::Error::New(info.Env(), "oneDNN sgemm failed with status " + std::to_string(st));
     }
   }
-  if (serial && team > 1) omp_set_num_threads(team);
   const int64_t total = batch * m * n;
   if (has_bias) {
 #pragma omp parallel for if (total > kParallelMin)
