@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { sweepHtml } from '../lib/report/sweep.js';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -453,6 +454,20 @@ describe('report: renderD3 and writeReport', () => {
       const h = Number(/height="(\d+)"/.exec(svg)![1]);
       assert.deepEqual(right(pngSize(readFileSync(a.path))), { width: 2 * w, height: 2 * h });
     }
+  });
+
+  it('the sweep page is the same self-contained page: policy, escaping, figures, link to the full report', () => {
+    const title = 'Sweep <script>alert(1)</script>';
+    const figure = { name: 'fcnn-lr', model: 'fcnn', title: 'lr', caption: 'accuracy vs <lr>', svg: '<svg id="s"></svg>' };
+    const html = sweepHtml({ kind: 'sweep', title, model: 'fcnn', classifier: true, searches: [], finals: [] }, [figure]);
+    assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`));
+    assert.ok(!/<script/i.test(html), 'the title stays text');
+    assert.ok(html.includes('<title>Sweep &lt;script&gt;alert(1)&lt;/script&gt;</title>'));
+    assert.ok(html.includes('<figure id="fig-fcnn-lr"><svg id="s"></svg><figcaption>accuracy vs &lt;lr&gt;</figcaption></figure>'));
+    assert.ok(html.includes('<a href="report.html">'));
+    // One page skeleton for every optbench page: the run report's head is the sweep page's head.
+    const head = (h: string) => h.slice(h.indexOf('<meta charset'), h.indexOf('<title>'));
+    assert.equal(head(html), head(renderHtml(buildReport(source('single')), [])));
   });
 
   it('the HTML of a partial directory says so', () => {

@@ -131,7 +131,7 @@ ${rows}
 </tbody></table></div>`;
 };
 
-const figureHtml = (f: Figure): string =>
+export const figureHtml = (f: Figure): string =>
   `<figure id="fig-${esc(f.name)}">${f.svg}<figcaption>${esc(f.caption)}</figcaption></figure>`;
 
 const CSS = `
@@ -162,6 +162,25 @@ td small{white-space:nowrap}
 a{color:inherit;text-decoration:none}.table-wrap{overflow:visible}td.best,tr.best td,tr.best th{background:none}}
 `;
 
+/**
+ * A self-contained page around `body` (already escaped HTML): inline CSS, and a Content-Security-Policy
+ * that allows no scripts and no requests (images only as data: URIs). Every optbench page is one of these.
+ */
+export const htmlPage = (title: string, body: string): string => `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`;
+
 /** One self-contained page: inline CSS and SVG (images as data: URIs), no scripts, no requests. */
 export const renderHtml = (r: Report, figures: readonly Figure[]): string => {
   const nav = r.models
@@ -190,17 +209,9 @@ ${modelTable(m)}
     })
     .join('\n');
   const meta = [r.task ? `task ${r.task}` : '', r.createdAt ? `started ${r.createdAt}` : ''].filter((x) => x !== '').join(', ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>${esc(r.title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<header>
+  return htmlPage(
+    r.title,
+    `<header>
 <h1>${esc(r.title)}</h1>
 ${meta ? `<p>${esc(meta)}</p>` : ''}
 ${partial}
@@ -215,8 +226,6 @@ ${warnings}
 </section>
 ${sections}
 </main>
-<footer><p class="notes">Made by optbench from the run directory's records; figures use the Okabe–Ito colour-blind-safe palette, one colour per optimizer throughout.</p></footer>
-</body>
-</html>
-`;
+<footer><p class="notes">Made by optbench from the run directory's records; figures use the Okabe–Ito colour-blind-safe palette, one colour per optimizer throughout.</p></footer>`,
+  );
 };

@@ -9,7 +9,7 @@ import { readSweepRecord, type SweepRecord } from '../sweep/record.js';
 import type { SearchConfig, TrialStatus } from '../sweep/run.js';
 import type { RunRecord } from '../train/record.js';
 import { displayName, type Figure } from './figures.js';
-import { esc } from './html.js';
+import { esc, figureHtml, htmlPage } from './html.js';
 import { colorFor } from './palette.js';
 import { svgToPng } from './raster.js';
 import { readRunDir } from './read.js';
@@ -394,25 +394,13 @@ export const sweepHtml = (r: SweepReport, figures: readonly Figure[]): string =>
       return `<p>${esc(lines.join(' '))}</p>`;
     })
     .join('\n');
-  const figs = figures.map((f) => `<figure id="fig-${esc(f.name)}">${f.svg}<figcaption>${esc(f.caption)}</figcaption></figure>`).join('\n');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>${esc(r.title)}</title>
-<style>body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:0 auto;padding:1rem;line-height:1.45}
-table{border-collapse:collapse;font-size:.9rem}th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:right}
-th:first-child,td:first-child{text-align:left}figure svg{width:100%;height:auto}.notes{font-size:.85rem}</style>
-</head>
-<body>
-${body}
+  const figs = figures.map(figureHtml).join('\n');
+  return htmlPage(
+    r.title,
+    `${body}
 <p><a href="report.html">Full report of the retraining runs (curves, per-seed statistics)</a></p>
-${figs}
-</body>
-</html>
-`;
+${figs}`,
+  );
 };
 
 /**
