@@ -9,7 +9,8 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { loadNative, nativeThreads } from '../lib/backend/native.js';
+import { nativeThreads } from '../lib/backend/native.js';
+import { requireNative } from './support/native.js';
 import { nativeFallbacks, reductionBlock } from '../lib/backend/native-kernels.js';
 import { dropoutMask, fusedAdam, fusedAdamax } from '../lib/backend/native-fused.js';
 import { mixSeed, seededDropout, withDropoutSeed } from '../lib/models/index.js';
@@ -131,11 +132,7 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
   let previous: string;
 
   before(async function () {
-    await tf.ready();
-    previous = tf.getBackend();
-    const loaded = await loadNative();
-    // Not skipped: CI builds the addon, so a missing one is a failure with the build instructions.
-    if (E.isLeft(loaded)) assert.fail(loaded.left.message);
+    previous = await requireNative();
   });
 
   after(async function () {

@@ -13,7 +13,7 @@ import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as E from 'fp-ts/lib/Either.js';
-import { loadNative } from '../lib/backend/native.js';
+import { requireNative } from './support/native.js';
 import { getModel, modelWeights, trainableVariables, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
 import { classifierForward, vaeForward } from '../lib/train/losses.js';
@@ -277,11 +277,7 @@ describe('training on native follows the JavaScript cpu backend', function () {
   let previous: string;
 
   before(async function () {
-    await tf.ready();
-    previous = tf.getBackend();
-    const loaded = await loadNative();
-    // Not skipped: CI builds the addon, so a missing one is a failure with the build instructions.
-    if (E.isLeft(loaded)) assert.fail(loaded.left.message);
+    previous = await requireNative();
     registerReference();
   });
 
