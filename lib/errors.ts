@@ -105,6 +105,53 @@ export const isOptbenchError = (u: unknown): u is OptbenchError =>
   TAGS.has((u as { _tag?: unknown })._tag as string) &&
   typeof (u as { message?: unknown }).message === 'string';
 
+/**
+ * A name or path as error messages show it: control characters (newlines, escapes, ...) written as
+ * `\n`, `\u001b`, so that a message stays one line and cannot move the terminal's cursor.
+ */
+export const printable = (s: string): string =>
+  s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+/** What a file-system error code means, in words, for every message that names a path. */
+export const fsCause = (code: string | undefined): string | undefined => {
+  switch (code) {
+    case 'ENOSPC':
+      return 'the disk is full';
+    case 'EDQUOT':
+      return 'the disk quota is exceeded';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOENT':
+      return 'it does not exist';
+    case 'ENOTDIR':
+      return 'part of its path is a file, not a directory';
+    case 'EISDIR':
+      return 'it is a directory, not a file';
+    case 'EEXIST':
+      return 'it already exists';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many files are open';
+    case 'EIO':
+      return 'the device reported an input/output error';
+    default:
+      return undefined;
+  }
+};
+
+/** What to do about a file-system error, after its cause. */
+const fsAdvice = (code: string): string =>
+  code === 'ENOSPC' || code === 'EDQUOT'
+    ? ': free some space and run the same command again (finished work is kept)'
+    : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? ': choose a directory you can write (--out DIR) or fix its permissions'
+      : '';
+
 /** Wraps anything thrown by foreign code (TF.js, Node) so that it travels as an OptbenchError. */
 export const toOptbenchError = (u: unknown): OptbenchError => {
   if (isOptbenchError(u)) return u;
@@ -112,15 +159,9 @@ export const toOptbenchError = (u: unknown): OptbenchError => {
     const code = (u as NodeJS.ErrnoException).code;
     const path = (u as NodeJS.ErrnoException).path;
     if (code !== undefined && path !== undefined) {
-      const what =
-        code === 'ENOSPC'
-          ? 'the disk is full: free some space and run the same command again (finished work is kept)'
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'permission denied: choose a directory you can write (--out DIR) or fix its permissions'
-            : code === 'ENOENT'
-              ? 'it does not exist'
-              : u.message;
-      return ioError({ file: path, code, message: `${path}: ${what}` });
+      const cause = fsCause(code);
+      const what = cause !== undefined ? `${cause}${fsAdvice(code)}` : u.message;
+      return ioError({ file: path, code, message: `${printable(path)}: ${what}` });
     }
     return internalError(u.message, u);
   }
@@ -164,6 +205,6 @@ export const unknown = (kind: UnknownName['kind'], name: string, candidates: rea
     kind,
     name,
     ...(suggestion !== undefined ? { suggestion } : {}),
-    message: `Unknown ${kind} '${name}'.${hint} Valid ${kind}s: ${candidates.join(', ')}.`,
+    message: `Unknown ${kind} '${printable(name)}'.${hint} Valid ${kind}s: ${candidates.join(', ')}.`,
   });
 };

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { invalidConfig, unknown, type OptbenchError } from '../errors.js';
+import { invalidConfig, printable, unknown, type OptbenchError } from '../errors.js';
 import { OPTIMIZER_NAMES, type ParamValue } from './params.js';
 import { paramNamesOf } from './presets.js';
 import { canonicalParamOf, optimizerNames, registeredOptimizerNames, validateParamOf } from './registry.js';
@@ -42,7 +42,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const bad = (token: string, why: string): OptbenchError =>
   invalidConfig({
     path: 'optimizer',
-    message: `Cannot read optimizer argument at '${token}': ${why}. Expected ${optimizerListGrammar()}, e.g. adam:lr=3e-4,beta2=0.99,sgd.`,
+    message: printable(`Cannot read optimizer argument at '${token}': ${why}. Expected ${optimizerListGrammar()}, e.g. adam:lr=3e-4,beta2=0.99,sgd.`),
   });
 
 const parseValue = (token: string, raw: string): E.Either<OptbenchError, ParamValue> => {
@@ -71,7 +71,7 @@ const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void>
     if (!known.includes(key)) {
       const err = unknown('hyperparameter', rawKey, known);
       const hint = err.suggestion !== undefined ? ` Did you mean '${err.suggestion}'?` : '';
-      const message = `${name} has no hyperparameter '${rawKey}' (in '${token}').${hint} Valid: ${known.join(', ')}.`;
+      const message = printable(`${name} has no hyperparameter '${rawKey}' (in '${token}').${hint} Valid: ${known.join(', ')}.`);
       return E.left({ ...err, message });
     }
     if (key in draft.overrides) return E.left(bad(token, `${key} is given twice for ${name}`));
