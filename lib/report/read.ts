@@ -102,7 +102,7 @@ const readStoreRuns = (dir: string): StoreRuns => {
   } catch {
     return { kind: 'none' };
   }
-  const opened = openStore(file, { mustExist: true });
+  const opened = openStore(file, { readonly: true });
   if (E.isLeft(opened)) return { kind: 'unreadable', why: `Read runs/*.json instead of the store: ${opened.left.message}` };
   try {
     const records = opened.right.toRunRecords();

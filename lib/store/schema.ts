@@ -88,15 +88,13 @@ export const schemaVersion = (db: Database.Database): number | null => {
   return Number.isInteger(v) && v > 0 ? v : null;
 };
 
-const notOurs = (file: string) =>
+export const notOurs = (file: string, advice = 'Move it away or choose another output directory with --out DIR.') =>
   storeError({
     file,
-    message:
-      `${file} is an SQLite database but not an optbench store (it has no optbench schema version). ` +
-      `Move it away or choose another output directory with --out DIR.`,
+    message: `${file} is an SQLite database but not an optbench store (it has no optbench schema version). ${advice}`,
   });
 
-const tooNew = (file: string, v: number) =>
+export const tooNew = (file: string, v: number) =>
   storeError({
     file,
     message:

@@ -4,12 +4,13 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeRunSpec, runLabel, type RunSpec } from '../config/spec.js';
-import { storeError, toOptbenchError, type OptbenchError } from '../errors.js';
+import { printable, storeError, toOptbenchError, type OptbenchError } from '../errors.js';
 import type { RunEvent, RunStarted, EpochEnded, RunEnded, RunFailed } from '../train/events.js';
 import type { EpochRecord, RunRecord } from '../train/record.js';
 import { exportCsv, exportJson, type ExportFormat } from './export.js';
 import { currentOwner, holds, type Holder, type Owner } from './owner.js';
-import { migrate } from './schema.js';
+import { checkVersion, createStore, emptyFile, memoryCopy, missing, openReadonly } from './open-file.js';
+import { migrate, SCHEMA_VERSION } from './schema.js';
 import { fromSqlite } from './sqlite-error.js';
 import type { ArtifactInput, ArtifactRow, Claim, RunRow, StoreStatus } from './types.js';
 import { libraryVersions } from './versions.js';
@@ -20,8 +21,14 @@ export const STORE_FILE = 'optbench.sqlite';
 export const storePath = (outDir: string): string => join(outDir, STORE_FILE);
 
 export interface StoreOptions {
-  /** Refuse to create a store (for commands that only read one: `runs`, `export`, `report`). */
+  /** Refuse to create a store. */
   readonly mustExist?: boolean;
+  /**
+   * Only read (`runs`, `export`, `report`): the store must exist, nothing is written to it or beside it,
+   * and it can be read on a read-only file system or copy (then from a copy in memory, as also when it
+   * needs an upgrade to this optbench's schema).
+   */
+  readonly readonly?: boolean;
   /** A run whose owner sent no heartbeat for this long (and is not a live process on this host) is free again. */
   readonly leaseMs?: number;
   /** How long a write waits for another process's transaction before it fails. */
@@ -149,37 +156,57 @@ const contiguous = (epochs: readonly number[]): number => {
 
 /** Opens (creating and migrating where needed) the store at `file`, normally `storePath(outDir)`. */
 export const openStore = (file: string, opts: StoreOptions = {}): R<Store> => {
-  if (opts.mustExist === true && !existsSync(file))
-    return E.left(
-      storeError({
-        file,
-        message: `No optbench store at ${file}: give the output directory of a task or run (its --out DIR), or run one first.`,
-      }),
-    );
+  const readonly = opts.readonly === true;
   try {
-    if (existsSync(file) && statSync(file).isDirectory())
+    const exists = existsSync(file);
+    if ((opts.mustExist === true || readonly) && !exists) return E.left(missing(file));
+    if (exists && statSync(file).isDirectory())
       return E.left(
         storeError({
           file,
-          message: `${file} is a directory, not an optbench store: give the run directory that contains ${STORE_FILE}.`,
+          message: `${printable(file)} is a directory, not an optbench store: give the run directory that contains ${STORE_FILE}.`,
         }),
       );
-    mkdirSync(dirname(file), { recursive: true });
+    if (exists && statSync(file).size === 0) return E.left(emptyFile(file));
+    if (!exists) {
+      mkdirSync(dirname(file), { recursive: true });
+      const created = createStore(file);
+      if (E.isLeft(created)) return created;
+    }
   } catch (u) {
     return E.left(toOptbenchError(u));
   }
   let db: Database.Database;
-  try {
-    db = new Database(file, { fileMustExist: opts.mustExist === true });
-  } catch (u) {
-    return E.left(fromSqlite(file, 'opening the store', u));
+  if (readonly) {
+    const opened = openReadonly(file);
+    if (E.isLeft(opened)) return opened;
+    db = opened.right;
+  } else {
+    try {
+      db = new Database(file, { fileMustExist: true });
+    } catch (u) {
+      return E.left(fromSqlite(file, 'opening the store', u));
+    }
+  }
+  const version = checkVersion(db, file);
+  if (E.isLeft(version)) {
+    db.close();
+    return version;
   }
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs ?? 10_000))}`);
-    db.pragma('journal_mode = WAL');
-    // FULL: a commit is on disk when it returns, so an epoch reported as written survives a power cut too.
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
+    if (readonly && version.right < SCHEMA_VERSION) {
+      // An older store is read through an upgraded copy in memory; the file itself is left as it is.
+      const copy = memoryCopy(db.serialize());
+      db.close();
+      db = copy;
+    }
+    if (!readonly) {
+      db.pragma('journal_mode = WAL');
+      // FULL: a commit is on disk when it returns, so an epoch reported as written survives a power cut too.
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+    }
   } catch (u) {
     db.close();
     return E.left(fromSqlite(file, 'opening the store', u));
@@ -190,7 +217,7 @@ export const openStore = (file: string, opts: StoreOptions = {}): R<Store> => {
     return migrated;
   }
   try {
-    if (opts.maxBytes !== undefined) {
+    if (opts.maxBytes !== undefined && !readonly) {
       const page = db.pragma('page_size', { simple: true }) as number;
       db.pragma(`max_page_count = ${Math.max(1, Math.floor(opts.maxBytes / page))}`);
     }
@@ -666,7 +693,7 @@ const makeStore = (db: Database.Database, file: string, opts: StoreOptions): Sto
       ),
     close: () => {
       if (!db.open) return;
-      interruptOwned();
+      if (opts.readonly !== true) interruptOwned();
       db.close();
     },
   };
