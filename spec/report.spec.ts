@@ -393,12 +393,16 @@ describe('report: tables', () => {
   });
 
   it('CSV quotes fields with commas and quotes', () => {
+    // The preset is part of the runs' protocol: grid.json and the runs say the same one.
+    const oddPreset = <S extends { optimizer: { preset: string } }>(s: S): S => ({ ...s, optimizer: { ...s.optimizer, preset: 'a,"b"' } });
+    const partial = source('partial');
     const odd = buildReport({
-      ...source('partial'),
-      runs: source('partial').runs.map((r) => ({ ...r, spec: { ...r.spec, optimizer: { ...r.spec.optimizer, preset: 'a,"b"' } } })),
+      ...partial,
+      grid: partial.grid === null ? null : { ...partial.grid, specs: partial.grid.specs.map(oddPreset) },
+      runs: partial.runs.map((r) => ({ ...r, spec: oddPreset(r.spec) })),
     });
     const rows = parseCsv(toCsv(odd));
-    assert.ok(rows.slice(1).some((r) => r[rows[0]!.indexOf('preset')] === 'a,"b"'));
+    assert.ok(rows.slice(1).some((r) => r[rows[0]!.indexOf('preset')] === 'a,"b"'), 'no row has the quoted preset');
   });
 
   it('LaTeX: booktabs rules, a row per model plus the study row, names escaped', () => {

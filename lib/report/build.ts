@@ -4,6 +4,7 @@ import { stat } from './stats.js';
 import { ciHalfWidth, compareSeeds } from './seeds.js';
 import { FASHION_CLASSES } from '../data/types.js';
 import { compareByStudyOrder, STUDY_MODELS, STUDY_OPTIMIZERS, studyValue } from './study.js';
+import { oneProtocol } from './protocol.js';
 import type {
   Cell,
   CellStatus,
@@ -228,8 +229,12 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
   };
 };
 
-/** Turns a run directory's records into plain report data: curves, table cells, best runs' matrices and grids. */
-export const buildReport = (source: ReportSource): Report => {
+/**
+ * Turns a run directory's records into plain report data: curves, table cells, best runs' matrices and
+ * grids. Runs of one protocol only are ranked (see oneProtocol); any others are left out with a warning.
+ */
+export const buildReport = (input: ReportSource): Report => {
+  const source = oneProtocol(input);
   const all = slots(source);
   const gridClasses = source.grid?.classNames ?? [];
   const byModel = groupBy(all, (s) => s.spec.model);

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { catchError, concatMap, from, lastValueFrom, map, of, throwError, toArray, type OperatorFunction } from 'rxjs';
+import { catchError, concatMap, from, lastValueFrom, map, of, tap, throwError, toArray, type OperatorFunction } from 'rxjs';
 import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
 import { buildReport } from './build.js';
 import { reportFigures } from './figures.js';
@@ -72,6 +72,11 @@ export interface WriteReportOptions {
   /** Format names; default: all. */
   readonly formats?: readonly string[];
   readonly pngScale?: number;
+  /**
+   * Told each warning the report carries (a run file skipped, a damaged store read around, runs of another
+   * protocol left out), so that the CLI can say it on stderr and not only inside the report.
+   */
+  readonly onWarning?: (warning: string) => void;
 }
 
 /** `optbench report <run-dir>`: reads the run directory, builds the report and writes every artifact. */
@@ -84,6 +89,7 @@ export const writeReport = async (runDir: string, opts: WriteReportOptions = {})
     const written = await lastValueFrom(
       of(source.right).pipe(
         report(),
+        tap((r) => r.warnings.forEach((w) => opts.onWarning?.(w))),
         renderD3(opts.out ?? runDir, { formats: formats.right, ...(opts.pngScale !== undefined ? { pngScale: opts.pngScale } : {}) }),
         toArray(),
       ),

@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { describeProtocol, protocolDifference, protocolKey, protocolOf, type Protocol } from '../config/protocol.js';
+import { decodeRunSpec, type RunSpec } from '../config/spec.js';
+import { invalidConfig, printable, type OptbenchError } from '../errors.js';
+import { STORE_FILE, type Store } from './store.js';
+
+/**
+ * What marks an optbench run directory: its store, `optbench.sqlite` (every command that trains creates
+ * it before writing anything else), or, for a directory written before the store existed, a `grid.json`
+ * that holds a list of run specs. optbench writes into a directory only when it is new, empty, or a run
+ * directory; any other directory holds files optbench did not write and is refused unless --force.
+ */
+export const GRID_FILE = 'grid.json';
+
+const isFile = (path: string): boolean => {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** The run specs of `<dir>/grid.json`, or undefined when it has none (no file, or not a grid record). */
+export const gridSpecs = (dir: string): RunSpec[] | undefined => {
+  const file = join(dir, GRID_FILE);
+  if (!isFile(file)) return undefined;
+  try {
+    const u = JSON.parse(readFileSync(file, 'utf8')) as { specs?: unknown };
+    if (!Array.isArray(u.specs)) return undefined;
+    const specs = u.specs.map(decodeRunSpec);
+    return specs.every(E.isRight) ? specs.map((s) => (s as E.Right<RunSpec>).right) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export const isRunDir = (dir: string): boolean => isFile(join(dir, STORE_FILE)) || gridSpecs(dir) !== undefined;
+
+/** What state a directory named as an output is in. */
+export type OutDirState = 'absent' | 'empty' | 'run' | 'foreign' | 'file';
+
+export const outDirState = (dir: string): OutDirState => {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) return 'file';
+    names = readdirSync(dir);
+  } catch (e) {
+    // A directory that cannot be listed is left to the writability check, which names the cause.
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'empty';
+  }
+  if (names.length === 0) return 'empty';
+  return isRunDir(dir) ? 'run' : 'foreign';
+};
+
+/** The protocols of the runs a directory already holds (store and grid.json; a sweep's held-out trials aside), with their run counts. */
+export const dirProtocols = (dir: string, store?: Store): Map<string, { protocol: Protocol; runs: number }> => {
+  const specs: RunSpec[] = [...(gridSpecs(dir) ?? [])];
+  if (store !== undefined) {
+    const rows = store.listRuns();
+    if (E.isRight(rows)) specs.push(...rows.right.map((r) => r.spec));
+  }
+  const out = new Map<string, { protocol: Protocol; runs: number; ids: Set<string> }>();
+  for (const s of specs) {
+    if (s.holdout !== undefined) continue;
+    const p = protocolOf(s);
+    const k = protocolKey(p);
+    const entry = out.get(k) ?? { protocol: p, runs: 0, ids: new Set<string>() };
+    const id = JSON.stringify([s.model, s.optimizer, s.seed]);
+    if (!entry.ids.has(id)) {
+      entry.ids.add(id);
+      entry.runs++;
+    }
+    out.set(k, entry);
+  }
+  return new Map([...out].map(([k, v]) => [k, { protocol: v.protocol, runs: v.runs }]));
+};
+
+/**
+ * Refuses to add runs of another protocol to a run directory (InvalidConfig naming the difference), so
+ * that a directory, and the report drawn from it, never mixes runs that are not comparable.
+ */
+export const checkProtocol = (dir: string, specs: readonly RunSpec[], store?: Store): E.Either<OptbenchError, void> => {
+  const existing = dirProtocols(dir, store);
+  for (const s of specs) {
+    if (s.holdout !== undefined) continue;
+    const p = protocolOf(s);
+    const other = [...existing.values()].find((e) => protocolKey(e.protocol) !== protocolKey(p));
+    if (other === undefined) continue;
+    return E.left(
+      invalidConfig({
+        path: 'out',
+        message:
+          `${printable(dir)} holds ${other.runs} run${other.runs === 1 ? '' : 's'} of another protocol: this command has ` +
+          `${protocolDifference(p, other.protocol)}. A run directory holds one protocol, so that its report compares like ` +
+          `with like: give this command its own --out DIR, or use the directory's protocol (${describeProtocol(other.protocol)}).`,
+      }),
+    );
+  }
+  return E.right(undefined);
+};
