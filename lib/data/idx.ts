@@ -134,13 +134,14 @@ export const classesSeen = (labels: Uint8Array): number => {
 
 /**
  * Checks that an images file and a labels file belong together, and, when `maxClasses` is given,
- * that every label names one of those classes.
+ * that every label names one of those classes (`why` says where that number comes from).
  */
 export const checkPair = (
   images: ImageSet,
   labels: Uint8Array,
   files: { images: string; labels: string },
   maxClasses?: number,
+  why = 'this data set has only',
 ): E.Either<CorruptIdx, { classes: number }> => {
   if (images.count !== labels.length)
     return E.left(
@@ -157,7 +158,7 @@ export const checkPair = (
       corruptIdx({
         file: files.labels,
         message:
-          `${files.labels} has label ${classes - 1} but this data set has only ${maxClasses} classes (0..${maxClasses - 1}); ` +
+          `${files.labels} has label ${classes - 1} but ${why} ${maxClasses} classes (0..${maxClasses - 1}); ` +
           'the file is damaged or belongs to another data set (choose it with --dataset NAME).',
       }),
     );

@@ -44,15 +44,34 @@ export interface LoadConfig {
   readonly systemRoot?: string;
   /** Checksums a download is verified against instead of the published Fashion-MNIST sums. */
   readonly downloadChecksums?: Checksums;
+  /**
+   * How many classes the models to be trained output (gridPipeline passes its classifiers'). A data set
+   * that does not declare its classes has this many; a label at or above it is refused at load time.
+   */
+  readonly classes?: number;
 }
 
 /** Data sets whose images are Fashion-MNIST's, so that its class names apply. */
 const FASHION_NAMES: ReadonlySet<string> = new Set(['fashion-mnist', 'fashion-mini']);
 
-export const classNamesFor = (dataset: string, classes: number): readonly string[] =>
-  FASHION_NAMES.has(dataset) && classes <= FASHION_CLASSES.length
-    ? FASHION_CLASSES
-    : Array.from({ length: Math.max(10, classes) }, (_, i) => String(i));
+/** The classes a data set declares: Fashion-MNIST's ten for it and its fixture subset; undefined for any other. */
+export const declaredClasses = (dataset: string): readonly string[] | undefined =>
+  FASHION_NAMES.has(dataset) ? FASHION_CLASSES : undefined;
+
+/**
+ * The number of classes of a data set, and where it comes from: declared by the data set, else the
+ * models' outputs (`classes`), else all a label byte can hold. Labels at or above it are corrupt.
+ */
+export const classLimit = (dataset: string, classes?: number): { readonly max: number; readonly why: string } => {
+  const declared = declaredClasses(dataset);
+  if (declared !== undefined) return { max: declared.length, why: `${dataset} has only` };
+  if (classes !== undefined) return { max: classes, why: 'the models to train output only' };
+  return { max: 256, why: 'a label byte holds only' };
+};
+
+/** Class names: the declared ones, else 0..n-1 for the models' outputs (at least the labels seen, and 10). */
+export const classNamesFor = (dataset: string, seen: number, classes?: number): readonly string[] =>
+  declaredClasses(dataset) ?? Array.from({ length: classes ?? Math.max(10, seen) }, (_, i) => String(i));
 
 export type ChecksumSource = 'published' | 'MD5SUMS' | 'none';
 
@@ -160,7 +179,7 @@ const decodeSplit = (
   files: Readonly<Record<IdxFileKey, string>>,
   dec: Readonly<Record<IdxFileKey, Decoded>>,
   which: 'train' | 'test',
-  maxClasses: number,
+  limit: { readonly max: number; readonly why: string },
 ): E.Either<OptbenchError, { images: ImageSet; labels: Uint8Array }> => {
   const ik: IdxFileKey = which === 'train' ? 'trainImages' : 'testImages';
   const lk: IdxFileKey = which === 'train' ? 'trainLabels' : 'testLabels';
@@ -168,7 +187,7 @@ const decodeSplit = (
   if (E.isLeft(images)) return images;
   const labels = asLabels(dec[lk], files[lk]);
   if (E.isLeft(labels)) return labels;
-  const pair = checkPair(images.right, labels.right, { images: files[ik], labels: files[lk] }, maxClasses);
+  const pair = checkPair(images.right, labels.right, { images: files[ik], labels: files[lk] }, limit.max, limit.why);
   if (E.isLeft(pair)) return pair;
   return E.right({ images: images.right, labels: labels.right });
 };
@@ -189,10 +208,10 @@ export const loadDataset = async (config: LoadConfig = {}): Promise<E.Either<Opt
       dec[key] = d.right;
     }
     const all = dec as Record<IdxFileKey, Decoded>;
-    const maxClasses = FASHION_NAMES.has(dataset) ? FASHION_CLASSES.length : 256;
-    const train = decodeSplit(files, all, 'train', maxClasses);
+    const limit = classLimit(dataset, config.classes);
+    const train = decodeSplit(files, all, 'train', limit);
     if (E.isLeft(train)) return train;
-    const test = decodeSplit(files, all, 'test', maxClasses);
+    const test = decodeSplit(files, all, 'test', limit);
     if (E.isLeft(test)) return test;
     const tr = train.right.images;
     const te = test.right.images;
@@ -208,7 +227,7 @@ export const loadDataset = async (config: LoadConfig = {}): Promise<E.Either<Opt
       name: dataset,
       dir,
       verified: IDX_FILE_KEYS.every((k) => all[k].verification.ok === true),
-      classNames: classNamesFor(dataset, classes),
+      classNames: classNamesFor(dataset, classes, config.classes),
       train: toSplit(tr, train.right.labels),
       test: toSplit(te, test.right.labels),
     });
@@ -251,6 +270,8 @@ export interface DataReport {
   readonly test?: { readonly count: number; readonly rows: number; readonly cols: number };
   /** Largest label + 1 over both splits. */
   readonly classesSeen?: number;
+  /** The classes the data set declares (Fashion-MNIST's ten), or undefined when it declares none. */
+  readonly classes?: number;
   /** Every file intact, sums matching where known, and the pairs consistent. */
   readonly ok: boolean;
   readonly problems: readonly string[];
@@ -296,10 +317,10 @@ export const checkData = async (config: LoadConfig = {}): Promise<E.Either<Optbe
       reports.push({ ...base, size: d.right.bytes, md5: v.md5, rawMd5, status, dims: d.right.dims, ...(problem ? { problem } : {}) });
     }
     const splits: Partial<Record<'train' | 'test', { images: ImageSet; labels: Uint8Array }>> = {};
+    const limit = classLimit(dataset, config.classes);
     if (IDX_FILE_KEYS.every((k) => dec[k] !== undefined)) {
-      const maxClasses = FASHION_NAMES.has(dataset) ? FASHION_CLASSES.length : 256;
       for (const which of ['train', 'test'] as const) {
-        const s = decodeSplit(files, dec as Record<IdxFileKey, Decoded>, which, maxClasses);
+        const s = decodeSplit(files, dec as Record<IdxFileKey, Decoded>, which, limit);
         if (E.isLeft(s)) problems.push(s.left.message);
         else splits[which] = s.right;
       }
@@ -318,6 +339,7 @@ export const checkData = async (config: LoadConfig = {}): Promise<E.Either<Optbe
       ...(train ? { train } : {}),
       ...(test ? { test } : {}),
       ...(seen.length > 0 ? { classesSeen: Math.max(...seen) } : {}),
+      ...(declaredClasses(dataset) !== undefined ? { classes: declaredClasses(dataset)!.length } : {}),
       ok: problems.length === 0 && train !== undefined && test !== undefined,
       problems,
     });

@@ -8,7 +8,7 @@ import { access, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { datasetMissing, ioError, type OptbenchError } from '../errors.js';
+import { datasetMissing, invalidConfig, ioError, printable, type OptbenchError } from '../errors.js';
 
 export const IDX_FILES = {
   trainImages: 'train-images-idx3-ubyte',
@@ -24,6 +24,25 @@ export const SYSTEM_DATA_ROOT = '/usr/share/datasets';
 export const DATA_ENV = 'OPTBENCH_DATA';
 
 export type DataSource = 'explicit' | 'env' | 'system' | 'cache';
+
+const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * A data set's name is a name, never a path: it names a directory under the system data directory and the
+ * download cache, and `../x` or `a/b` would lead out of them. Files in a directory of one's own
+ * are read with --data-dir.
+ */
+export const checkDatasetName = (name: string): E.Either<OptbenchError, string> =>
+  DATASET_NAME.test(name)
+    ? E.right(name)
+    : E.left(
+        invalidConfig({
+          path: 'dataset',
+          message:
+            `--dataset '${printable(name)}' is not a data-set name: use letters, digits, '.', '-' or '_' (e.g. fashion-mnist), ` +
+            `at most 100, starting with a letter or digit. To read the IDX files of a directory, give --data-dir DIR.`,
+        }),
+      );
 
 export interface Candidate {
   readonly dir: string;
@@ -139,6 +158,8 @@ const complete = (s: Scan): s is Extract<Scan, { kind: 'files' }> => s.kind === 
 /** Finds the data set's directory; never throws. */
 export const locateData = async (opts: LocateOptions = {}): Promise<E.Either<OptbenchError, Located>> => {
   const dataset = opts.dataset ?? DEFAULT_DATASET;
+  const named = checkDatasetName(dataset);
+  if (E.isLeft(named)) return named;
   const env = opts.env ?? process.env;
   const cacheDir = opts.cacheDir ?? defaultCacheDir(dataset, env, opts.home ?? homedir());
   const list = dataCandidates(opts);

@@ -5,5 +5,6 @@ export { vae1, vae2, VAES, vaeDef, buildVae, type VaeShape } from './vae.js';
 export { SeededDropout, seededDropout, withDropoutSeed, type SeededDropoutArgs } from './dropout.js';
 export { dense, conv2d, conv2dTranspose, maxPool, batchNorm, type Activation, type ConvArgs, type DenseArgs } from './layers.js';
 export { mixSeed } from './hash.js';
-export { MODELS, getModel, listModels, modelNames, registerModel, unregisterModel, type ModelInfo } from './registry.js';
+export { MODELS, getModel, listModels, modelInfo, modelNames, registerModel, unregisterModel, type ModelInfo } from './registry.js';
 export { modelWeights, trainableWeights, trainableVariables, nonTrainableWeights, countParameters, disposeModel } from './weights.js';
+export { checkFeeds, classesFor, feedProblem, type DataShape } from './feeds.js';

@@ -10,7 +10,18 @@ export const MODELS: readonly ModelDef[] = [...CLASSIFIERS, ...VAES];
 
 const registry = new Map<string, ModelDef>(MODELS.map((m) => [m.name, m]));
 
-const parameterCounts = new WeakMap<ModelDef, number>();
+/** What building a model once tells: its parameter count and, for a classifier, how many classes it outputs. */
+interface Facts {
+  readonly parameters: number;
+  readonly classes: number | null;
+}
+
+const facts = new WeakMap<ModelDef, Facts>();
+
+const factsOf = (built: BuiltModel): Facts => ({
+  parameters: countParameters(built),
+  classes: built.kind === 'classifier' ? (built.net.outputs[0]!.shape[1] ?? null) : null,
+});
 
 /** Every registered model name: the study's six first, then user models in registration order. */
 export const modelNames = (): string[] => [...registry.keys()];
@@ -21,14 +32,14 @@ export const getModel = (name: string): E.Either<UnknownName, ModelDef> => {
 };
 
 /** Builds the model once (seed 0) and disposes it; memoised per definition. */
-const parametersOf = (def: ModelDef): number => {
-  const cached = parameterCounts.get(def);
+const modelFacts = (def: ModelDef): Facts => {
+  const cached = facts.get(def);
   if (cached !== undefined) return cached;
   const built = def.build(0);
   try {
-    const n = countParameters(built);
-    parameterCounts.set(def, n);
-    return n;
+    const f = factsOf(built);
+    facts.set(def, f);
+    return f;
   } finally {
     disposeModel(built);
   }
@@ -40,15 +51,18 @@ export interface ModelInfo {
   readonly description: string;
   /** As Keras counts them: all weights, including BatchNormalization's moving statistics. */
   readonly parameters: number;
+  /** The image shape it takes, [rows, cols, channels]. */
+  readonly inputShape: readonly [number, number, number];
+  /** How many classes a classifier outputs (its logits); null for a VAE. */
+  readonly classes: number | null;
 }
 
-export const listModels = (): ModelInfo[] =>
-  [...registry.values()].map((d) => ({
-    name: d.name,
-    kind: d.kind,
-    description: d.description,
-    parameters: parametersOf(d),
-  }));
+export const modelInfo = (d: ModelDef): ModelInfo => {
+  const f = modelFacts(d);
+  return { name: d.name, kind: d.kind, description: d.description, parameters: f.parameters, inputShape: d.inputShape, classes: f.classes };
+};
+
+export const listModels = (): ModelInfo[] => [...registry.values()].map(modelInfo);
 
 const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 
@@ -109,7 +123,7 @@ export const registerModel = (def: ModelDef): E.Either<InvalidConfig, void> => {
   try {
     const violation = contractViolation(def, built);
     if (violation !== undefined) return bad('model.build', `Model '${def.name}': ${violation}.`);
-    parameterCounts.set(def, countParameters(built));
+    facts.set(def, factsOf(built));
   } finally {
     disposeModel(built);
   }
