@@ -1,5 +1,10 @@
-import { Observable, identity, tap } from 'rxjs';
+import { Observable, concatMap, identity, of, throwError } from 'rxjs';
+import * as E from 'fp-ts/lib/Either.js';
 import {
+  checkFeeds,
+  checkProtocol,
+  classesFor,
+  fitPlanToData,
   loadFashion$,
   persist,
   planGrid,
@@ -12,6 +17,7 @@ import {
   type GridPlan,
   type LoadConfig,
   type RunEvent,
+  type RunSpec,
   type Store,
 } from '../lib/index.js';
 
@@ -25,30 +31,48 @@ export interface GridJob {
   readonly data: LoadConfig;
 }
 
+export interface GridPipelineOptions extends GridOptions {
+  readonly progress?: boolean;
+  readonly store?: Store;
+  /** Where notes go (a subset or batch larger than the data, ...); default: stderr. */
+  readonly log?: (line: string) => void;
+  /** Called with the runs as planned on the loaded data (what grid.json records), before any trains. */
+  readonly onPlan?: (specs: readonly RunSpec[]) => void;
+}
+
 /**
- * A grid as one stream, composed only of public operators: load and verify the data, train every run,
- * write each event to the store before anything else sees it, keep the run directory up to date after
- * every epoch, and show progress on stderr. With a store, the grid is resumable: finished runs are
- * skipped and interrupted ones continue from their last checkpoint.
+ * A grid as one stream, composed only of public operators: load and verify the data (labels checked
+ * against the classes the grid's classifiers output), refuse models the data cannot feed, fit the plan to
+ * the data (what grid.json records is what runs), refuse a protocol other than the run directory's, train
+ * every run, write each event to the store before anything else sees it, keep the run directory up to
+ * date after every epoch, and show progress on stderr. With a store, the grid is resumable: finished runs
+ * are skipped and interrupted ones continue from their last checkpoint.
  */
-export const gridPipeline = (
-  job: GridJob,
-  opts: GridOptions & { readonly progress?: boolean; readonly store?: Store } = {},
-): Observable<RunEvent> => {
-  const specs = planGrid(job.plan);
-  const { store, progress, ...fitOptions } = opts;
+export const gridPipeline = (job: GridJob, opts: GridPipelineOptions = {}): Observable<RunEvent> => {
+  const { store, progress, log, onPlan, ...fitOptions } = opts;
+  const say = log ?? ((line: string) => void process.stderr.write(`optbench: note: ${line}\n`));
   const trainer = store ? storeTrainer(store, job.out, fitOptions) : undefined;
-  const events = loadFashion$(job.data).pipe(
-    tap((data) =>
+  const classes = job.data.classes ?? classesFor(job.plan.models);
+  const events = loadFashion$({ ...job.data, ...(classes !== undefined ? { classes } : {}) }).pipe(
+    concatMap((data) => {
+      const shape = { rows: data.train.rows, cols: data.train.cols, channels: 1, classes: data.classNames.length };
+      const feeds = checkFeeds(job.plan.models, shape, data.name);
+      if (E.isLeft(feeds)) return throwError(() => feeds.left);
+      const fitted = fitPlanToData(job.plan, data);
+      const specs = planGrid(fitted.plan);
+      const same = checkProtocol(job.out, specs, store);
+      if (E.isLeft(same)) return throwError(() => same.left);
+      fitted.notes.forEach(say);
+      onPlan?.(specs);
       writeGridRecord(job.out, {
         task: job.task,
         title: job.title,
         createdAt: new Date().toISOString(),
         classNames: data.classNames,
         specs,
-      }),
-    ),
-    trainGrid(specs, { ...fitOptions, ...(trainer ? { trainer } : {}) }),
+      });
+      return of(data).pipe(trainGrid(specs, { ...fitOptions, ...(trainer ? { trainer } : {}) }));
+    }),
     store ? persist(store) : identity,
     recordRuns(job.out),
   );

@@ -1,6 +1,21 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { filter, lastValueFrom, toArray } from 'rxjs';
-import { invalidConfig, loadFashion$, planGrid, runId, toOptbenchError, type GridPlan, type LoadConfig, type OptbenchError, type Store } from '../lib/index.js';
+import {
+  checkFeeds,
+  checkProtocol,
+  classesFor,
+  fitPlanToData,
+  invalidConfig,
+  loadFashion$,
+  planGrid,
+  runId,
+  toOptbenchError,
+  type Dataset,
+  type GridPlan,
+  type LoadConfig,
+  type OptbenchError,
+  type Store,
+} from '../lib/index.js';
 import { formatPoint } from '../lib/report/sweep.js';
 import { runSearch, type SearchConfig, type SearchResult } from '../lib/sweep/run.js';
 import { readSweepRecord, savedAshaState, writeSweepRecord, type FinalGroup, type SweepRecord } from '../lib/sweep/record.js';
@@ -37,9 +52,28 @@ export interface SweepOutcome {
   readonly interrupted: boolean;
 }
 
-/** The final retraining: the chosen configuration of each search (and the stock defaults for tune). */
-const finalPlan = (job: SweepJob, searches: readonly SearchResult[]): { plan: GridPlan; groups: FinalGroup[] } | null => {
+/** The final retraining's protocol, as a plan of `optimizers` fitted to the data (see fitPlanToData). */
+const retrainPlan = (job: SweepJob, optimizers: GridPlan['optimizers'], data: Dataset): GridPlan => {
   const first = job.searches[0]!;
+  return fitPlanToData(
+    {
+      dataset: first.dataset,
+      models: [first.model],
+      optimizers,
+      preset: first.preset,
+      seeds: job.seeds,
+      epochs: first.epochs,
+      batchSize: first.batchSize,
+      backend: first.backend,
+      ...(first.subset !== undefined ? { subset: first.subset } : {}),
+      ...(job.testSubset !== undefined ? { testSubset: job.testSubset } : {}),
+    },
+    data,
+  ).plan;
+};
+
+/** The final retraining: the chosen configuration of each search (and the stock defaults for tune). */
+const finalPlan = (job: SweepJob, searches: readonly SearchResult[], data: Dataset): { plan: GridPlan; groups: FinalGroup[] } | null => {
   const optimizers: Array<{ name: string; overrides: Record<string, number> }> = [];
   const roles: Array<FinalGroup['role']> = [];
   for (const s of searches) {
@@ -52,18 +86,7 @@ const finalPlan = (job: SweepJob, searches: readonly SearchResult[]): { plan: Gr
     roles.push('tuned');
   }
   if (optimizers.length === 0) return null;
-  const plan: GridPlan = {
-    dataset: first.dataset,
-    models: [first.model],
-    optimizers,
-    preset: first.preset,
-    seeds: job.seeds,
-    epochs: first.epochs,
-    batchSize: first.batchSize,
-    backend: first.backend,
-    ...(first.subset !== undefined ? { subset: first.subset } : {}),
-    ...(job.testSubset !== undefined ? { testSubset: job.testSubset } : {}),
-  };
+  const plan = retrainPlan(job, optimizers, data);
   const specs = planGrid(plan);
   const groups = optimizers.map((o, i): FinalGroup => ({
     optimizer: o.name,
@@ -85,7 +108,12 @@ export const runSweep = async (job: SweepJob, opts: SweepOptions): Promise<E.Eit
   try {
     const saved = readSweepRecord(job.out);
     if (E.isLeft(saved)) return saved;
-    const data = await lastValueFrom(loadFashion$(job.data));
+    const model = job.searches[0]!.model;
+    const classes = job.data.classes ?? classesFor([model]);
+    const data = await lastValueFrom(loadFashion$({ ...job.data, ...(classes !== undefined ? { classes } : {}) }));
+    // Refused before the search, as a grid refuses before training: no trial could use the data.
+    const feeds = checkFeeds([model], { rows: data.train.rows, cols: data.train.cols, channels: 1, classes: data.classNames.length }, data.name);
+    if (E.isLeft(feeds)) return feeds;
     for (const c of job.searches)
       if (c.holdout >= data.train.count)
         return E.left(
@@ -94,6 +122,10 @@ export const runSweep = async (job: SweepJob, opts: SweepOptions): Promise<E.Eit
             message: `--holdout ${c.holdout} leaves nothing to train on: ${data.name} has ${data.train.count} training images. Choose a smaller --holdout.`,
           }),
         );
+    // A directory holds one protocol: refused now, before the search, rather than at the retraining.
+    const probe = planGrid(retrainPlan(job, [{ name: job.searches[0]!.optimizer }], data));
+    const same = checkProtocol(job.out, probe, opts.store);
+    if (E.isLeft(same)) return same;
     const createdAt = saved.right?.createdAt ?? new Date().toISOString();
     const done: SearchResult[] = [];
     let record: SweepRecord = { version: 1, kind: job.kind, title: job.title, createdAt, seeds: job.seeds, searches: [], final: [] };
@@ -135,7 +167,7 @@ export const runSweep = async (job: SweepJob, opts: SweepOptions): Promise<E.Eit
           : `Search ${config.optimizer}: chose trial ${b + 1}, ${formatPoint(result.right.trials[b]!.point)}`,
       );
     }
-    const final = finalPlan(job, done);
+    const final = finalPlan(job, done, data);
     if (final === null) return E.right({ record, interrupted: false });
     record = { ...record, final: final.groups };
     writeSweepRecord(job.out, record);

@@ -385,7 +385,10 @@ describe('optimizers: createOptimizer / resolveOptimizer errors', () => {
     ['adam', { beta2: -0.1 }, /\[0, 1\)/],
     ['rmsprop', { rho: 1.5 }, /\[0, 1\)/],
     ['sgd', { momentum: 1 }, /\[0, 1\)/],
-    ['adam', { eps: -1e-8 }, />= 0/],
+    ['adam', { eps: -1e-8 }, /eps must be a finite number > 0/],
+    // eps = 0 is refused at its cause: the update would divide 0 by 0 where a gradient has been 0.
+    ['adam', { eps: 0 }, /eps must be a finite number > 0 .*0\/0 = NaN/],
+    ['adadelta', { eps: 0 }, /eps must be a finite number > 0/],
     ['adam', { lr: 'fast' }, /> 0/],
     ['sgd', { nesterov: 2 }, /true or false/],
   ];

@@ -84,5 +84,21 @@ export const canonicalJson = (u: unknown): string =>
 export const runId = (spec: RunSpec): string =>
   createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16);
 
-/** A short human-readable label: `fcnn/adam/s0`. */
+/** A short human-readable label: `fcnn/adam/s0` (it names run files: see runDisplayLabel for what tells runs apart). */
 export const runLabel = (spec: RunSpec): string => `${spec.model}/${spec.optimizer.name}/s${spec.seed}`;
+
+/** A hyperparameter value as the --optimizers grammar reads it: `0.001`, `1e9`, `true`. */
+export const formatParam = (v: number | boolean): string => {
+  if (typeof v === 'boolean') return String(v);
+  const n = Number(v.toPrecision(6));
+  return Math.abs(n) >= 1e6 || (n !== 0 && Math.abs(n) < 1e-4) ? n.toExponential().replace('e+', 'e') : String(n);
+};
+
+/** The optimizer with its overrides, in the --optimizers grammar: `adam`, `adam:beta2=0.99,lr=0.01`. */
+export const optimizerText = (o: Pick<RunSpec['optimizer'], 'name' | 'overrides'>): string => {
+  const entries = Object.entries(o.overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0 ? o.name : `${o.name}:${entries.map(([k, v]) => `${k}=${formatParam(v)}`).join(',')}`;
+};
+
+/** A label that tells apart every run of a protocol: `fcnn/adam:lr=0.01/s0`. */
+export const runDisplayLabel = (spec: RunSpec): string => `${spec.model}/${optimizerText(spec.optimizer)}/s${spec.seed}`;

@@ -10,7 +10,7 @@ export type ParamValue = number | boolean;
  * What values a hyperparameter accepts. The ranges are those the update rules are defined for; 'finite'
  * (any finite number) is for registered optimizers' hyperparameters that may be negative.
  */
-export const PARAM_KINDS = ['rate', 'decay', 'nonNegative', 'flag', 'finite'] as const;
+export const PARAM_KINDS = ['rate', 'decay', 'nonNegative', 'flag', 'finite', 'positive'] as const;
 export type ParamKind = (typeof PARAM_KINDS)[number];
 
 const KINDS: Record<string, ParamKind> = {
@@ -19,7 +19,7 @@ const KINDS: Record<string, ParamKind> = {
   beta2: 'decay',
   rho: 'decay',
   momentum: 'decay',
-  eps: 'nonNegative',
+  eps: 'positive',
   initialAccumulator: 'nonNegative',
   scheduleDecay: 'nonNegative',
   nesterov: 'flag',
@@ -28,10 +28,16 @@ const KINDS: Record<string, ParamKind> = {
 
 const RANGE: Record<ParamKind, string> = {
   rate: 'a finite number > 0',
+  positive: 'a finite number > 0',
   decay: 'a number in [0, 1)',
   nonNegative: 'a finite number >= 0',
   flag: 'true or false (or 1 / 0)',
   finite: 'a finite number',
+};
+
+/** Why a range is what it is, where the reason is not obvious: said with the refusal. */
+const WHY: Record<string, string> = {
+  eps: 'the update divides by a running average of gradients plus eps, and that average is 0 for a weight whose gradients have been 0 so far: eps = 0 makes 0/0 = NaN',
 };
 
 /**
@@ -75,7 +81,7 @@ export const checkParam = (
     E.left(
       invalidConfig({
         path,
-        message: `${optimizer} ${param}=${String(value)} is out of range: ${param} must be ${RANGE[kind]}.`,
+        message: `${optimizer} ${param}=${String(value)} is out of range: ${param} must be ${RANGE[kind]}${WHY[param] !== undefined && kind === KINDS[param] ? ` (${WHY[param]})` : ''}.`,
       }),
     );
   if (kind === 'flag') {
@@ -92,6 +98,7 @@ export const checkParam = (
     case 'finite':
       return E.right(value);
     case 'rate':
+    case 'positive':
       return value > 0 ? E.right(value) : bad();
   }
 };

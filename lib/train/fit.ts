@@ -5,12 +5,14 @@ import { runId as specId, type RunSpec } from '../config/spec.js';
 import { epochOrder, gatherBatch, subsetSplit} from '../data/batches.js';
 import { deriveSeed } from '../data/rng.js';
 import type { Dataset, Split } from '../data/types.js';
-import { diverged, interrupted, invalidConfig, toOptbenchError, type OptbenchError } from '../errors.js';
+import { interrupted, invalidConfig, toOptbenchError, type OptbenchError } from '../errors.js';
 import { withDropoutSeed } from '../models/dropout.js';
-import { getModel } from '../models/registry.js';
+import { feedProblem } from '../models/feeds.js';
+import { getModel, modelInfo } from '../models/registry.js';
 import type { BuiltModel } from '../models/types.js';
 import { countParameters, disposeModel, trainableWeights } from '../models/weights.js';
 import { createOptimizer } from '../optimizers/index.js';
+import { divergence, referenceLoss } from './divergence.js';
 import { evaluate, vaeGrids } from './evaluate.js';
 import type { EpochEnded, RunEvent } from './events.js';
 import { classifierForward, correctCount, vaeForward } from './losses.js';
@@ -74,8 +76,9 @@ const evalSeed = (spec: RunSpec, epoch: number): number => deriveSeed(spec.seed,
 
 /**
  * Trains one run under the study's protocol (Keras `fit` semantics) and reports it as RunEvents:
- * RunStarted, BatchEnded*, EpochEnded per epoch, then RunEnded or RunFailed. A NaN/Inf loss ends the run
- * as RunFailed{Diverged}; the Observable itself only errors on a bug.
+ * RunStarted, BatchEnded*, EpochEnded per epoch, then RunEnded or RunFailed. A loss that is not finite or
+ * explodes (see DIVERGENCE_FACTOR) ends the run as RunFailed{Diverged}; a model the data cannot feed
+ * (input shape, classes) is refused before training; the Observable itself only errors on a bug.
  *
  * Paired design: the initial weights depend only on (model, seed) and the batch order and dropout masks
  * only on (seed, epoch, step), so every optimizer of a seed starts from the same weights and sees the same
@@ -95,6 +98,14 @@ export const runFit = (spec: RunSpec, data: Dataset, opts: FitOptions = {}): Obs
     const run = async (): Promise<void> => {
       const def = getModel(spec.model);
       if (E.isLeft(def)) return fail(def.left, 0);
+      const misfit = feedProblem(modelInfo(def.right), {
+        rows: data.train.rows,
+        cols: data.train.cols,
+        channels: 1,
+        classes: data.classNames.length,
+      });
+      if (misfit !== undefined)
+        return fail(invalidConfig({ path: 'model', message: `Cannot train ${spec.model} on ${data.name}: ${misfit}.` }), 0);
       const optimizer = createOptimizer(spec.optimizer.name, {
         preset: spec.optimizer.preset,
         ...spec.optimizer.overrides,
@@ -104,11 +115,22 @@ export const runFit = (spec: RunSpec, data: Dataset, opts: FitOptions = {}): Obs
       const model = def.right.build(spec.seed);
       let epochsDone = 0;
       try {
-        const fromEpoch = opts.checkpointer ? await opts.checkpointer.restore(id, model, opt) : 0;
-        epochsDone = fromEpoch;
         const splits = runSplits(data, spec);
         if (E.isLeft(splits)) return fail(splits.left, 0);
         const { train, evaluation } = splits.right;
+        const fromEpoch = opts.checkpointer ? await opts.checkpointer.restore(id, model, opt) : 0;
+        epochsDone = fromEpoch;
+        // The divergence bound's reference: the first step's loss; a resumed run computes that step's loss
+        // on a model built afresh from its seed, so that it has the bound it had before it stopped.
+        let reference = NaN;
+        if (fromEpoch > 0) {
+          const untrained = def.right.build(spec.seed);
+          try {
+            reference = await referenceLoss(untrained, train, spec);
+          } finally {
+            disposeModel(untrained);
+          }
+        }
         const steps = Math.ceil(train.count / spec.batchSize);
         const classes = data.classNames.length;
         const variables = trainableWeights(model).map((w) => w.read() as tf.Variable);
@@ -166,17 +188,14 @@ export const runFit = (spec: RunSpec, data: Dataset, opts: FitOptions = {}): Obs
               correctSum += (await (correct as tf.Scalar).data())[0]!;
               (correct as tf.Scalar).dispose();
             }
-            if (!Number.isFinite(lossValue)) {
-              return fail(
-                diverged({
-                  epoch,
-                  step: step + 1,
-                  loss: lossValue,
-                  message: `${spec.model}/${spec.optimizer.name} diverged: the loss became ${lossValue} at epoch ${epoch}, step ${step + 1}. Try a smaller learning rate.`,
-                }),
-                epochsDone,
-              );
-            }
+            if (epoch === 1 && step === 0 && Number.isFinite(lossValue)) reference = lossValue;
+            const blown = divergence(spec, lossValue, reference, {
+              epoch,
+              step: step + 1,
+              what: 'training loss',
+              at: `at epoch ${epoch}, step ${step + 1}`,
+            });
+            if (blown !== null) return fail(blown, epochsDone);
             lossSum += lossValue * size;
             seen += size;
             const now = performance.now();
@@ -197,17 +216,8 @@ export const runFit = (spec: RunSpec, data: Dataset, opts: FitOptions = {}): Obs
           const evalMs = performance.now() - t1;
           trainMsTotal += trainMs;
           evalMsTotal += evalMs;
-          if (!Number.isFinite(test.loss)) {
-            return fail(
-              diverged({
-                epoch,
-                step: steps,
-                loss: test.loss,
-                message: `${spec.model}/${spec.optimizer.name} diverged: the test loss became ${test.loss} after epoch ${epoch}. Try a smaller learning rate.`,
-              }),
-              epochsDone,
-            );
-          }
+          const blownTest = divergence(spec, test.loss, reference, { epoch, step: steps, what: 'test loss', at: `after epoch ${epoch}` });
+          if (blownTest !== null) return fail(blownTest, epochsDone);
           const ended: EpochEnded = {
             type: 'EpochEnded',
             runId: id,

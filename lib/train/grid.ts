@@ -1,6 +1,6 @@
 import { Observable, concatMap, from, takeWhile, type OperatorFunction } from 'rxjs';
 import type { RunSpec } from '../config/spec.js';
-import type { Dataset } from '../data/types.js';
+import type { Dataset, Split } from '../data/types.js';
 import type { RunEvent } from './events.js';
 import { runFit, type FitOptions } from './fit.js';
 
@@ -41,6 +41,43 @@ export const planGrid = (plan: GridPlan): RunSpec[] => {
           ...(plan.testSubset !== undefined ? { testSubset: plan.testSubset } : {}),
         } as RunSpec);
   return specs;
+};
+
+const n = (x: number): string => x.toLocaleString('en-US');
+
+/**
+ * The plan as it will really run on `data`: a subset larger than the data is all of it, and a batch
+ * larger than the training images is all of them (one step per epoch). The plan records what is used,
+ * so that grid.json, the run ids and the protocol say what ran; each change comes with a note to show.
+ */
+export const fitPlanToData = (
+  plan: GridPlan,
+  data: { readonly name: string; readonly train: Pick<Split, 'count'>; readonly test: Pick<Split, 'count'> },
+): { readonly plan: GridPlan; readonly notes: readonly string[] } => {
+  const notes: string[] = [];
+  let { subset, testSubset, batchSize } = plan;
+  if (subset !== undefined && subset > data.train.count) {
+    notes.push(`--subset ${n(subset)} is more than the ${n(data.train.count)} training images of ${data.name}: every run trains on all of them (recorded as subset ${n(data.train.count)}).`);
+    subset = data.train.count;
+  }
+  const trainCount = subset ?? data.train.count;
+  if (batchSize > trainCount) {
+    notes.push(`--batch-size ${n(batchSize)} is more than the ${n(trainCount)} training images: each epoch is one step of all of them (recorded as batch size ${n(trainCount)}).`);
+    batchSize = trainCount;
+  }
+  if (testSubset !== undefined && testSubset > data.test.count) {
+    notes.push(`--test-subset ${n(testSubset)} is more than the ${n(data.test.count)} test images of ${data.name}: every run is evaluated on all of them (recorded as test subset ${n(data.test.count)}).`);
+    testSubset = data.test.count;
+  }
+  return {
+    plan: {
+      ...plan,
+      batchSize,
+      ...(subset !== undefined ? { subset } : {}),
+      ...(testSubset !== undefined ? { testSubset } : {}),
+    },
+    notes,
+  };
 };
 
 /** Trains one run; `trainGrid` takes another (a fake in marble tests, a store-aware one in the CLI). */

@@ -6,3 +6,4 @@ export * from './fit.js';
 export * from './grid.js';
 export * from './recorder.js';
 export * from './progress.js';
+export * from './divergence.js';
