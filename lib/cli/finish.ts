@@ -2,6 +2,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { writeReport } from '../report/index.js';
+import { warn } from './exit.js';
 
 /**
  * Every grid ends by writing its tables and, unless asked not to, the full report (report.html and the
@@ -9,7 +10,10 @@ import { writeReport } from '../report/index.js';
  * A report failure is printed, never fatal: the runs themselves are already on disk.
  */
 export const finishRunDir = async (dir: string, opts: { report: boolean }): Promise<void> => {
-  const written = await writeReport(dir, { formats: opts.report ? ['html', 'md', 'png', 'svg', 'csv', 'tex'] : ['md'] });
+  const written = await writeReport(dir, {
+    formats: opts.report ? ['html', 'md', 'png', 'svg', 'csv', 'tex'] : ['md'],
+    onWarning: warn,
+  });
   if (E.isLeft(written)) {
     process.stderr.write(`optbench: the report could not be written: ${written.left.message}\n`);
     return;

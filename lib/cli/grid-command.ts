@@ -1,5 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as A from 'fp-ts/lib/Array.js';
@@ -9,56 +8,21 @@ import { gridPipeline } from '../../pipelines/grid.js';
 import { findTask, TASK_NAMES } from '../../pipelines/tasks.js';
 import { useBackend } from '../backend/index.js';
 import { STUDY_OPTIMIZERS } from '../report/study.js';
-import { ioError, toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../errors.js';
+import { toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../errors.js';
+import { checkDatasetName } from '../data/locate.js';
 import { getModel } from '../models/registry.js';
 import { parseOptimizerList, resolveOptimizer } from '../optimizers/index.js';
-import { runId } from '../config/spec.js';
+import { runId, type RunSpec } from '../config/spec.js';
 import { openStore, storePath } from '../store/store.js';
 import type { RunRow } from '../store/types.js';
-import { planGrid } from '../train/grid.js';
-import { GRID_OPTIONS, list, parseOptions, positiveInt, type Parsed } from './options.js';
+import { checkRunCount, GRID_OPTIONS, list, parseOptions, positiveInt, type Parsed } from './options.js';
 import { finishRunDir } from './finish.js';
-import { onCtrlC } from './interrupt.js';
+import { onCtrlC, type StopSignal } from './interrupt.js';
+import { outputDir } from './out-dir.js';
+
+export { ensureWritable } from './out-dir.js';
 
 export const timestamp = (d = new Date()): string => d.toISOString().replace(/\..*$/, '').replace(/:/g, '-');
-
-/** Why a directory can't be written, in words rather than an errno. */
-const unwritable = (code: string | undefined, fallback: string): string => {
-  switch (code) {
-    case 'EEXIST':
-      return 'it is a file, not a directory';
-    case 'ENOTDIR':
-      return 'part of its path is a file, not a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied (or fix the permissions)';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'ENOSPC':
-      return 'the disk is full (or free some space)';
-    default:
-      return fallback;
-  }
-};
-
-/** Fails early, with a message that says what to do, when the run directory can't be written. */
-export const ensureWritable = (dir: string): E.Either<OptbenchError, string> => {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-    return E.right(dir);
-  } catch (e) {
-    const err = toOptbenchError(e);
-    const code = err._tag === 'IoError' ? err.code : undefined;
-    return E.left(
-      ioError({
-        file: dir,
-        ...(code !== undefined ? { code } : {}),
-        message: `Cannot write the output directory ${dir}: ${unwritable(code, err.message)}. Choose another with --out DIR.`,
-      }),
-    );
-  }
-};
 
 export interface GridCommand {
   readonly job: GridJob;
@@ -92,6 +56,10 @@ const readGrid = async (
     const def = getModel(m);
     if (E.isLeft(def)) return def;
   }
+  if (typeof v.dataset === 'string') {
+    const named = checkDatasetName(v.dataset);
+    if (E.isLeft(named)) return named;
+  }
   const preset = typeof v.preset === 'string' ? v.preset : 'tfkeras2';
   // By default the study's seven, even if more optimizers are registered.
   const optimizerText = typeof v.optimizers === 'string' ? v.optimizers : STUDY_OPTIMIZERS.join(',');
@@ -101,16 +69,22 @@ const readGrid = async (
     const r = resolveOptimizer({ name: o.name, preset, overrides: o.overrides });
     if (E.isLeft(r)) return r;
   }
-  const out = resolve(typeof v.out === 'string' ? v.out : join('runs', `${task.replace(/\s+/g, '-')}-${timestamp()}`));
-  const writable = ensureWritable(out);
-  if (E.isLeft(writable)) return writable;
+  // Every count is bounded before anything is planned, allocated or written.
+  const total = checkRunCount(`optbench ${task === 'run' ? 'run' : 'task'}`, [
+    ['models', base.models.length],
+    ['optimizers', optimizers.right.length],
+    ['seeds', seeds!],
+  ]);
+  if (E.isLeft(total)) return total;
+  const out = outputDir(v.out, () => join('runs', `${task.replace(/\s+/g, '-')}-${timestamp()}`), v.force === true);
+  if (E.isLeft(out)) return out;
   return E.right({
     json: v.json === true,
     report: v['no-report'] !== true,
     job: {
       task,
       title: base.title,
-      out,
+      out: out.right,
       data: {
         ...(typeof v['data-dir'] === 'string' ? { dir: v['data-dir'] } : {}),
         ...(typeof v.dataset === 'string' ? { dataset: v.dataset } : {}),
@@ -133,7 +107,7 @@ const readGrid = async (
 };
 
 export const parseTaskCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, GridCommand>> => {
-  const p = parseOptions(argv, GRID_OPTIONS);
+  const p = parseOptions(argv, GRID_OPTIONS, { command: 'task', names: ['<task>'] });
   if (E.isLeft(p)) return p;
   const name = p.right.positionals[0];
   if (name === undefined)
@@ -143,7 +117,7 @@ export const parseTaskCommand = async (argv: readonly string[]): Promise<E.Eithe
 };
 
 export const parseRunCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, GridCommand>> => {
-  const p = parseOptions(argv, { ...GRID_OPTIONS, models: { type: 'string' } });
+  const p = parseOptions(argv, { ...GRID_OPTIONS, models: { type: 'string' } }, { command: 'run', names: [] });
   if (E.isLeft(p)) return p;
   const models = list(p.right.values.models);
   if (models === undefined || models.length === 0)
@@ -160,7 +134,23 @@ export interface GridOutcome {
   /** Every run of the grid as the store has it now (including runs finished by an earlier invocation). */
   readonly runs: readonly RunRow[];
   readonly interrupted: boolean;
+  /** The signal that stopped the grid (SIGINT or SIGTERM), if one did. */
+  readonly signal: StopSignal | null;
 }
+
+/**
+ * The error a grid ends with when it trained nothing usable: every one of its runs failed (diverged, or
+ * could not be trained). Null when any run is done, or still to finish.
+ */
+export const everyRunFailed = (runs: readonly RunRow[]): OptbenchError | null => {
+  if (runs.length === 0 || runs.some((r) => r.status !== 'failed')) return null;
+  const first = runs[0]!;
+  const tags = [...new Set(runs.map((r) => r.error?._tag ?? 'failed'))].join(', ');
+  return {
+    ...(first.error ?? invalidConfig({ path: 'run', message: 'failed (no reason recorded)' })),
+    message: `Every run of the grid failed (${runs.length} run${runs.length === 1 ? '' : 's'}: ${tags}). The first: ${first.error?.message ?? 'no reason recorded'}`,
+  } as OptbenchError;
+};
 
 /** The one-object summary printed by `--json`, for scripts. */
 export const jsonSummary = (runs: readonly RunRow[]) => ({
@@ -176,9 +166,9 @@ export const jsonSummary = (runs: readonly RunRow[]) => ({
 });
 
 /**
- * Runs a grid against the store in its output directory, with Ctrl-C handling: the first SIGINT stops
- * after the current step (every finished epoch is kept, and the same command continues), the second
- * exits at once.
+ * Runs a grid against the store in its output directory, with Ctrl-C handling: the first SIGINT or
+ * SIGTERM stops after the current step (every finished epoch is kept, the report is written, and the same
+ * command continues), the second exits at once.
  */
 export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchError, GridOutcome>> => {
   // A quota on the store's size: for a shared disk, and for testing what a full disk does to a grid.
@@ -194,18 +184,19 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
   const ctrlC = onCtrlC();
+  let planned: readonly RunSpec[] = [];
   try {
     await lastValueFrom(
-      gridPipeline(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: true }).pipe(
+      gridPipeline(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: true, onPlan: (specs) => (planned = specs) }).pipe(
         filter((e) => e.type !== 'BatchEnded'),
         toArray(),
       ),
     );
     await finishRunDir(cmd.job.out, { report: cmd.report });
-    const ids = new Set(planGrid(cmd.job.plan).map(runId));
+    const ids = new Set(planned.map(runId));
     const rows = store.listRuns();
     if (E.isLeft(rows)) return rows;
-    return E.right({ runs: rows.right.filter((r) => ids.has(r.runId)), interrupted: ctrlC.stopRequested() });
+    return E.right({ runs: rows.right.filter((r) => ids.has(r.runId)), interrupted: ctrlC.stopRequested(), signal: ctrlC.signal() });
   } catch (e) {
     return E.left(toOptbenchError(e));
   } finally {

@@ -1,27 +1,54 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { checkData } from '../data/load.js';
-import { invalidConfig, unknown, type OptbenchError } from '../errors.js';
+import { checkData, type DataReport } from '../data/load.js';
+import { invalidConfig, unknown } from '../errors.js';
+import { feedProblem } from '../models/feeds.js';
 import { listModels } from '../models/registry.js';
 import { listOptimizers } from '../optimizers/index.js';
+import { fail } from './exit.js';
 import { parseOptions } from './options.js';
 
-const fail = (e: OptbenchError): number => {
-  process.stderr.write(`optbench: ${e.message}\n`);
-  return e._tag === 'InvalidConfig' || e._tag === 'UnknownName' ? 2 : 1;
+/**
+ * Which registered models the data can feed, and why not the others: the image shape must be the model's
+ * input; a classifier must output the classes the data set declares or, when it declares none, at least
+ * as many as its labels reach.
+ */
+export const modelsFed = (r: DataReport): { readonly feeds: readonly string[]; readonly not: readonly string[] } | undefined => {
+  const split = r.train;
+  if (split === undefined) return undefined;
+  const seen = r.classesSeen ?? 0;
+  const feeds: string[] = [];
+  const not: string[] = [];
+  for (const m of listModels()) {
+    const classes = r.classes ?? (m.classes !== null && m.classes >= seen ? m.classes : seen);
+    const why =
+      r.classes === undefined && m.classes !== null && m.classes < seen
+        ? `${m.name} outputs ${m.classes} classes but the labels reach ${seen - 1}`
+        : feedProblem(m, { rows: split.rows, cols: split.cols, channels: 1, classes });
+    if (why === undefined) feeds.push(m.name);
+    else not.push(why);
+  }
+  return { feeds, not };
 };
 
 const fmt = (v: number | boolean): string => (typeof v === 'number' ? String(v) : v ? 'true' : 'false');
 
 /** `optbench list [--json]`: models with Keras parameter counts; optimizers with every default per preset. */
 export const listCommand = async (argv: readonly string[]): Promise<number> => {
-  const p = parseOptions(argv, { json: { type: 'boolean' } });
+  const p = parseOptions(argv, { json: { type: 'boolean' } }, { command: 'list', names: [] });
   if (E.isLeft(p)) return fail(p.left);
   const models = listModels();
   const optimizers = listOptimizers();
   if (p.right.values.json === true) {
     process.stdout.write(
       `${JSON.stringify({
-        models: models.map((m) => ({ name: m.name, kind: m.kind, parameters: m.parameters, description: m.description })),
+        models: models.map((m) => ({
+          name: m.name,
+          kind: m.kind,
+          parameters: m.parameters,
+          inputShape: m.inputShape,
+          classes: m.classes,
+          description: m.description,
+        })),
         optimizers: optimizers.map((o) => ({
           name: o.name,
           preset: o.preset,
@@ -52,14 +79,17 @@ export const listCommand = async (argv: readonly string[]): Promise<number> => {
   return 0;
 };
 
-/** `optbench data check [--data-dir D] [--dataset NAME]`. Exit 0 when the data verifies. */
+/**
+ * `optbench data check [--data-dir D] [--dataset NAME]`: where the data is, whether it verifies, and which
+ * models it can feed. Exit 0 when the data verifies and feeds at least one model.
+ */
 export const dataCommand = async (argv: readonly string[]): Promise<number> => {
   const p = parseOptions(argv, {
     'data-dir': { type: 'string' },
     dir: { type: 'string' },
     dataset: { type: 'string' },
     json: { type: 'boolean' },
-  });
+  }, { command: 'data', names: ['check'] });
   if (E.isLeft(p)) return fail(p.left);
   const sub = p.right.positionals[0];
   if (sub !== 'check') {
@@ -75,9 +105,11 @@ export const dataCommand = async (argv: readonly string[]): Promise<number> => {
   });
   if (E.isLeft(report)) return fail(report.left);
   const r = report.right;
+  const fed = modelsFed(r);
+  const ok = r.ok && fed !== undefined && fed.feeds.length > 0;
   if (v.json === true) {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-    return r.ok ? 0 : 1;
+    process.stdout.write(`${JSON.stringify({ ...r, ok, ...(fed !== undefined ? { models: fed } : {}) })}\n`);
+    return ok ? 0 : 1;
   }
   const lines = [
     `Data set: ${r.dataset}`,
@@ -93,8 +125,18 @@ export const dataCommand = async (argv: readonly string[]): Promise<number> => {
   }
   if (r.train) lines.push(`Train: ${r.train.count} images of ${r.train.rows}x${r.train.cols}`);
   if (r.test) lines.push(`Test: ${r.test.count} images of ${r.test.rows}x${r.test.cols}`);
-  if (r.classesSeen !== undefined) lines.push(`Classes: ${r.classesSeen}`);
-  lines.push(r.ok ? 'OK: the data verifies.' : `NOT OK:\n${r.problems.map((x) => `  - ${x}`).join('\n')}`);
+  if (r.classesSeen !== undefined)
+    lines.push(
+      r.classes !== undefined
+        ? `Classes: ${r.classes} (declared by ${r.dataset}; labels seen 0..${r.classesSeen - 1})`
+        : `Classes: not declared; labels seen 0..${r.classesSeen - 1}, so a classifier must output at least ${r.classesSeen}`,
+    );
+  if (fed !== undefined) {
+    lines.push(`Models it can feed: ${fed.feeds.length > 0 ? fed.feeds.join(', ') : 'none'}`);
+    for (const why of fed.not) lines.push(`  not: ${why}`);
+  }
+  const problems = [...r.problems, ...(r.ok && fed !== undefined && fed.feeds.length === 0 ? ['no registered model can be trained on this data'] : [])];
+  lines.push(ok ? 'OK: the data verifies.' : `NOT OK:\n${problems.map((x) => `  - ${x}`).join('\n')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  return r.ok ? 0 : 1;
+  return ok ? 0 : 1;
 };

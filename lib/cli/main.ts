@@ -3,8 +3,11 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { isOptbenchError, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
-import { executeGrid, jsonSummary, parseRunCommand, parseTaskCommand } from './grid-command.js';
+import { isOptbenchError, printable, toOptbenchError, unknown } from '../errors.js';
+import { EXIT, fail } from './exit.js';
+import { executeGrid, everyRunFailed, jsonSummary, parseRunCommand, parseTaskCommand } from './grid-command.js';
+import { SIGNAL_EXIT } from './interrupt.js';
+import { rebuildCommand } from './rebuild-command.js';
 import { dataCommand, listCommand } from './info-commands.js';
 import { reportCommand } from './report-command.js';
 import { sweepMain } from './sweep-command.js';
@@ -25,21 +28,19 @@ Usage:
                  every optimizer: same K-trial learning-rate search, then defaults vs tuned
   optbench runs <run-dir> [--json]                               every run: status, epochs done, final metrics
   optbench export <run-dir> [--format csv|json] [--out FILE]     every run and epoch from the store
+  optbench rebuild <run-dir>                                     a new store from runs/*.json (when the store is lost)
 
 Grid options:
   --epochs N  --batch-size N  --subset N (training images)  --test-subset N  --seeds N
   --optimizers adam:lr=3e-4,beta2=0.99,sgd|all   --preset tfkeras2|keras231|torch|paper
   --backend auto|native|cpu|tensorflow|tensorflow-gpu   --out DIR (default runs/<task>-<time>)
-  --data-dir D  --dataset NAME  --download  --json  --no-report
+  --data-dir D  --dataset NAME  --download  --json  --no-report  --force (write into a non-empty directory)
+
+Exit codes: 0 done, 1 failed (at run time, or every run of the grid failed), 2 bad input,
+130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.
 `;
 
-/** Exit codes: 0 done, 1 a command failed at run time, 2 bad input, 130 interrupted. */
-const fail = (e: OptbenchError): number => {
-  process.stderr.write(`optbench: ${e.message}\n`);
-  return e._tag === 'InvalidConfig' || e._tag === 'UnknownName' ? 2 : 1;
-};
-
-export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'sweep', 'tune', 'help'];
+export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'rebuild', 'sweep', 'tune', 'help'];
 
 // The CLI runs TF.js in production mode: no debug checks, and no banner urging tfjs-node on stderr.
 tf.env().set('PROD', true);
@@ -66,9 +67,15 @@ export const main = async (argv: readonly string[]): Promise<number> => {
         process.stderr.write(
           `Interrupted. Finished epochs are kept in ${cmd.right.job.out}; run the same command with --out ${cmd.right.job.out} to continue.\n`,
         );
-        return 130;
+        return SIGNAL_EXIT[outcome.signal ?? 'SIGINT'];
       }
-      return 0;
+      const failed = everyRunFailed(outcome.runs);
+      if (failed !== null) {
+        // Whatever made the runs fail, the command failed at run time.
+        fail(failed);
+        return EXIT.failed;
+      }
+      return EXIT.done;
     }
     case 'list':
       return listCommand(rest);
@@ -76,13 +83,15 @@ export const main = async (argv: readonly string[]): Promise<number> => {
       return dataCommand(rest);
     case 'sweep':
     case 'tune':
-      return sweepMain(command, rest, fail);
+      return sweepMain(command, rest);
     case 'report':
       return reportCommand(rest);
     case 'runs':
       return runsCommand(rest);
     case 'export':
       return exportCommand(rest);
+    case 'rebuild':
+      return rebuildCommand(rest);
     default:
       return fail(unknown('command', command, COMMANDS));
   }
@@ -103,8 +112,8 @@ if (isEntry()) main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     const err = isOptbenchError(e) ? e : toOptbenchError(e);
-    process.stderr.write(`optbench: ${err.message}\n`);
+    process.stderr.write(`optbench: ${printable(err.message)}\n`);
     if (process.env.OPTBENCH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   },
 );

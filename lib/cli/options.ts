@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
-import { invalidConfig, nearest, unknownName, type OptbenchError } from '../errors.js';
+import { invalidConfig, nearest, printable, unknownName, type OptbenchError } from '../errors.js';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -19,6 +19,7 @@ export const TRAINING_OPTIONS = {
   download: { type: 'boolean' },
   json: { type: 'boolean' },
   'no-report': { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const satisfies OptionSpec;
 
 /** The options of `task` and `run`. */
@@ -29,14 +30,50 @@ export interface Parsed {
   readonly positionals: string[];
 }
 
+/** What a command takes besides its options, for the error a stray argument gets. */
+export interface Positionals {
+  /** `run`, `task`, `runs`, ... as the message names the command. */
+  readonly command: string;
+  /** The arguments it takes, in order, e.g. ['<run-dir>']; any more is an error. */
+  readonly names: readonly string[];
+}
+
 /**
  * Parses argv strictly: an unknown option is an UnknownName error that suggests the nearest valid one,
- * a missing value an InvalidConfig naming the option.
+ * a missing value an InvalidConfig naming the option; an option given twice, and an argument the command
+ * does not take (when `positionals` says what it takes), are InvalidConfig too: neither is ever ignored.
  */
-export const parseOptions = (argv: readonly string[], options: OptionSpec): E.Either<OptbenchError, Parsed> => {
+export const parseOptions = (
+  argv: readonly string[],
+  options: OptionSpec,
+  positionals?: Positionals,
+): E.Either<OptbenchError, Parsed> => {
   try {
-    const { values, positionals } = parseArgs({ args: joinNegatives(argv, options), allowPositionals: true, options, strict: true });
-    return E.right({ values: values as Parsed['values'], positionals });
+    const parsed = parseArgs({ args: joinNegatives(argv, options), allowPositionals: true, options, strict: true, tokens: true });
+    const seen = new Map<string, string[]>();
+    for (const t of parsed.tokens ?? []) {
+      if (t.kind !== 'option' || options[t.name]?.multiple === true) continue;
+      seen.set(t.name, [...(seen.get(t.name) ?? []), t.value ?? '']);
+    }
+    for (const [name, values] of seen)
+      if (values.length > 1) {
+        const given = options[name]?.type === 'string' ? ` (${values.map((v) => `'${printable(v)}'`).join(', ')})` : '';
+        return E.left(
+          invalidConfig({ path: name, message: `Option '--${name}' is given ${values.length} times${given}: give it once.` }),
+        );
+      }
+    if (positionals !== undefined && parsed.positionals.length > positionals.names.length) {
+      const extra = parsed.positionals[positionals.names.length]!;
+      const takes =
+        positionals.names.length === 0 ? 'takes no arguments besides its options' : `takes ${positionals.names.join(' ')} and options`;
+      return E.left(
+        invalidConfig({
+          path: 'argument',
+          message: `Unexpected argument '${printable(extra)}': optbench ${positionals.command} ${takes} (options start with --; see optbench help).`,
+        }),
+      );
+    }
+    return E.right({ values: parsed.values as Parsed['values'], positionals: parsed.positionals });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const code = (e as { code?: string }).code;
@@ -49,7 +86,7 @@ export const parseOptions = (argv: readonly string[], options: OptionSpec): E.Ei
           kind: 'option',
           name: flag,
           ...(suggestion !== undefined ? { suggestion } : {}),
-          message: `Unknown option '${flag}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Valid options here: ${names.join(', ')}.`,
+          message: `Unknown option '${printable(flag)}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Valid options here: ${names.join(', ')}.`,
         }),
       );
     }
@@ -58,9 +95,7 @@ export const parseOptions = (argv: readonly string[], options: OptionSpec): E.Ei
       return E.left(invalidConfig({ path: name, message: `Option '--${name}' needs a value: write --${name} VALUE (see optbench help).` }));
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(msg))
       return E.left(invalidConfig({ path: name, message: `Option '--${name}' is a switch and takes no value: write just --${name}.` }));
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
-      return E.left(invalidConfig({ path: name, message: `${msg.split('\n')[0]} See optbench help for the arguments each command takes.` }));
-    return E.left(invalidConfig({ path: name, message: `${msg.split('\n')[0]}` }));
+    return E.left(invalidConfig({ path: name, message: printable(msg.split('\n')[0]!) }));
   }
 };
 
@@ -82,7 +117,31 @@ const joinNegatives = (argv: readonly string[], options: OptionSpec): string[] =
   return out;
 };
 
-/** A positive whole number from an option's text, or InvalidConfig naming the option. */
+/**
+ * The largest value each count accepts: far above any real use, low enough that a typo (an extra zero
+ * run, a seed count meant as a seed) is refused before anything is planned, allocated or written.
+ */
+export const LIMITS = {
+  epochs: 10_000,
+  'batch-size': 1_000_000,
+  subset: 100_000_000,
+  'test-subset': 100_000_000,
+  holdout: 100_000_000,
+  seeds: 1_000,
+  trials: 10_000,
+  budget: 10_000,
+  concurrency: 64,
+  eta: 100,
+  'min-epochs': 10_000,
+  /** Runs one command may plan: models x optimizers x seeds (a sweep: trials, and its retraining). */
+  runs: 10_000,
+} as const;
+
+export type Limited = keyof typeof LIMITS;
+
+const grouped = (n: number): string => n.toLocaleString('en-US');
+
+/** A positive whole number from an option's text, at most LIMITS[option] when it has one; else InvalidConfig naming the option. */
 export const positiveInt = (
   option: string,
   raw: string | boolean | undefined,
@@ -91,15 +150,37 @@ export const positiveInt = (
   if (raw === undefined) return E.right(fallback);
   const text = String(raw).trim();
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n <= 0) {
+  if (!/^\d+$/.test(text) || n <= 0) {
     return E.left(
       invalidConfig({
         path: option,
-        message: `--${option} must be a positive whole number (1, 2, 3, ...), got '${text}'.`,
+        message: `--${option} must be a positive whole number (1, 2, 3, ...), got '${printable(text)}'.`,
       }),
     );
   }
+  const max = (LIMITS as Record<string, number>)[option];
+  if (max !== undefined && n > max)
+    return E.left(
+      invalidConfig({ path: option, message: `--${option} must be at most ${grouped(max)}, got ${printable(text)}.` }),
+    );
+  if (!Number.isSafeInteger(n))
+    return E.left(invalidConfig({ path: option, message: `--${option} is too large (${printable(text)}).` }));
   return E.right(n);
+};
+
+/** Refuses a command that would plan more than LIMITS.runs runs, before any is planned. */
+export const checkRunCount = (what: string, factors: readonly (readonly [string, number])[]): E.Either<OptbenchError, number> => {
+  const total = factors.reduce((p, [, n]) => p * n, 1);
+  return total <= LIMITS.runs
+    ? E.right(total)
+    : E.left(
+        invalidConfig({
+          path: 'runs',
+          message:
+            `${what} would plan ${grouped(total)} runs (${factors.map(([k, n]) => `${grouped(n)} ${k}`).join(' x ')}); ` +
+            `one command plans at most ${grouped(LIMITS.runs)}. Split it into smaller grids (each with its own --out DIR).`,
+        }),
+      );
 };
 
 /** A comma-separated list option. */

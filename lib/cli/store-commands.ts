@@ -1,20 +1,18 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { invalidConfig, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { describeProtocol, protocolKey, protocolOf } from '../config/protocol.js';
+import { runDisplayLabel } from '../config/spec.js';
+import { invalidConfig, printable, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
 import { openStore, STORE_FILE, type Store } from '../store/store.js';
 import type { ExportFormat } from '../store/export.js';
 import type { RunRow } from '../store/types.js';
+import { fail } from './exit.js';
 import { parseOptions } from './options.js';
 
-const fail = (e: OptbenchError): number => {
-  process.stderr.write(`optbench: ${e.message}\n`);
-  return e._tag === 'InvalidConfig' || e._tag === 'UnknownName' ? 2 : 1;
-};
-
-/** Opens the store of a run directory for reading, runs `f` on it and closes it. */
+/** Opens the store of a run directory read-only (nothing is written, and a read-only copy works), runs `f` on it and closes it. */
 const withStore = <A>(dir: string, f: (s: Store) => E.Either<OptbenchError, A>): E.Either<OptbenchError, A> => {
-  const opened = openStore(join(resolve(dir), STORE_FILE), { mustExist: true });
+  const opened = openStore(join(resolve(dir), STORE_FILE), { readonly: true });
   if (E.isLeft(opened)) return opened;
   try {
     return f(opened.right);
@@ -45,6 +43,7 @@ export const runSummary = (r: RunRow) => ({
   label: r.label,
   model: r.spec.model,
   optimizer: r.spec.optimizer.name,
+  overrides: r.spec.optimizer.overrides,
   preset: r.spec.optimizer.preset,
   seed: r.spec.seed,
   status: r.status,
@@ -60,11 +59,16 @@ export const runSummary = (r: RunRow) => ({
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '' : `${(100 * x).toFixed(2)}%`);
 
-/** A fixed-width table of the runs, one line each. */
+/**
+ * A fixed-width table of the runs, one line each. A run is named with its optimizer's overrides
+ * (`fcnn/adam:lr=0.01/s0`), so that no two lines look alike; when the runs are of several protocols
+ * (a directory written before one directory held one protocol), each line says which.
+ */
 export const runsTable = (rows: readonly RunRow[]): string => {
+  const protocols = [...new Set(rows.map((r) => protocolKey(protocolOf(r.spec))))];
   const head = ['run', 'status', 'epochs', 'test acc', 'test loss', 'note'];
   const body = rows.map((r) => [
-    r.label,
+    protocols.length > 1 ? `${runDisplayLabel(r.spec)} [${describeProtocol(protocolOf(r.spec))}]` : runDisplayLabel(r.spec),
     r.status,
     `${r.epochsDone}/${r.epochs}`,
     pct(r.final?.testAccuracy),
@@ -86,10 +90,10 @@ export const runsTable = (rows: readonly RunRow[]): string => {
 
 /** `optbench runs <run-dir> [--json]`: every run of the store with its status, progress and final metrics. */
 export const runsCommand = async (argv: readonly string[]): Promise<number> => {
-  const p = parseOptions(argv, { json: { type: 'boolean' } });
+  const p = parseOptions(argv, { json: { type: 'boolean' } }, { command: 'runs', names: ['<run-dir>'] });
   if (E.isLeft(p)) return fail(p.left);
   const dir = p.right.positionals[0];
-  if (dir === undefined || p.right.positionals.length > 1)
+  if (dir === undefined)
     return fail(invalidConfig({ path: 'run-dir', message: 'Usage: optbench runs <run-dir> [--json] (the --out directory of a task or run).' }));
   const rows = withStore(dir, (s) => s.listRuns());
   if (E.isLeft(rows)) return fail(rows.left);
@@ -103,10 +107,10 @@ const FORMATS: readonly ExportFormat[] = ['csv', 'json'];
 
 /** `optbench export <run-dir> --format csv|json [--out FILE]`: every run and epoch from the store. */
 export const exportCommand = async (argv: readonly string[]): Promise<number> => {
-  const p = parseOptions(argv, { format: { type: 'string' }, out: { type: 'string' } });
+  const p = parseOptions(argv, { format: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } }, { command: 'export', names: ['<run-dir>'] });
   if (E.isLeft(p)) return fail(p.left);
   const dir = p.right.positionals[0];
-  if (dir === undefined || p.right.positionals.length > 1)
+  if (dir === undefined)
     return fail(invalidConfig({ path: 'run-dir', message: 'Usage: optbench export <run-dir> --format csv|json [--out FILE].' }));
   const format = p.right.values.format ?? 'csv';
   if (typeof format !== 'string' || !(FORMATS as readonly string[]).includes(format)) {
@@ -114,13 +118,20 @@ export const exportCommand = async (argv: readonly string[]): Promise<number> =>
     return fail(
       invalidConfig({
         path: 'format',
-        message: `Unknown export format '${String(format)}'.${e.suggestion ? ` Did you mean '${e.suggestion}'?` : ''} Use --format csv or --format json.`,
+        message: `Unknown export format '${printable(String(format))}'.${e.suggestion ? ` Did you mean '${e.suggestion}'?` : ''} Use --format csv or --format json.`,
       }),
     );
   }
+  const out = p.right.values.out;
+  if (typeof out === 'string' && out.trim() === '')
+    return fail(invalidConfig({ path: 'out', message: `--out '${printable(out)}' is empty: give the file to write, or leave out --out to print the export.` }));
+  // Never overwrite a file optbench did not write (a device such as /dev/stdout is no file of anyone's).
+  if (typeof out === 'string' && p.right.values.force !== true && existsSync(out) && !out.startsWith('/dev/'))
+    return fail(
+      invalidConfig({ path: 'out', message: `${printable(out)} exists: optbench does not overwrite it. Choose another --out FILE, or add --force to replace it.` }),
+    );
   const text = withStore(dir, (s) => s.exportRuns(format as ExportFormat));
   if (E.isLeft(text)) return fail(text.left);
-  const out = p.right.values.out;
   if (typeof out !== 'string') {
     process.stdout.write(text.right);
     return 0;

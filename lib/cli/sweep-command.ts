@@ -1,10 +1,11 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as A from 'fp-ts/lib/Array.js';
 import { runSweep, type SweepJob } from '../../pipelines/sweep.js';
 import { useBackend } from '../backend/index.js';
-import { invalidConfig, unknown, type OptbenchError } from '../errors.js';
+import { invalidConfig, printable, unknown, type OptbenchError } from '../errors.js';
+import { checkDatasetName } from '../data/locate.js';
 import { getModel } from '../models/registry.js';
 import { OPTIMIZER_NAMES, resolveOptimizer } from '../optimizers/index.js';
 import { writeSweepReport } from '../report/sweep.js';
@@ -12,10 +13,12 @@ import { openStore, storePath } from '../store/store.js';
 import type { SweepRecord } from '../sweep/record.js';
 import { STRATEGIES, checkSearchConfig, decodeSearchConfig, type SearchConfig, type Strategy } from '../sweep/run.js';
 import { parseSearchSpace, type SearchSpace, type SpaceDimension } from '../sweep/space.js';
+import { fail } from './exit.js';
 import { finishRunDir } from './finish.js';
-import { onCtrlC } from './interrupt.js';
-import { ensureWritable, timestamp } from './grid-command.js';
-import { list, parseOptions, positiveInt, TRAINING_OPTIONS, type Parsed } from './options.js';
+import { onCtrlC, SIGNAL_EXIT, type StopSignal } from './interrupt.js';
+import { timestamp } from './grid-command.js';
+import { outputDir } from './out-dir.js';
+import { checkRunCount, list, parseOptions, positiveInt, TRAINING_OPTIONS, type Parsed } from './options.js';
 
 const COMMON = {
   ...TRAINING_OPTIONS,
@@ -83,8 +86,14 @@ const readCommon = async (p: Parsed, command: 'sweep' | 'tune', defaults: { stra
   );
   if (E.isLeft(nums)) return nums;
   const seedText = typeof v['search-seed'] === 'string' ? v['search-seed'].trim() : '0';
-  if (!/^\d+$/.test(seedText))
-    return E.left<OptbenchError, never>(invalidConfig({ path: 'search-seed', message: `--search-seed must be a whole number >= 0, got '${seedText}'.` }));
+  if (!/^\d+$/.test(seedText) || Number(seedText) > 0xffffffff)
+    return E.left<OptbenchError, never>(
+      invalidConfig({ path: 'search-seed', message: `--search-seed must be a whole number from 0 to 4,294,967,295, got '${printable(seedText)}'.` }),
+    );
+  if (typeof v.dataset === 'string') {
+    const named = checkDatasetName(v.dataset);
+    if (E.isLeft(named)) return named;
+  }
   const strategy = typeof v.strategy === 'string' ? v.strategy : defaults.strategy;
   if (!(STRATEGIES as readonly string[]).includes(strategy)) return E.left<OptbenchError, never>(unknown('option', strategy, STRATEGIES));
   const [epochs, seeds, concurrency, eta, minEpochs, holdout, subset, testSubset, batchSize] = nums.right as [
@@ -122,7 +131,8 @@ const readCommon = async (p: Parsed, command: 'sweep' | 'tune', defaults: { stra
     },
     json: v.json === true,
     report: v['no-report'] !== true,
-    out: typeof v.out === 'string' ? v.out : undefined,
+    out: v.out,
+    force: v.force === true,
   });
 };
 
@@ -152,11 +162,11 @@ const searchConfig = (c: Common, optimizer: string, space: SearchSpace, trials: 
   );
 
 const outDir = (c: Common, name: string): E.Either<OptbenchError, string> =>
-  ensureWritable(resolve(c.out ?? join('runs', `${name}-${timestamp()}`)));
+  outputDir(c.out, () => join('runs', `${name}-${timestamp()}`), c.force);
 
 /** `optbench sweep --model M --optimizer O --space "..." --trials N --strategy grid|random|asha ...`. */
 export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, SweepCommand>> => {
-  const p = parseOptions(argv, SWEEP_OPTIONS);
+  const p = parseOptions(argv, SWEEP_OPTIONS, { command: 'sweep', names: [] });
   if (E.isLeft(p)) return p;
   const v = p.right.values;
   const c = await readCommon(p.right, 'sweep', { strategy: 'random' });
@@ -171,6 +181,8 @@ export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Eith
   if (E.isLeft(space)) return space;
   const trials = positiveInt('trials', v.trials, 10);
   if (E.isLeft(trials)) return trials;
+  const total = checkRunCount('optbench sweep', [['trials', trials.right!]]);
+  if (E.isLeft(total)) return total;
   const config = searchConfig(c.right, optimizer, space.right, trials.right!);
   if (E.isLeft(config)) return config;
   const out = outDir(c.right, `sweep-${c.right.model}-${optimizer}`);
@@ -194,7 +206,7 @@ export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Eith
 
 /** `optbench tune --model M --optimizers all --budget K ...`: the same learning-rate search for every optimizer. */
 export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, SweepCommand>> => {
-  const p = parseOptions(argv, TUNE_OPTIONS);
+  const p = parseOptions(argv, TUNE_OPTIONS, { command: 'tune', names: [] });
   if (E.isLeft(p)) return p;
   const v = p.right.values;
   const c = await readCommon(p.right, 'tune', { strategy: 'random' });
@@ -206,6 +218,11 @@ export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Eithe
     return E.left(invalidConfig({ path: 'budget', message: 'optbench tune needs --budget K, the number of learning rates every optimizer tries (e.g. --budget 8).' }));
   const budget = positiveInt('budget', v.budget, undefined);
   if (E.isLeft(budget)) return budget;
+  const total = checkRunCount('optbench tune', [
+    ['optimizers', optimizers.length],
+    ['trials', budget.right! + 2 * c.right.seeds],
+  ]);
+  if (E.isLeft(total)) return total;
   const space = parseSearchSpace(TUNE_SPACE);
   if (E.isLeft(space)) return space;
   const configs: SearchConfig[] = [];
@@ -251,7 +268,9 @@ export const sweepJson = (r: SweepRecord) => ({
  * Runs a sweep or tune against the store in its output directory; Ctrl-C stops after the current step
  * (finished epochs are kept and the same command continues), a second Ctrl-C exits at once.
  */
-export const executeSweep = async (cmd: SweepCommand): Promise<E.Either<OptbenchError, { record: SweepRecord; interrupted: boolean }>> => {
+export const executeSweep = async (
+  cmd: SweepCommand,
+): Promise<E.Either<OptbenchError, { record: SweepRecord; interrupted: boolean; signal: StopSignal | null }>> => {
   const opened = openStore(storePath(cmd.job.out));
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
@@ -259,13 +278,14 @@ export const executeSweep = async (cmd: SweepCommand): Promise<E.Either<Optbench
   try {
     const done = await runSweep(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: !cmd.json });
     if (E.isLeft(done)) return done;
+    const signal = ctrlC.signal();
     if (done.right.record.final.length > 0) await finishRunDir(cmd.job.out, { report: cmd.report });
     if (cmd.report) {
       const written = await writeSweepReport(cmd.job.out);
       if (E.isLeft(written)) process.stderr.write(`optbench: the sweep report could not be written: ${written.left.message}\n`);
       else if (written.right.length > 0) process.stderr.write(`Sweep report: ${join(cmd.job.out, 'sweep.html')}\n`);
     }
-    return done;
+    return E.right({ ...done.right, signal });
   } finally {
     ctrlC.release();
     store.close();
@@ -273,7 +293,7 @@ export const executeSweep = async (cmd: SweepCommand): Promise<E.Either<Optbench
 };
 
 /** `sweep` and `tune` as main() runs them; the exit code. */
-export const sweepMain = async (command: 'sweep' | 'tune', argv: readonly string[], fail: (e: OptbenchError) => number): Promise<number> => {
+export const sweepMain = async (command: 'sweep' | 'tune', argv: readonly string[]): Promise<number> => {
   const cmd = await (command === 'sweep' ? parseSweepCommand(argv) : parseTuneCommand(argv));
   if (E.isLeft(cmd)) return fail(cmd.left);
   const done = await executeSweep(cmd.right);
@@ -282,7 +302,7 @@ export const sweepMain = async (command: 'sweep' | 'tune', argv: readonly string
   else process.stderr.write(`Results: ${cmd.right.job.out}\n`);
   if (done.right.interrupted) {
     process.stderr.write(`Interrupted. Finished epochs are kept in ${cmd.right.job.out}; run the same command with --out ${cmd.right.job.out} to continue.\n`);
-    return 130;
+    return SIGNAL_EXIT[done.right.signal ?? 'SIGINT'];
   }
   return 0;
 };
