@@ -7,8 +7,9 @@ import { useBackend } from '../lib/backend/index.js';
 import { loadDataset } from '../lib/data/load.js';
 import type { Dataset } from '../lib/data/types.js';
 import type { EpochEnded, RunEnded, RunEvent, RunFailed } from '../lib/train/events.js';
-import { fit, runFit } from '../lib/train/fit.js';
-import { trainGrid } from '../lib/train/grid.js';
+import { evaluate } from '../lib/train/evaluate.js';
+import { runFit } from '../lib/train/fit.js';
+import { trainGrid } from '../lib/train/train-grid.js';
 
 // Training on the real images of fixtures/fashion-mini with the JavaScript cpu backend: small enough
 // to run in seconds, real enough to check Keras fit semantics, memory and determinism.
@@ -28,7 +29,7 @@ const spec = (over: Partial<RunSpec> & { optimizer?: RunSpec['optimizer'] } = {}
   }) as RunSpec;
 
 const collect = (s: RunSpec, data: Dataset): Promise<RunEvent[]> =>
-  lastValueFrom(runFit(s, data, { progressEveryMs: 0 }).pipe(toArray()));
+  lastValueFrom(runFit(s, data, { progressEveryMs: 0 }).pipe(evaluate(), toArray()));
 
 const noBatches = (events: RunEvent[]) => events.filter((e) => e.type !== 'BatchEnded');
 
@@ -54,15 +55,15 @@ describe('fit', function () {
     for (const e of epochs) {
       assert.ok(e.train.loss > 0 && Number.isFinite(e.train.loss));
       assert.ok(e.train.accuracy! >= 0 && e.train.accuracy! <= 1);
-      assert.ok(e.test.accuracy! >= 0 && e.test.accuracy! <= 1);
+      assert.ok(e.test!.accuracy! >= 0 && e.test!.accuracy! <= 1);
       assert.ok(e.trainMs > 0 && e.evalMs > 0);
     }
     // Keras reports the running mean over the epoch's batches: the last BatchEnded of an epoch carries it.
     const lastBatch = events.filter((e) => e.type === 'BatchEnded' && e.epoch === 1).pop()!;
     assert.equal(lastBatch.type === 'BatchEnded' && lastBatch.loss, epochs[0]!.train.loss);
     const end = events.at(-1) as RunEnded;
-    assert.equal(end.final.testLoss, epochs[1]!.test.loss);
-    assert.equal(end.final.testAccuracy, epochs[1]!.test.accuracy);
+    assert.equal(end.final!.testLoss, epochs[1]!.test!.loss);
+    assert.equal(end.final!.testAccuracy, epochs[1]!.test!.accuracy);
   });
 
   it('gives a confusion matrix with predictions in rows and true classes in columns', async () => {
@@ -77,7 +78,7 @@ describe('fit', function () {
     for (let i = 0; i < 100; i++) trueCounts[data.test.labels[i]!]!++;
     for (let c = 0; c < 10; c++) assert.equal(m.reduce((s, row) => s + row[c]!, 0), trueCounts[c], `column ${c}`);
     const diagonal = m.reduce((s, row, i) => s + row[i]!, 0);
-    assert.equal(diagonal / 100, end.final.testAccuracy);
+    assert.equal(diagonal / 100, end.final!.testAccuracy);
   });
 
   it('does not grow tf.memory().numTensors from epoch to epoch', async () => {
@@ -85,6 +86,7 @@ describe('fit', function () {
     const before = tf.memory().numTensors;
     await lastValueFrom(
       runFit(spec({ epochs: 3, optimizer: { name: 'nadam', preset: 'tfkeras2', overrides: {} } }), data).pipe(
+        evaluate(),
         tap((e) => {
           if (e.type === 'EpochEnded') counts.push(tf.memory().numTensors);
         }),
@@ -131,7 +133,7 @@ describe('fit', function () {
   it('ends a diverging run as RunFailed{Diverged} and the grid goes on', async () => {
     const bad = spec({ epochs: 1, optimizer: { name: 'sgd', preset: 'tfkeras2', overrides: { lr: 1e12 } } });
     const good = spec({ epochs: 1, optimizer: { name: 'sgd', preset: 'tfkeras2', overrides: {} } });
-    const events = noBatches(await lastValueFrom(of(data).pipe(trainGrid([bad, good]), toArray())));
+    const events = noBatches(await lastValueFrom(of(data).pipe(trainGrid([bad, good]), evaluate(), toArray())).then((es) => es.filter((e): e is RunEvent => e.type !== 'GridStarted')));
     const failed = events.find((e): e is RunFailed => e.type === 'RunFailed');
     assert.ok(failed, 'the first run fails');
     assert.equal(failed.error._tag, 'Diverged');
@@ -143,7 +145,7 @@ describe('fit', function () {
     let steps = 0;
     const events = await lastValueFrom(
       of(data).pipe(
-        fit(spec({ epochs: 1 }), { shouldStop: () => steps >= 2, progressEveryMs: 0 }),
+        trainGrid([spec({ epochs: 1 })], { shouldStop: () => steps >= 2, progressEveryMs: 0 }),
         tap((e) => {
           if (e.type === 'BatchEnded') steps++;
         }),
@@ -168,14 +170,14 @@ describe('fit', function () {
     const events = await collect(spec({ model: 'vae1', epochs: 1, batchSize: 25, subset: 50, testSubset: 50 }), data);
     const end = events.at(-1) as RunEnded;
     assert.equal(end.type, 'RunEnded');
-    assert.equal(end.final.testAccuracy, null);
+    assert.equal(end.final!.testAccuracy, null);
     assert.equal(end.confusion, null);
     // Untrained, the per-image loss is near the SSE of a 0.5-grey image (784 * mean((x - 0.5)^2)) plus a small KL.
     const px = 784;
     let sse = 0;
     for (let i = 0; i < 50 * px; i++) sse += (data.test.images[i]! - 0.5) ** 2;
     const greyLoss = sse / 50;
-    assert.ok(end.final.testLoss > 0.3 * greyLoss && end.final.testLoss < 1.5 * greyLoss, `${end.final.testLoss} vs ${greyLoss}`);
+    assert.ok(end.final!.testLoss > 0.3 * greyLoss && end.final!.testLoss < 1.5 * greyLoss, `${end.final!.testLoss} vs ${greyLoss}`);
     const grids = end.vae!;
     assert.equal(grids.traversal.length, 5);
     assert.equal(Buffer.from(grids.traversal[0]!, 'base64').length, 11 * px);
