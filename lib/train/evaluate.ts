@@ -18,7 +18,7 @@ import { evaluationSplit } from './splits.js';
  */
 export const EvaluateOptions = t.exact(
   t.partial({
-    split: t.union([t.literal('auto'), t.literal('test'), t.literal('validation')]),
+    split: t.union([t.literal('auto'), t.literal('test'), t.literal('validation')], "'auto', 'test' or 'validation'"),
     batchSize: PositiveInt,
   }),
 );
