@@ -82,7 +82,7 @@ export const ashaSearch = (
 
     const runJob = (job: AshaJob): Observable<Step> => {
       const ctx = { index: job.trial + 1, total: points.length, untilEpoch: job.resource };
-      return trainTrial(opts.trainer, data, trialSpec(c, points[job.trial]!), ctx, history, (r): Observable<Step> => {
+      return trainTrial(opts.trainer, data, trialSpec(c, points[job.trial]!), ctx, history, metrics[job.trial]!, (r): Observable<Step> => {
         running--;
         if (r.metrics.length > metrics[job.trial]!.length) metrics[job.trial] = r.metrics;
         if (r.interrupted) {

@@ -42,7 +42,7 @@ export const fullSearch = (c: SearchConfig, points: readonly SpacePoint[], data:
             }
             const spec = trialSpec(c, point);
             const ctx = { index: trial + 1, total: points.length, untilEpoch: c.epochs };
-            return trainTrial(opts.trainer, data, spec, ctx, opts.history, (r) => {
+            return trainTrial(opts.trainer, data, spec, ctx, opts.history, records[trial]!.metrics, (r) => {
               const status: TrialStatus = r.failed !== null ? 'failed' : r.metrics.length >= c.epochs ? 'completed' : 'unfinished';
               records[trial] = { ...records[trial]!, metrics: r.metrics, status, error: r.failed };
               if (r.interrupted) interrupted = true;

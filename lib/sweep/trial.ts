@@ -24,8 +24,8 @@ export interface TrialOutcome {
 
 /**
  * Trains a trial through `trainer` up to `untilEpoch` (evaluated on its held-out images), passing its
- * events on, then `after(outcome)`: the epochs stored earlier (`history`, for a trial the trainer resumes
- * or skips) and the ones trained now.
+ * events on, then `after(outcome)`: the epochs it had before (`history`, what earlier invocations stored,
+ * else `known`, what this search saw of it) and the ones trained now.
  */
 export const trainTrial = <T>(
   trainer: RunTrainer,
@@ -33,10 +33,11 @@ export const trainTrial = <T>(
   spec: RunSpec,
   ctx: { readonly index: number; readonly total: number; readonly untilEpoch: number },
   history: HistoryOf | undefined,
+  known: readonly number[],
   after: (outcome: TrialOutcome) => Observable<T>,
 ): Observable<RunEvent | T> =>
   defer(() => {
-    const before = history?.(runId(spec)) ?? { metrics: [], failed: null };
+    const before = history?.(runId(spec)) ?? { metrics: known, failed: null };
     const metrics = [...before.metrics];
     let failed = before.failed;
     let interrupted = false;
