@@ -29,7 +29,7 @@ export const GridPlan = t.intersection([
 ]);
 export type GridPlan = t.TypeOf<typeof GridPlan>;
 
-export const decodeGridPlan = decodeWith(GridPlan, 'grid plan');
+const decodeGridPlan = decodeWith(GridPlan, 'grid plan');
 
 /**
  * The grid's runs in the order they train: model by model, then seed by seed, then optimizer, so that a
