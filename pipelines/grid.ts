@@ -34,11 +34,17 @@ export const gridPipeline = (
   job: GridJob,
   opts: GridOptions & { readonly progress?: boolean; readonly store?: Store } = {},
 ): Observable<GridEvent> => {
-  const { store, progress, trainer, concurrency, evaluate: _e, ...fitOptions } = opts;
+  const { store, progress, trainer, concurrency, evaluate: evaluation, ...fitOptions } = opts;
   const train = trainer ?? (store ? storeTrainer(store, job.out, fitOptions) : undefined);
   const events = loadFashion$(job.data).pipe(
-    trainGrid(job.plan, { ...fitOptions, ...(train ? { trainer: train } : {}), ...(concurrency !== undefined ? { concurrency } : {}) }),
-    evaluate(),
+    trainGrid(job.plan, {
+      ...fitOptions,
+      ...(train ? { trainer: train } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      // Options given here travel with every run (a trainer elsewhere evaluates where its model is).
+      ...(evaluation ? { evaluate: evaluation } : {}),
+    }),
+    evaluate(evaluation ?? {}),
     store ? persist(store) : identity,
     recordRuns(job.out, { task: job.task, title: job.title }),
   );
