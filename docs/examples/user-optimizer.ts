@@ -8,8 +8,9 @@ import {
   RuleOptimizer,
   classifierForward,
   deriveSeed,
-  seededBatches,
+  evaluate,
   registerOptimizer,
+  seededBatches,
   registeredOptimizer,
   runFit,
   trainableVariables,
@@ -97,7 +98,7 @@ export const registerLion = (): E.Either<OptbenchError, void> =>
   registeredOptimizer(lion.name) !== undefined ? E.right(undefined) : registerOptimizer(lion);
 
 /**
- * One runFit run of a study model with Lion, by name, as plain data: every RunEvent it emitted.
+ * One runFit run of a study model with Lion, by name, evaluated, as plain data: every RunEvent it emitted.
  * `overrides` change the spec (e.g. `{ optimizer: { name: 'lion', preset: 'tfkeras2', overrides: { lr: 3e-4 } } }`).
  */
 export const trainWithLion = async (
@@ -119,7 +120,7 @@ export const trainWithLion = async (
     testSubset: 50,
     ...overrides,
   };
-  return E.right(await lastValueFrom(runFit(spec, data, opts).pipe(toArray())));
+  return E.right(await lastValueFrom(runFit(spec, data, opts).pipe(evaluate(), toArray())));
 };
 
 /**
