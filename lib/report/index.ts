@@ -27,3 +27,4 @@ export { colorFor, OKABE_ITO } from './palette.js';
 export { STUDY_RESULTS, STUDY_OPTIMIZERS, STUDY_MODELS, STUDY_EPOCHS, studyValue } from './study.js';
 export { svgToPng, availableFonts } from './raster.js';
 export { encodeGrayPng, decodePng, pngSize, type DecodedPng } from './png.js';
+export { recordArtifacts } from './record-artifacts.js';
