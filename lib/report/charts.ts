@@ -39,7 +39,7 @@ const extent = (xs: readonly number[], pad: number): [number, number] => {
 
 /** Lines per label and split (train dashed, test solid), bands where several seeds, legend outside the plot. */
 export const lineChart = (c: LineChart): string => {
-  const { width, margin } = CHART;
+  const { margin } = CHART;
   // Taller when the legend (one row per label, plus the line-style key) would not fit beside the plot.
   const height = Math.max(CHART.height, margin.top + (c.labels.length + 4) * 20 + margin.bottom);
   const { svg, plot, pw, ph, axes, legend: makeLegend, serialize } = chartFrame({ title: c.title, xLabel: c.xLabel, yLabel: c.yLabel, height });

@@ -38,7 +38,7 @@ export const bestConfigurations = (r: SweepReport, s: SweepSearchReport, k = 5):
 const unit = (r: SweepReport): string => (r.classifier ? 'accuracy (%)' : 'loss');
 
 /** The id of a search's section (and the prefix of its figures' names). */
-export const searchId = (s: SweepSearchReport): string => slug(`${s.config.model}-${s.config.optimizer}`);
+const searchId = (s: SweepSearchReport): string => slug(`${s.config.model}-${s.config.optimizer}`);
 
 const tuneSection = (r: SweepReport): SweepSection => {
   const budget = r.searches[0]?.config.trials ?? 0;

@@ -8,7 +8,7 @@ import { esc, figureHtml, layoutPage, type PageSection } from './html.js';
 import { readRunDir } from './read.js';
 import { buildSweepReport, type SweepReport } from './sweep-build.js';
 import { sweepFigures } from './sweep-figures.js';
-import { searchId, sweepMarkdown, sweepSections, type Block } from './sweep-tables.js';
+import { sweepMarkdown, sweepSections, type Block } from './sweep-tables.js';
 import { FORMATS, type Artifact, type Format } from './types.js';
 
 export * from './sweep-build.js';

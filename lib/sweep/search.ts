@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { NonNegativeInt, PositiveInt, reportErrors, runId, type RunSpec } from '../config/spec.js';
+import { NonNegativeInt, PositiveInt, reportErrors, type RunSpec } from '../config/spec.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
 import { AshaState } from './asha.js';
 import { SearchSpace, gridPoints, randomPoints, toOverrides, type SpacePoint } from './space.js';
