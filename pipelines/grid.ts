@@ -4,6 +4,7 @@ import {
   checkFeeds,
   checkProtocol,
   classesFor,
+  evaluate,
   fitPlanToData,
   loadFashion$,
   persist,
@@ -12,11 +13,10 @@ import {
   showProgress,
   storeTrainer,
   trainGrid,
-  writeGridRecord,
+  type GridEvent,
   type GridOptions,
   type GridPlan,
   type LoadConfig,
-  type RunEvent,
   type RunSpec,
   type Store,
 } from '../lib/index.js';
@@ -44,14 +44,14 @@ export interface GridPipelineOptions extends GridOptions {
  * A grid as one stream, composed only of public operators: load and verify the data (labels checked
  * against the classes the grid's classifiers output), refuse models the data cannot feed, fit the plan to
  * the data (what grid.json records is what runs), refuse a protocol other than the run directory's, train
- * every run, write each event to the store before anything else sees it, keep the run directory up to
- * date after every epoch, and show progress on stderr. With a store, the grid is resumable: finished runs
- * are skipped and interrupted ones continue from their last checkpoint.
+ * every run, evaluate each epoch's model, write each event to the store before anything else sees it,
+ * keep the run directory up to date after every epoch, and show progress on stderr. With a store, the
+ * grid is resumable: finished runs are skipped and interrupted ones continue from their last checkpoint.
  */
-export const gridPipeline = (job: GridJob, opts: GridPipelineOptions = {}): Observable<RunEvent> => {
-  const { store, progress, log, onPlan, ...fitOptions } = opts;
+export const gridPipeline = (job: GridJob, opts: GridPipelineOptions = {}): Observable<GridEvent> => {
+  const { store, progress, log, onPlan, trainer, concurrency, evaluate: evaluation, ...fitOptions } = opts;
   const say = log ?? ((line: string) => void process.stderr.write(`optbench: note: ${line}\n`));
-  const trainer = store ? storeTrainer(store, job.out, fitOptions) : undefined;
+  const train = trainer ?? (store ? storeTrainer(store, job.out, fitOptions) : undefined);
   const classes = job.data.classes ?? classesFor(job.plan.models);
   const events = loadFashion$({ ...job.data, ...(classes !== undefined ? { classes } : {}) }).pipe(
     concatMap((data) => {
@@ -59,22 +59,26 @@ export const gridPipeline = (job: GridJob, opts: GridPipelineOptions = {}): Obse
       const feeds = checkFeeds(job.plan.models, shape, data.name);
       if (E.isLeft(feeds)) return throwError(() => feeds.left);
       const fitted = fitPlanToData(job.plan, data);
-      const specs = planGrid(fitted.plan);
+      const planned = planGrid(fitted.plan);
+      if (E.isLeft(planned)) return throwError(() => planned.left);
+      const specs = planned.right;
       const same = checkProtocol(job.out, specs, store);
       if (E.isLeft(same)) return throwError(() => same.left);
       fitted.notes.forEach(say);
       onPlan?.(specs);
-      writeGridRecord(job.out, {
-        task: job.task,
-        title: job.title,
-        createdAt: new Date().toISOString(),
-        classNames: data.classNames,
-        specs,
-      });
-      return of(data).pipe(trainGrid(specs, { ...fitOptions, ...(trainer ? { trainer } : {}) }));
+      return of(data).pipe(
+        trainGrid(specs, {
+          ...fitOptions,
+          ...(train ? { trainer: train } : {}),
+          ...(concurrency !== undefined ? { concurrency } : {}),
+          // Options given here travel with every run (a trainer elsewhere evaluates where its model is).
+          ...(evaluation ? { evaluate: evaluation } : {}),
+        }),
+      );
     }),
+    evaluate(evaluation ?? {}),
     store ? persist(store) : identity,
-    recordRuns(job.out),
+    recordRuns(job.out, { task: job.task, title: job.title }),
   );
   return progress === false ? events : events.pipe(showProgress());
 };

@@ -158,7 +158,7 @@ describe('report: buildReport', () => {
     s.curve.forEach((p, i) => {
       secs += run.epochs[i]!.trainMs / 1000;
       assert.ok(Math.abs(p.seconds.mean - secs) < 1e-9);
-      assert.ok(Math.abs(p.testAccuracy!.mean - 100 * run.epochs[i]!.test.accuracy!) < 1e-9);
+      assert.ok(Math.abs(p.testAccuracy!.mean - 100 * run.epochs[i]!.test!.accuracy!) < 1e-9);
       assert.equal(p.trainLoss.mean, run.epochs[i]!.train.loss);
     });
   });
@@ -173,9 +173,9 @@ describe('report: buildReport', () => {
       assert.ok(Math.abs(s.cell.value!.mean - mean(finals)) < 1e-9);
       assert.ok(Math.abs(s.cell.value!.std - sampleStd(finals)) < 1e-9);
       assert.equal(s.cell.value!.n, 3);
-      const e2 = runs.map((x) => x.epochs[1]!.test.loss);
-      assert.equal(s.curve[1]!.testLoss.min, Math.min(...e2));
-      assert.equal(s.curve[1]!.testLoss.max, Math.max(...e2));
+      const e2 = runs.map((x) => x.epochs[1]!.test!.loss);
+      assert.equal(s.curve[1]!.testLoss!.min, Math.min(...e2));
+      assert.equal(s.curve[1]!.testLoss!.max, Math.max(...e2));
     }
   });
 
@@ -187,7 +187,7 @@ describe('report: buildReport', () => {
     const by = Object.fromEntries(m.series.map((s) => [s.label, s]));
     const adadelta = rawRuns('partial').find((x) => x.spec.optimizer.name === 'adadelta')!;
     assert.equal(by['adadelta']!.cell.status, 'partial');
-    assert.ok(Math.abs(by['adadelta']!.cell.value!.mean - 100 * adadelta.epochs[0]!.test.accuracy!) < 1e-9);
+    assert.ok(Math.abs(by['adadelta']!.cell.value!.mean - 100 * adadelta.epochs[0]!.test!.accuracy!) < 1e-9);
     assert.equal(by['adam']!.cell.status, 'pending');
     assert.equal(by['adamax']!.cell.status, 'pending');
     assert.equal(by['nadam']!.runs[0]!.status, 'pending');
@@ -415,6 +415,23 @@ describe('report: tables', () => {
     assert.ok(odd.includes('a\\_b\\&c\\%'));
   });
 
+  it("another data set than Fashion-MNIST gets no study reference: no study values, no Δ, no study note", () => {
+    const src = source('single');
+    const digits = (spec: RunRecord['spec']) => ({ ...spec, dataset: 'digits' });
+    const other: ReportSource = {
+      ...src,
+      grid: src.grid && { ...src.grid, specs: src.grid.specs.map(digits) },
+      runs: src.runs.map((r) => ({ ...r, spec: digits(r.spec) })),
+    };
+    const r = buildReport(other);
+    assert.ok(r.models.every((m) => m.series.every((x) => x.cell.study === null && x.cell.diff === null)));
+    const md = toMarkdown(r);
+    assert.doesNotMatch(md, /study|Δ/i);
+    assert.doesNotMatch(renderHtml(r, []), /study's winner|study \d/);
+    // The same runs on Fashion-MNIST do carry the reference.
+    assert.match(toMarkdown(buildReport(src)), /study 89\.74/);
+  });
+
   it('seeds: mean ± std (n) in the table', () => {
     const md = toMarkdown(buildReport(source('seeds')));
     assert.match(md, /\d+\.\d\d ± \d+\.\d\d \(n=3\)/);
@@ -542,7 +559,7 @@ describe('report: renderD3 and writeReport', () => {
     const r = buildReport({ ...s, runs });
     const sgd = r.models[0]!.series[0]!;
     assert.equal(sgd.cell.status, 'partial');
-    assert.ok(Math.abs(sgd.cell.value!.mean - 100 * s.runs.find((x) => x.spec.model === 'fcnn' && x.spec.optimizer.name === 'sgd')!.epochs[1]!.test.accuracy!) < 1e-9);
+    assert.ok(Math.abs(sgd.cell.value!.mean - 100 * s.runs.find((x) => x.spec.model === 'fcnn' && x.spec.optimizer.name === 'sgd')!.epochs[1]!.test!.accuracy!) < 1e-9);
     assert.equal(r.partial, true);
     assert.match(renderHtml(r, []), /1 interrupted/);
   });

@@ -1,19 +1,18 @@
 // docs/adding-a-pipeline.md: a resumable grid with a report, composed only from public operators.
 // In your own project, import from 'optbench' instead of '../../lib/index.js'.
 import * as E from 'fp-ts/lib/Either.js';
-import { filter, lastValueFrom, tap, toArray } from 'rxjs';
+import { filter, lastValueFrom, toArray } from 'rxjs';
 import {
+  evaluate,
   loadFashion$,
   openStore,
   persist,
-  planGrid,
   recordRuns,
   showProgress,
   storePath,
   storeTrainer,
   toOptbenchError,
   trainGrid,
-  writeGridRecord,
   writeReport,
   type Artifact,
   type GridPlan,
@@ -21,6 +20,12 @@ import {
   type OptbenchError,
   type RunEvent,
 } from '../../lib/index.js';
+
+/** The grid the spec runs: the tiny model of adding-a-model.md on 50 fixture images, two optimizers. */
+export const miniPlan: GridPlan = {
+  dataset: 'fashion-mini', models: ['tiny-mlp'], optimizers: [{ name: 'sgd' }, { name: 'adam', overrides: { lr: 3e-3 } }],
+  preset: 'tfkeras2', seeds: 1, epochs: 2, batchSize: 25, backend: 'cpu', subset: 50, testSubset: 50,
+};
 
 export interface MiniGrid {
   readonly out: string;
@@ -37,34 +42,27 @@ export interface MiniGridResult {
 }
 
 /**
- * load -> trainGrid (store-aware trainer: finished runs skipped, interrupted ones resumed) -> persist
- * (each event committed before anything downstream sees it) -> recordRuns (runs/*.json) -> showProgress,
- * then a report from the run directory. Running it again with the same `out` trains nothing twice.
+ * load -> trainGrid (store-aware trainer: finished runs skipped, interrupted ones resumed) -> evaluate
+ * (the lent model of each epoch) -> persist (each event committed before anything downstream sees it) ->
+ * recordRuns (grid.json, runs/*.json) -> showProgress, then a report from the run directory (the store,
+ * which also holds runs finished by an earlier invocation). Running it again with the same `out` trains
+ * nothing twice.
  */
 export const runMiniGrid = async (job: MiniGrid): Promise<E.Either<OptbenchError, MiniGridResult>> => {
   const opened = openStore(storePath(job.out));
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
   const log = job.log ?? process.stderr;
-  const specs = planGrid(job.plan);
   const say = (m: string): void => void log.write(`${m}\n`);
   try {
     const events = await lastValueFrom(
       loadFashion$(job.data).pipe(
-        tap((data) =>
-          writeGridRecord(job.out, {
-            task: 'docs-example',
-            title: 'A grid from docs/examples/pipeline.ts',
-            createdAt: new Date().toISOString(),
-            classNames: data.classNames,
-            specs,
-          }),
-        ),
-        trainGrid(specs, { trainer: storeTrainer(store, job.out, {}, say) }),
+        trainGrid(job.plan, { trainer: storeTrainer(store, job.out, {}, say) }),
+        evaluate(),
         persist(store),
-        recordRuns(job.out),
+        recordRuns(job.out, { task: 'docs-example', title: 'A grid from docs/examples/pipeline.ts' }),
         showProgress(log),
-        filter((e) => e.type !== 'BatchEnded'),
+        filter((e): e is RunEvent => e.type !== 'BatchEnded' && e.type !== 'GridStarted'),
         toArray(),
       ),
     );

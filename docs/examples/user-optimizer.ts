@@ -8,9 +8,9 @@ import {
   RuleOptimizer,
   classifierForward,
   deriveSeed,
-  epochOrder,
-  gatherBatch,
+  evaluate,
   registerOptimizer,
+  seededBatches,
   registeredOptimizer,
   runFit,
   trainableVariables,
@@ -98,7 +98,7 @@ export const registerLion = (): E.Either<OptbenchError, void> =>
   registeredOptimizer(lion.name) !== undefined ? E.right(undefined) : registerOptimizer(lion);
 
 /**
- * One runFit run of a study model with Lion, by name, as plain data: every RunEvent it emitted.
+ * One runFit run of a study model with Lion, by name, evaluated, as plain data: every RunEvent it emitted.
  * `overrides` change the spec (e.g. `{ optimizer: { name: 'lion', preset: 'tfkeras2', overrides: { lr: 3e-4 } } }`).
  */
 export const trainWithLion = async (
@@ -120,7 +120,7 @@ export const trainWithLion = async (
     testSubset: 50,
     ...overrides,
   };
-  return E.right(await lastValueFrom(runFit(spec, data, opts).pipe(toArray())));
+  return E.right(await lastValueFrom(runFit(spec, data, opts).pipe(evaluate(), toArray())));
 };
 
 /**
@@ -137,16 +137,14 @@ export const trainClassifier = async (
   const variables = trainableVariables(model);
   const means: number[] = [];
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-    const order = epochOrder(train.count, opts.seed, epoch);
     let sum = 0;
-    for (let start = 0, step = 0; start < order.length; start += opts.batchSize, step++) {
-      const indices = order.subarray(start, start + opts.batchSize);
-      const batch = gatherBatch(train, indices);
+    for (const batch of seededBatches(train, { seed: opts.seed, epoch, batchSize: opts.batchSize })) {
+      const size = batch.indices.length;
       const loss = tf.tidy(() =>
-        withDropoutSeed(deriveSeed(opts.seed, epoch, step), () =>
+        withDropoutSeed(deriveSeed(opts.seed, epoch, batch.step), () =>
           optimizer.minimize(
             () => {
-              const x = tf.tensor4d(batch.x, [indices.length, train.rows, train.cols, 1]);
+              const x = tf.tensor4d(batch.x, [size, train.rows, train.cols, 1]);
               const y = tf.tensor1d(batch.y, 'int32');
               return classifierForward(model, x, y, true).loss;
             },
@@ -155,10 +153,10 @@ export const trainClassifier = async (
           )!,
         ),
       );
-      sum += (await loss.data())[0]! * indices.length;
+      sum += (await loss.data())[0]! * size;
       loss.dispose();
     }
-    means.push(sum / order.length);
+    means.push(sum / train.count);
   }
   return means;
 };

@@ -10,7 +10,7 @@ const spread = (c: Cell): number => c.ci ?? c.value?.std ?? 0;
 
 /** The cell's own value: `89.74`, `89.74 ± 0.12 (n=3)` (mean ± 95 % CI half-width), or its state when it has none. */
 export const valueText = (c: Cell): string => {
-  if (!c.value) return c.status === 'pending' ? 'pending' : c.status === 'failed' ? 'failed' : '–';
+  if (!c.value) return c.status === 'pending' ? 'pending' : c.status === 'failed' ? 'failed' : c.status === 'unevaluated' ? 'not evaluated' : '–';
   const v = c.value;
   const base = v.n > 1 ? `${f2(v.mean)} ± ${f2(spread(c))} (n=${v.n})` : f2(v.mean);
   return c.status === 'partial' ? `${base}*` : base;
@@ -33,8 +33,10 @@ const cellFor = (m: ModelReport, label: string): Cell | null => m.series.find((s
 export const tableNotes = (r: Report): string[] => {
   const notes = [
     'Classifiers: final test accuracy in %; VAEs: final test loss (sum of squared errors + KL per image). Best per model marked ★ (max accuracy, min loss).',
-    "Study: the single 50-epoch run of the original report; Δ = this run's value minus the study's.",
   ];
+  // The study's values are a reference only for its own data set (Fashion-MNIST).
+  if (r.models.some((m) => m.series.some((s) => s.cell.study !== null)))
+    notes.push("Study: the single 50-epoch run of the original report; Δ = this run's value minus the study's.");
   if (r.models.some((m) => m.series.some((s) => s.seeds.length > 1)))
     notes.push(
       'With several seeds: mean ± half-width of the 95 % Student t confidence interval over n seeds (the CSV also has the standard deviation and the interval).',
@@ -148,7 +150,7 @@ export const toCsv = (r: Report): string => {
   return `${[CSV_COLUMNS.join(','), ...rows].join('\n')}\n`;
 };
 
-export const texEscape = (s: string): string =>
+const texEscape = (s: string): string =>
   s.replace(/[\\{}&%$#_^~]/g, (c) =>
     c === '\\' ? '\\textbackslash{}' : c === '^' ? '\\textasciicircum{}' : c === '~' ? '\\textasciitilde{}' : `\\${c}`,
   ).replace(/</g, '\\textless{}').replace(/>/g, '\\textgreater{}');

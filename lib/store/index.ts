@@ -7,6 +7,6 @@ export type { Versions } from './versions.js';
 export type { Owner } from './owner.js';
 export * from './checkpoint.js';
 export { fileCheckpointer } from './checkpointer.js';
-export { storeTrainer } from './trainer.js';
+export { storeTrainer, type StoreTrainerOptions } from './trainer.js';
 export { checkProtocol, dirProtocols, gridSpecs, isRunDir, outDirState, GRID_FILE, type OutDirState } from './run-dir.js';
 export { rebuildStore, storeExists, type Rebuilt } from './rebuild.js';

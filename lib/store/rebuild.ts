@@ -28,7 +28,7 @@ const eventsOf = (r: RunRecord, index: number, total: number): RunEvent[] => {
   const events: RunEvent[] = [
     { type: 'RunStarted', runId: r.runId, spec: r.spec, index, total, backend: r.backend || r.spec.backend, parameters: r.parameters, steps, fromEpoch: 0, startedAt: r.startedAt },
     ...epochs.map(
-      (e): RunEvent => ({ type: 'EpochEnded', runId: r.runId, epoch: e.epoch, epochs: r.spec.epochs, train: e.train, test: e.test, trainMs: e.trainMs, evalMs: e.evalMs }),
+      (e): RunEvent => ({ type: 'EpochEnded', runId: r.runId, epoch: e.epoch, epochs: r.spec.epochs, train: e.train, test: e.test, evaluation: null, trainMs: e.trainMs, evalMs: e.evalMs }),
     ),
   ];
   const sum = (f: (e: (typeof epochs)[number]) => number) => epochs.reduce((t, e) => t + f(e), 0);

@@ -29,7 +29,7 @@ export const gridSpecs = (dir: string): RunSpec[] | undefined => {
   try {
     const u = JSON.parse(readFileSync(file, 'utf8')) as { specs?: unknown };
     if (!Array.isArray(u.specs)) return undefined;
-    const specs = u.specs.map(decodeRunSpec);
+    const specs = u.specs.map((s) => decodeRunSpec(s));
     return specs.every(E.isRight) ? specs.map((s) => (s as E.Right<RunSpec>).right) : undefined;
   } catch {
     return undefined;

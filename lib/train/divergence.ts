@@ -52,7 +52,7 @@ export const divergence = (
   spec: RunSpec,
   loss: number,
   reference: number,
-  where: { readonly epoch: number; readonly step: number; readonly what: 'training loss' | 'test loss'; readonly at: string },
+  where: { readonly epoch: number; readonly step: number; readonly what: 'training loss' | 'test loss' | 'validation loss'; readonly at: string },
 ): Diverged | null => {
   const bound = divergenceBound(reference);
   if (Number.isFinite(loss) && loss <= bound) return null;

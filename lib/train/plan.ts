@@ -1,30 +1,38 @@
-import { Observable, concatMap, from, takeWhile, type OperatorFunction } from 'rxjs';
-import type { RunSpec } from '../config/spec.js';
-import type { Dataset, Split } from '../data/types.js';
-import type { RunEvent } from './events.js';
-import { runFit, type FitOptions } from './fit.js';
+import * as t from 'io-ts';
+import * as E from 'fp-ts/lib/Either.js';
+import { NonNegativeInt, PositiveInt, RunSizes, decodeWith, type RunSpec } from '../config/spec.js';
+import type { OptbenchError } from '../errors.js';
+import type { Split } from '../data/types.js';
 
-export interface GridPlan {
-  readonly dataset: string;
-  readonly models: readonly string[];
-  readonly optimizers: ReadonlyArray<{ name: string; overrides?: Record<string, number | boolean> }>;
-  readonly preset: string;
-  /** Seeds 0..seeds-1. */
-  readonly seeds: number;
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly backend: string;
-  readonly subset?: number;
-  readonly testSubset?: number;
+const Overrides = t.record(t.string, t.union([t.number, t.boolean]));
+
+/** A grid as its user writes it: models x seeds x optimizers, with the protocol's sizes. */
+export const GridPlan = t.intersection([
+  t.type({
+    dataset: t.string,
+    models: t.readonlyArray(t.string),
+    optimizers: t.readonlyArray(t.intersection([t.type({ name: t.string }), t.partial({ overrides: Overrides })])),
+    preset: t.string,
+    /** Seeds seedBase .. seedBase + seeds - 1. */
+    seeds: PositiveInt,
+  }),
+  RunSizes,
   /** First seed (default 0). */
-  readonly seedBase?: number;
-}
+  t.partial({ seedBase: NonNegativeInt }),
+]);
+export type GridPlan = t.TypeOf<typeof GridPlan>;
+
+const decodeGridPlan = decodeWith(GridPlan, 'grid plan');
 
 /**
  * The grid's runs in the order they train: model by model, then seed by seed, then optimizer, so that a
- * partial grid already holds complete, comparable rows of a model's table.
+ * partial grid already holds complete, comparable rows of a model's table. The plan is decoded first: a
+ * field of the wrong type is an InvalidConfig naming it (`optimizers[1].overrides.lr`).
  */
-export const planGrid = (plan: GridPlan): RunSpec[] => {
+export const planGrid = (input: GridPlan): E.Either<OptbenchError, RunSpec[]> => {
+  const decoded = decodeGridPlan(input);
+  if (E.isLeft(decoded)) return decoded;
+  const plan = decoded.right;
   const specs: RunSpec[] = [];
   for (const model of plan.models)
     for (let s = 0; s < plan.seeds; s++)
@@ -39,8 +47,9 @@ export const planGrid = (plan: GridPlan): RunSpec[] => {
           backend: plan.backend,
           ...(plan.subset !== undefined ? { subset: plan.subset } : {}),
           ...(plan.testSubset !== undefined ? { testSubset: plan.testSubset } : {}),
-        } as RunSpec);
-  return specs;
+          ...(plan.holdout !== undefined ? { holdout: plan.holdout } : {}),
+        });
+  return E.right(specs);
 };
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -79,33 +88,3 @@ export const fitPlanToData = (
     notes,
   };
 };
-
-/** Trains one run; `trainGrid` takes another (a fake in marble tests, a store-aware one in the CLI). */
-export type RunTrainer = (spec: RunSpec, data: Dataset, ctx: { index: number; total: number }) => Observable<RunEvent>;
-
-export interface GridOptions extends Omit<FitOptions, 'index' | 'total'> {
-  readonly trainer?: RunTrainer;
-}
-
-const interruptedEvent = (e: RunEvent): boolean => e.type === 'RunFailed' && e.error._tag === 'Interrupted';
-
-/**
- * Runs every spec, one after another, on each Dataset that arrives. A failed run (diverged, bad config)
- * does not stop the grid; an interrupted one does, after passing its RunFailed on.
- */
-export const trainGrid =
-  (specs: readonly RunSpec[], opts: GridOptions = {}): OperatorFunction<Dataset, RunEvent> =>
-  (source) =>
-    source.pipe(
-      concatMap((data) =>
-        from(specs.map((spec, i) => ({ spec, index: i + 1 }))).pipe(
-          concatMap(({ spec, index }) =>
-            (opts.trainer ?? ((s, d, ctx) => runFit(s, d, { ...opts, ...ctx })))(spec, data, {
-              index,
-              total: specs.length,
-            }),
-          ),
-          takeWhile((e) => !interruptedEvent(e), true),
-        ),
-      ),
-    );
