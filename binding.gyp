@@ -11,7 +11,8 @@
         "native/reduce.cc",
         "native/norm.cc",
         "native/optim.cc",
-        "native/random.cc"
+        "native/random.cc",
+        "native/precision.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

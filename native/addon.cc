@@ -73,6 +73,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNorm(env, exports);
   InitOptim(env, exports);
   InitRandom(env, exports);
+  InitPrecision(env, exports);
   return exports;
 }
 
