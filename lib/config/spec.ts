@@ -24,6 +24,10 @@ export const OptimizerChoice = t.type({
 });
 export type OptimizerChoice = t.TypeOf<typeof OptimizerChoice>;
 
+/** Precision of convolutions and matrix products (lib/backend/native-precision.ts). */
+export const Precision = t.keyof({ fp32: null, bf16: null });
+export type Precision = t.TypeOf<typeof Precision>;
+
 /** Everything that decides what a run computes. Its hash is the run's id. */
 export const RunSpec = t.intersection([
   t.type({
@@ -45,6 +49,11 @@ export const RunSpec = t.intersection([
      * the test set): the run trains on the rest and its per-epoch "test" metrics are on the held-out images.
      */
     holdout: PositiveInt,
+    /**
+     * Precision of convolutions and matrix products: 'fp32' (the default, also when absent) or 'bf16'
+     * (bf16 operands, fp32 accumulation, weights, optimizer state and loss; lib/backend/native-precision.ts).
+     */
+    precision: Precision,
   }),
 ]);
 export type RunSpec = t.TypeOf<typeof RunSpec>;
@@ -80,9 +89,15 @@ export const canonicalJson = (u: unknown): string =>
       : v,
   );
 
-/** The run's id: the first 16 hex digits of the SHA-256 of its canonical spec. */
-export const runId = (spec: RunSpec): string =>
-  createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16);
+/**
+ * The run's id: the first 16 hex digits of the SHA-256 of its canonical spec. An fp32 precision is the
+ * default and is left out, so that a spec written before precision existed keeps its id.
+ */
+export const runId = (spec: RunSpec): string => {
+  const { precision, ...rest } = spec;
+  const canonical = precision === undefined || precision === 'fp32' ? rest : spec;
+  return createHash('sha256').update(canonicalJson(canonical)).digest('hex').slice(0, 16);
+};
 
 /** A short human-readable label: `fcnn/adam/s0`. */
 export const runLabel = (spec: RunSpec): string => `${spec.model}/${spec.optimizer.name}/s${spec.seed}`;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { Observable, concatMap, type OperatorFunction } from 'rxjs';
+import { usePrecision } from '../backend/native-precision.js';
 import { runId as specId, type RunSpec } from '../config/spec.js';
 import { epochOrder, gatherBatch, subsetSplit} from '../data/batches.js';
 import { deriveSeed } from '../data/rng.js';
@@ -101,6 +102,9 @@ export const runFit = (spec: RunSpec, data: Dataset, opts: FitOptions = {}): Obs
       });
       if (E.isLeft(optimizer)) return fail(optimizer.left, 0);
       const opt = optimizer.right;
+      // bf16 products where the spec asks for them (and the backend allows), fp32 again when the run ends.
+      const precision = usePrecision(spec.precision ?? 'fp32');
+      if (E.isLeft(precision)) return fail(precision.left, 0);
       const model = def.right.build(spec.seed);
       let epochsDone = 0;
       try {
@@ -241,6 +245,7 @@ export const runFit = (spec: RunSpec, data: Dataset, opts: FitOptions = {}): Obs
       } finally {
         disposeModel(model);
         opt.dispose();
+        usePrecision('fp32');
       }
     };
 

@@ -1,5 +1,5 @@
 import { Observable, concatMap, from, takeWhile, type OperatorFunction } from 'rxjs';
-import type { RunSpec } from '../config/spec.js';
+import type { Precision, RunSpec } from '../config/spec.js';
 import type { Dataset } from '../data/types.js';
 import type { RunEvent } from './events.js';
 import { runFit, type FitOptions } from './fit.js';
@@ -16,6 +16,8 @@ export interface GridPlan {
   readonly backend: string;
   readonly subset?: number;
   readonly testSubset?: number;
+  /** Precision of convolutions and products; 'fp32' (the default) is left out of the specs. */
+  readonly precision?: Precision;
   /** First seed (default 0). */
   readonly seedBase?: number;
 }
@@ -39,6 +41,7 @@ export const planGrid = (plan: GridPlan): RunSpec[] => {
           backend: plan.backend,
           ...(plan.subset !== undefined ? { subset: plan.subset } : {}),
           ...(plan.testSubset !== undefined ? { testSubset: plan.testSubset } : {}),
+          ...(plan.precision === 'bf16' ? { precision: plan.precision } : {}),
         } as RunSpec);
   return specs;
 };
