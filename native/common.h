@@ -116,7 +116,7 @@ void ConvertToBf16(const float *x, uint16_t *out, int64_t n);
 void RoundToBf16(const float *x, float *out, int64_t n);
 
 // Activation codes shared with lib/backend/native-kernels.ts.
-enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5 };
+enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5, kTanhAct = 6 };
 
 // Applies a fused activation in place, with the JavaScript backend's formulas (computed in double,
 // then rounded, as JavaScript does).

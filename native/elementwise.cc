@@ -379,6 +379,7 @@ void ApplyActivation(float *y, int64_t n, int act, float alpha) {
       break;
     case kLeakyRelu: Map(y, y, n, [alpha](float v) { return v < 0.f ? alpha * v : v; }); break;
     case kSigmoid: MapDouble(y, y, n, SigmoidVec, Sigmoid); break;
+    case kTanhAct: MapDouble(y, y, n, TanhVec, Tanh); break;
     default: throw std::runtime_error("unknown fused activation");
   }
 }

@@ -13,6 +13,7 @@ import { nativeThreads } from '../lib/backend/native.js';
 import { requireNative } from './support/native.js';
 import { nativeFallbacks, reductionBlock } from '../lib/backend/native-kernels.js';
 import { dropoutMask, fusedAdam, fusedAdamax } from '../lib/backend/native-fused.js';
+import { DENSE_KERNEL, fusedDense } from '../lib/backend/native-dense.js';
 import { mixSeed, seededDropout, withDropoutSeed } from '../lib/models/index.js';
 
 const PRODUCT_TOL = 1e-4;
@@ -451,6 +452,40 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
       assert.deepEqual(reductionBlock([3, 1, 5], [0, 1]), { outer: 1, reduce: 3, inner: 5 });
       assert.equal(reductionBlock([3, 4, 5], [0, 2]), undefined);
     });
+  });
+
+  describe('fused Dense (OptbenchDense)', function () {
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    for (const act of ['linear', 'relu', 'sigmoid', 'tanh'] as const) {
+      it(`${act}: forward and every gradient bit-identical to matMul + add + ${act} on native`, async function () {
+        await tf.setBackend('native');
+        const [m, k, n] = [37, 129, 65];
+        const x = tf.tensor2d(randomArray(m * k, 700), [m, k]);
+        const w = tf.tensor2d(randomArray(k * n, 701), [k, n]);
+        const b = tf.tensor1d(randomArray(n, 702));
+        const up = tf.tensor2d(randomArray(m * n, 703), [m, n]);
+        const composed = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => {
+          const y = tf.add(tf.matMul(xx, ww), bb);
+          return act === 'linear' ? y : act === 'relu' ? tf.relu(y) : act === 'sigmoid' ? tf.sigmoid(y) : tf.tanh(y);
+        };
+        const fusedRun = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => {
+          const y = fusedDense(xx, ww, bb, act);
+          assert.ok(y !== undefined, 'fused on native');
+          return y;
+        };
+        // A loss that weights every output differently, so each gradient element is distinct.
+        const grads = (f: typeof composed) => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, ww, bb), up)))([x, w, b]);
+        const want = [composed(x, w, b), ...grads(composed)];
+        const got = [fusedRun(x, w, b), ...grads(fusedRun)];
+        ['y', 'dx', 'dW', 'db'].forEach((what, i) => assert.deepEqual(bits(got[i]!), bits(want[i]!), `${act}: ${what} differs`));
+        const ran = await kernelsRun([], () => fusedRun(x, w, b));
+        assert.deepEqual(ran, [DENSE_KERNEL]);
+        // Only the weights' gradients asked for: one product (dW), none for x.
+        const weightsOnly = await tf.profile(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(fusedRun(x, ww, bb), up)))([w, b]));
+        assert.equal(weightsOnly.kernels.filter((kk) => kk.name === 'BatchMatMul').length, 1);
+        tf.dispose([x, w, b, up, ...want, ...got, ...(weightsOnly.result as tf.Tensor[])]);
+      });
+    }
   });
 
   describe('fused Adamax update', function () {

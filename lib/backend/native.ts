@@ -7,6 +7,7 @@ import { nativeKernelConfigs } from './native-kernels.js';
 import { NativeBackend } from './native-backend.js';
 import { adamKernelConfig, adamaxKernelConfig, dropoutMaskKernelConfig } from './native-fused.js';
 import { activationGradConfigs, activationGradKernelConfig } from './native-grads.js';
+import { denseGradConfig, denseKernelConfig } from './native-dense.js';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -44,6 +45,8 @@ const register = (addon: NativeAddon): E.Either<BackendUnavailable, NativeAddon>
       tf.registerKernel(activationGradKernelConfig(addon, NATIVE_BACKEND));
       // Same formulas as TF.js's own on every backend; one fused pass on native (native-grads.ts).
       for (const config of activationGradConfigs) tf.registerGradient(config);
+      tf.registerKernel(denseKernelConfig(addon, NATIVE_BACKEND));
+      tf.registerGradient(denseGradConfig);
       tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 3);
     }
     if (tf.findBackend(NATIVE_BACKEND) === null) throw new Error('the backend failed to initialise');
