@@ -12,7 +12,8 @@
         "native/norm.cc",
         "native/optim.cc",
         "native/random.cc",
-        "native/precision.cc"
+        "native/precision.cc",
+        "native/loss.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

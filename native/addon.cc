@@ -74,6 +74,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitOptim(env, exports);
   InitRandom(env, exports);
   InitPrecision(env, exports);
+  InitLoss(env, exports);
   return exports;
 }
 

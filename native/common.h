@@ -118,6 +118,9 @@ void RoundToBf16(const float *x, float *out, int64_t n);
 // Activation codes shared with lib/backend/native-kernels.ts.
 enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5, kTanhAct = 6 };
 
+// y = exp(x) exactly as the Exp kernel computes it (same vector and scalar paths at the same positions).
+void ExpArray(const float *x, float *y, int64_t n);
+
 // Applies a fused activation in place, with the JavaScript backend's formulas (computed in double,
 // then rounded, as JavaScript does).
 void ApplyActivation(float *y, int64_t n, int act, float alpha);
@@ -131,5 +134,6 @@ void InitNorm(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
 void InitRandom(Napi::Env env, Napi::Object exports);
 void InitPrecision(Napi::Env env, Napi::Object exports);
+void InitLoss(Napi::Env env, Napi::Object exports);
 
 }  // namespace ob

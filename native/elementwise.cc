@@ -369,6 +369,10 @@ Napi::Value Tile(const Napi::CallbackInfo &info) {
 
 }  // namespace
 
+void ExpArray(const float *x, float *y, int64_t n) {
+  MapDouble(x, y, n, ExpVec, [](float v) { return static_cast<float>(std::exp(static_cast<double>(v))); });
+}
+
 void ApplyActivation(float *y, int64_t n, int act, float alpha) {
   switch (act) {
     case kLinear: break;

@@ -14,6 +14,7 @@ import { requireNative } from './support/native.js';
 import { nativeFallbacks, reductionBlock } from '../lib/backend/native-kernels.js';
 import { dropoutMask, fusedAdam, fusedAdamax } from '../lib/backend/native-fused.js';
 import { DENSE_KERNEL, fusedDense } from '../lib/backend/native-dense.js';
+import { SOFTMAX_CE_KERNEL, fusedSoftmaxCrossEntropy } from '../lib/backend/native-loss.js';
 import { mixSeed, seededDropout, withDropoutSeed } from '../lib/models/index.js';
 
 const PRODUCT_TOL = 1e-4;
@@ -484,6 +485,31 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
         const weightsOnly = await tf.profile(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(fusedRun(x, ww, bb), up)))([w, b]));
         assert.equal(weightsOnly.kernels.filter((kk) => kk.name === 'BatchMatMul').length, 1);
         tf.dispose([x, w, b, up, ...want, ...got, ...(weightsOnly.result as tf.Tensor[])]);
+      });
+    }
+  });
+
+  describe('fused softmax cross-entropy (OptbenchSoftmaxCrossEntropy)', function () {
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    for (const [rows, cols, lo, hi] of [[200, 10, -5, 5], [7, 3, -60, 60], [1, 2, -1, 1], [33, 17, -1e-3, 1e-3]] as const) {
+      it(`[${rows}, ${cols}] logits in [${lo}, ${hi}]: loss and gradient bit-identical to tf.losses.softmaxCrossEntropy on native`, async function () {
+        await tf.setBackend('native');
+        const logits = tf.tensor2d(randomArray(rows * cols, 800 + rows, lo, hi), [rows, cols]);
+        const r = randomArray(rows, 801);
+        // Every class, and a label outside [0, cols) (its one-hot row is all zeros in TF.js too).
+        const labels = tf.tensor1d(Array.from(r, (v, i) => (i === 3 ? cols : Math.floor(Math.abs(v) * cols))), 'int32');
+        const composed = (l: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, cols), l, undefined, 0, tf.Reduction.MEAN) as tf.Scalar;
+        const fused = (l: tf.Tensor) => {
+          const y = fusedSoftmaxCrossEntropy(l, labels, cols);
+          assert.ok(y !== undefined, 'fused on native');
+          return y;
+        };
+        const want = tf.valueAndGrad(composed)(logits);
+        const got = tf.valueAndGrad(fused)(logits);
+        assert.deepEqual(bits(got.value), bits(want.value), `loss ${got.value.dataSync()[0]} vs ${want.value.dataSync()[0]}`);
+        assert.deepEqual(bits(got.grad), bits(want.grad), 'gradient');
+        assert.deepEqual(await kernelsRun([], () => fused(logits)), [SOFTMAX_CE_KERNEL]);
+        tf.dispose([logits, labels, want.value, want.grad, got.value, got.grad]);
       });
     }
   });

@@ -8,6 +8,7 @@ import { NativeBackend } from './native-backend.js';
 import { adamKernelConfig, adamaxKernelConfig, dropoutMaskKernelConfig } from './native-fused.js';
 import { activationGradConfigs, activationGradKernelConfig } from './native-grads.js';
 import { denseGradConfig, denseKernelConfig } from './native-dense.js';
+import { softmaxCrossEntropyGradConfig, softmaxCrossEntropyKernelConfigs } from './native-loss.js';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -47,6 +48,8 @@ const register = (addon: NativeAddon): E.Either<BackendUnavailable, NativeAddon>
       for (const config of activationGradConfigs) tf.registerGradient(config);
       tf.registerKernel(denseKernelConfig(addon, NATIVE_BACKEND));
       tf.registerGradient(denseGradConfig);
+      for (const config of softmaxCrossEntropyKernelConfigs(addon, NATIVE_BACKEND)) tf.registerKernel(config);
+      tf.registerGradient(softmaxCrossEntropyGradConfig);
       tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 3);
     }
     if (tf.findBackend(NATIVE_BACKEND) === null) throw new Error('the backend failed to initialise');
