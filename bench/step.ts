@@ -2,26 +2,29 @@
  * Milliseconds per training step (forward, loss, backward, Adamax update; batch 200) of each study model,
  * on the `native` backend and, for one step, on TF.js's JavaScript `cpu` backend.
  *
- *   npm run bench -- [--json] [--backends native,cpu] [--models fcnn,scnn] [--steps 20] [--batch 200] [--profile] [--torch [--rounds 5]]
+ *   npm run bench -- [--json] [--backends native,cpu] [--models fcnn,scnn] [--steps 20] [--batch 200]
+ *                    [--precision fp32|bf16|both] [--profile] [--torch [--rounds 5]]
  *
+ * `--precision` times native's products in fp32 (the default), bf16, or both (lib/backend/native-precision.ts).
  * `--profile` also prints, per model, the kernels that take the most time in one native step (tf.profile).
- * `--torch` also times the PyTorch reference (../shared/bench/peer_torch.py, or $OPTBENCH_TORCH_DIR) in
- * `--rounds` rounds (default 5) alternating with native, and prints native / PyTorch per round and its
- * median. Where no PyTorch can be had, it says so and the ratio is left out.
+ * `--torch` also times the PyTorch reference (bench/torch.ts) in `--rounds` rounds (default 5) alternating
+ * with native: PyTorch default, `--tuned`, and, where the CPU has avx512_bf16 or AMX, `--tuned --bf16`;
+ * native in fp32 and, on such a CPU (or when `--precision` asks), in bf16; and prints every native / PyTorch
+ * ratio per round and its median. Where no PyTorch can be had, it says so and the ratios are left out.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
 import { loadNative } from '../lib/backend/native.js';
+import { bf16Support, setNativePrecisionMode } from '../lib/backend/native-precision.js';
 import { getModel, trainableVariables, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
 import { classifierForward, vaeForward } from '../lib/train/losses.js';
+import { cpuInfo, median, pairedRounds, type TorchMode } from './torch.js';
 
 const MODELS = ['fcnn', 'scnn', 'bcnn', 'mcnn', 'vae1', 'vae2'] as const;
 const BACKENDS = ['native', 'cpu'] as const;
+const PRECISION_CHOICES = ['fp32', 'bf16', 'both'] as const;
 /** A cpu step estimated to take longer than this is skipped. */
 const CPU_LIMIT_MS = 60_000;
 
@@ -34,6 +37,8 @@ interface Options {
   profile: boolean;
   torch: boolean;
   rounds: number;
+  /** native's precisions; undefined: fp32, and bf16 too in the PyTorch rounds where the CPU has fast bf16. */
+  precisions: string[] | undefined;
 }
 
 const fail = (message: string): never => {
@@ -42,7 +47,7 @@ const fail = (message: string): never => {
 };
 
 const parseArgs = (argv: readonly string[]): Options => {
-  const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false, torch: false, rounds: 5 };
+  const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false, torch: false, rounds: 5, precisions: undefined };
   const list = (v: string | undefined, valid: readonly string[], what: string): string[] => {
     const xs = (v ?? '').split(',').filter((s) => s !== '');
     const bad = xs.filter((s) => !valid.includes(s));
@@ -64,7 +69,10 @@ const parseArgs = (argv: readonly string[]): Options => {
     else if (a === '--models') o.models = list(argv[++i], MODELS, 'model');
     else if (a === '--steps') o.steps = int(argv[++i], '--steps');
     else if (a === '--batch') o.batch = int(argv[++i], '--batch');
-    else fail(`unknown option '${a}'; options: --json --backends --models --steps --batch --profile --torch --rounds`);
+    else if (a === '--precision') {
+      const p = list(argv[++i], PRECISION_CHOICES, 'precision');
+      o.precisions = p.includes('both') ? ['fp32', 'bf16'] : p;
+    } else fail(`unknown option '${a}'; options: --json --backends --models --steps --batch --precision --profile --torch --rounds`);
   }
   return o;
 };
@@ -104,21 +112,20 @@ const timeMs = (f: () => void): number => {
   return performance.now() - t;
 };
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 /** Median and minimum over the timed steps; the minimum is the figure least disturbed by other jobs. */
-const nativeMs = (name: string, o: Options): { median: number; min: number } => {
-  const t = trainer(name, o.batch);
-  for (let i = 0; i < 3; i++) t.step();
-  const ms = Array.from({ length: o.steps }, () => timeMs(t.step));
-  t.dispose();
-  return { median: median(ms), min: Math.min(...ms) };
+const nativeMs = (name: string, o: Options, precision = 'fp32'): { median: number; min: number } => {
+  setNativePrecisionMode(precision === 'bf16' ? 'bf16' : 'fp32');
+  try {
+    const t = trainer(name, o.batch);
+    for (let i = 0; i < 3; i++) t.step();
+    const ms = Array.from({ length: o.steps }, () => timeMs(t.step));
+    t.dispose();
+    return { median: median(ms), min: Math.min(...ms) };
+  } finally {
+    setNativePrecisionMode('fp32');
+  }
 };
 
 /**
@@ -193,75 +200,9 @@ const profile = async (name: string, o: Options): Promise<string[]> => {
     .concat([`    ${'(all kernels)'.padEnd(24)} ${total.toFixed(2).padStart(9)} ms, ${info.kernels.length} calls`]);
 };
 
-/** The PyTorch reference's directory: peer_torch.py and torch-env.sh (which finds or makes a Python with torch). */
-const TORCH_DIR = process.env['OPTBENCH_TORCH_DIR'] ?? resolve(import.meta.dirname, '..', '..', 'shared', 'bench');
-
-/** Median ms per step of each model in PyTorch, or why it could not be timed. */
-const torchMs = (models: readonly string[], steps: number): { ms: Record<string, number> } | { why: string } => {
-  const script = join(TORCH_DIR, 'peer_torch.py');
-  const env = join(TORCH_DIR, 'torch-env.sh');
-  if (!existsSync(script) || !existsSync(env)) return { why: `${script} or torch-env.sh not found (set OPTBENCH_TORCH_DIR)` };
-  const r = spawnSync(
-    'bash',
-    ['-c', 'source "$1" && torch_env || exit 3; "$TORCH_PY" "$2" "$3" "$4"', 'torch', env, script, models.join(','), String(steps)],
-    { encoding: 'utf8', maxBuffer: 1 << 24 },
-  );
-  if (r.status === 3) return { why: 'torch-env.sh found no PyTorch for this machine' };
-  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  try {
-    const parsed = JSON.parse(last) as Record<string, unknown>;
-    const ms: Record<string, number> = {};
-    for (const m of models) if (typeof parsed[m] === 'number') ms[m] = parsed[m];
-    return { ms };
-  } catch {
-    return { why: `peer_torch.py failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}` };
-  }
-};
-
-/**
- * PyTorch and native timed in alternation: each round times every model in PyTorch, then on native, and
- * takes their ratio; the machine's speed drifts by tens of percent over minutes, and a ratio within a
- * round is fair where one taken across the run is not. Prints each round and the median ratio.
- */
-const pairedRounds = async (o: Options, results: Record<string, Record<string, number | null>>, log: (s: string) => void) => {
-  await tf.setBackend('native');
-  const ratios: Record<string, number[]> = {};
-  const torchSeen: Record<string, number[]> = {};
-  const nativeSeen: Record<string, number[]> = {};
-  log(`  PyTorch vs native, ${o.rounds} rounds of (PyTorch, then native), median of ${o.steps} steps each:`);
-  for (let r = 1; r <= o.rounds; r++) {
-    const torch = torchMs(o.models, o.steps);
-    if ('why' in torch) {
-      log(`  PyTorch reference: not timed (${torch.why})`);
-      return;
-    }
-    const cells: string[] = [];
-    for (const name of o.models) {
-      const t = torch.ms[name];
-      if (t === undefined) continue;
-      const n = nativeMs(name, o).median;
-      (ratios[name] ??= []).push(n / t);
-      (torchSeen[name] ??= []).push(t);
-      (nativeSeen[name] ??= []).push(n);
-      cells.push(`${name} ${t.toFixed(1)}/${n.toFixed(1)} = ${(n / t).toFixed(2)}x`);
-    }
-    log(`    round ${r} (torch/native ms): ${cells.join('  ')}`);
-  }
-  for (const name of Object.keys(ratios)) {
-    const ratio = median(ratios[name]!);
-    Object.assign((results[name] ??= {}), {
-      torch: round(median(torchSeen[name]!)),
-      nativePaired: round(median(nativeSeen[name]!)),
-      vsTorch: round(ratio),
-      vsTorchRounds: ratios[name]!.map(round),
-    });
-    log(`  ${name.padEnd(5)} native / PyTorch ${ratio.toFixed(2)}x (median over rounds; range ${Math.min(...ratios[name]!).toFixed(2)}-${Math.max(...ratios[name]!).toFixed(2)})`);
-  }
-};
-
 const main = async (): Promise<void> => {
   const o = parseArgs(process.argv.slice(2));
-  const results: Record<string, Record<string, number | null>> = {};
+  const results: Record<string, Record<string, unknown>> = {};
   const log = (s: string) => {
     if (!o.json) process.stdout.write(`${s}\n`);
   };
@@ -269,18 +210,26 @@ const main = async (): Promise<void> => {
     const r = await loadNative();
     if (E.isLeft(r)) return fail(r.left.message);
   }
+  const cpu = cpuInfo();
+  const support = o.backends.includes('native') ? bf16Support() : undefined;
+  const precisions = o.precisions ?? ['fp32'];
   log(`ms per training step (batch ${o.batch}, Adamax, median of ${o.steps} on native; one step on cpu)`);
   // Other processes share the cores; a load above the core count inflates every figure below.
-  log(`  ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}, OPTBENCH_THREADS=${process.env['OPTBENCH_THREADS'] ?? '(unset)'}`);
+  log(`  ${cpu.model} (${cpu.flags.join(' ') || 'no AVX2'}), ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}, OPTBENCH_THREADS=${process.env['OPTBENCH_THREADS'] ?? '(unset)'}`);
+  if (support !== undefined)
+    log(`  native bf16: ${support.fast ? "oneDNN's bf16 kernels" : 'emulated (no fast bf16 in oneDNN here: bf16 numbers at fp32 speed)'}; oneDNN ISA ${support.probe.isa}`);
   for (const name of o.models) {
     const row: Record<string, number | null> = {};
     const parts: string[] = [];
     if (o.backends.includes('native')) {
       await tf.setBackend('native');
-      const nat = nativeMs(name, o);
-      row['native'] = round(nat.median);
-      row['nativeMin'] = round(nat.min);
-      parts.push(`native ${nat.median.toFixed(1)} (min ${nat.min.toFixed(1)})`);
+      for (const p of precisions) {
+        const nat = nativeMs(name, o, p);
+        const key = p === 'fp32' ? 'native' : `native${p[0]!.toUpperCase()}${p.slice(1)}`;
+        row[key] = round(nat.median);
+        row[`${key}Min`] = round(nat.min);
+        parts.push(`native${p === 'fp32' ? '' : ` ${p}`} ${nat.median.toFixed(1)} (min ${nat.min.toFixed(1)})`);
+      }
     }
     if (o.backends.includes('cpu')) {
       await tf.setBackend('cpu');
@@ -292,7 +241,7 @@ const main = async (): Promise<void> => {
         row['cpuEstimate'] = Math.round(c.estimate);
         parts.push(`cpu skipped (estimated ${(c.estimate / 1000).toFixed(0)} s > ${CPU_LIMIT_MS / 1000} s)`);
       } else parts.push(`cpu ${c.ms.toFixed(0)}`);
-      const nat = row['native'];
+      const nat = row['native'] ?? row['nativeBf16'];
       const ref = c.ms ?? c.estimate;
       if (nat != null) {
         row['ratio'] = round(ref / nat);
@@ -303,10 +252,25 @@ const main = async (): Promise<void> => {
     log(`  ${name.padEnd(5)} ${parts.join('  ')}`);
     if (o.profile && o.backends.includes('native')) {
       await tf.setBackend('native');
-      for (const line of await profile(name, o)) log(line);
+      for (const p of precisions) {
+        if (precisions.length > 1) log(`    (${p})`);
+        setNativePrecisionMode(p === 'bf16' ? 'bf16' : 'fp32');
+        for (const line of await profile(name, o)) log(line);
+        setNativePrecisionMode('fp32');
+      }
     }
   }
-  if (o.torch && o.backends.includes('native')) await pairedRounds(o, results, log);
+  if (o.torch && o.backends.includes('native')) {
+    await tf.setBackend('native');
+    // bf16 in PyTorch only where it is fast; native's bf16 too there (or when --precision asks).
+    const torchModes: TorchMode[] = cpu.bf16 ? ['default', 'tuned', 'tuned-bf16'] : ['default', 'tuned'];
+    const paired = pairedRounds(
+      { models: o.models, steps: o.steps, rounds: o.rounds, torchModes, precisions: o.precisions ?? (cpu.bf16 ? ['fp32', 'bf16'] : ['fp32']) },
+      (name, p) => nativeMs(name, o, p).median,
+      log,
+    );
+    for (const [name, row] of Object.entries(paired)) Object.assign((results[name] ??= {}), { paired: row });
+  }
   if (o.json) process.stdout.write(`${JSON.stringify(results)}\n`);
 };
 

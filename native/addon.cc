@@ -73,6 +73,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNorm(env, exports);
   InitOptim(env, exports);
   InitRandom(env, exports);
+  InitPrecision(env, exports);
+  InitLoss(env, exports);
   return exports;
 }
 

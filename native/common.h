@@ -4,8 +4,10 @@
 #include <napi.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <csignal>
+#include <cstring>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ob {
@@ -64,8 +66,60 @@ inline int64_t Product(const std::vector<int64_t> &d) {
   return p;
 }
 
+// Precision of convolutions and matrix products (lib/backend/native-precision.ts): fp32; bf16 through
+// oneDNN's bf16 primitives (bf16 operands, fp32 accumulation and output); or bf16 emulated: the operands
+// rounded to bf16 and the fp32 primitives run on them, which equals oneDNN's bf16 up to summation order
+// (a product of two bf16 values is exact in fp32). Everything else stays fp32 in every mode.
+enum Precision { kFp32 = 0, kBf16 = 1, kBf16Emulated = 2 };
+Precision CurrentPrecision();
+
+// float -> bf16 bits, round to nearest even (NaN stays a quiet NaN), as oneDNN converts.
+inline uint16_t ToBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+inline float FromBf16(uint16_t b) {
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// A process-wide scratch buffer for one operand (the kernels run on the JavaScript thread, one at a time).
+template <typename T>
+T *Scratch(std::vector<T> &buffer, int64_t n) {
+  if (static_cast<int64_t>(buffer.size()) < n) buffer.resize(n);
+  return buffer.data();
+}
+// Whether oneDNN offers `pd` (built by `make`, which may throw) in an implementation other than its
+// reference loops; remembered per key. Where it does not, bf16 is emulated for that primitive (the same
+// numbers up to summation order, at fp32 speed) instead of running a reference loop 10-100x slower.
+template <typename Make>
+bool FastBf16(const std::string &key, Make make) {
+  static std::unordered_map<std::string, bool> known;
+  auto it = known.find(key);
+  if (it != known.end()) return it->second;
+  bool fast = false;
+  try {
+    fast = std::string(make().impl_info_str()).rfind("ref", 0) != 0;
+  } catch (const dnnl::error &) {
+    fast = false;
+  }
+  return known[key] = fast;
+}
+
+// x converted to bf16 into `out`; x rounded to bf16 and kept as float into `out` (the emulation).
+void ConvertToBf16(const float *x, uint16_t *out, int64_t n);
+void RoundToBf16(const float *x, float *out, int64_t n);
+
 // Activation codes shared with lib/backend/native-kernels.ts.
-enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5 };
+enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5, kTanhAct = 6 };
+
+// y = exp(x) exactly as the Exp kernel computes it (same vector and scalar paths at the same positions).
+void ExpArray(const float *x, float *y, int64_t n);
 
 // Applies a fused activation in place, with the JavaScript backend's formulas (computed in double,
 // then rounded, as JavaScript does).
@@ -79,5 +133,7 @@ void InitReduce(Napi::Env env, Napi::Object exports);
 void InitNorm(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
 void InitRandom(Napi::Env env, Napi::Object exports);
+void InitPrecision(Napi::Env env, Napi::Object exports);
+void InitLoss(Napi::Env env, Napi::Object exports);
 
 }  // namespace ob

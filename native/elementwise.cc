@@ -5,12 +5,18 @@
 #include <cmath>
 #include <limits>
 #include "common.h"
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
-// glibc's vector math (libmvec): 8 doubles at a time, within 4 ulp of double, so identical to the scalar
-// double functions once rounded to float32 except in ~1e-8 of cases (then by one float32 ulp).
+#endif
+// glibc's vector math (libmvec): 8 (AVX-512) or 4 (AVX2) doubles at a time, within 4 ulp of double, so
+// identical to the scalar double functions once rounded to float32 except in ~1e-8 of cases (then by one
+// float32 ulp).
+#if defined(__AVX512F__)
 extern "C" __m512d _ZGVeN8v_exp(__m512d);
 extern "C" __m512d _ZGVeN8v_tanh(__m512d);
+#elif defined(__AVX2__)
+extern "C" __m256d _ZGVdN4v_exp(__m256d);
+extern "C" __m256d _ZGVdN4v_tanh(__m256d);
 #endif
 
 namespace ob {
@@ -26,30 +32,52 @@ void Map(const float *x, float *y, int64_t n, F f) {
 inline float Sigmoid(float v) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v)))); }
 inline float Tanh(float v) { return static_cast<float>(std::tanh(static_cast<double>(v))); }
 
-// y = f(x) evaluated in double: 8 lanes at a time through vec where AVX-512 is available, else scalar.
+// y = f(x) evaluated in double: a vector of lanes at a time through vec where AVX-512 or AVX2 is
+// available, else scalar.
+#if defined(__AVX512F__)
+using VecD = __m512d;
+constexpr int64_t kLanes = 8;
+inline VecD LoadD(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
+inline void StoreD(float *p, VecD d) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(d)); }
+inline VecD SetD(double v) { return _mm512_set1_pd(v); }
+inline VecD AddD(VecD a, VecD b) { return _mm512_add_pd(a, b); }
+inline VecD SubD(VecD a, VecD b) { return _mm512_sub_pd(a, b); }
+inline VecD DivD(VecD a, VecD b) { return _mm512_div_pd(a, b); }
+inline VecD ExpVec(VecD d) { return _ZGVeN8v_exp(d); }
+inline VecD TanhVec(VecD d) { return _ZGVeN8v_tanh(d); }
+#define OB_VEC_MATH 1
+#elif defined(__AVX2__)
+using VecD = __m256d;
+constexpr int64_t kLanes = 4;
+inline VecD LoadD(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+inline void StoreD(float *p, VecD d) { _mm_storeu_ps(p, _mm256_cvtpd_ps(d)); }
+inline VecD SetD(double v) { return _mm256_set1_pd(v); }
+inline VecD AddD(VecD a, VecD b) { return _mm256_add_pd(a, b); }
+inline VecD SubD(VecD a, VecD b) { return _mm256_sub_pd(a, b); }
+inline VecD DivD(VecD a, VecD b) { return _mm256_div_pd(a, b); }
+inline VecD ExpVec(VecD d) { return _ZGVdN4v_exp(d); }
+inline VecD TanhVec(VecD d) { return _ZGVdN4v_tanh(d); }
+#define OB_VEC_MATH 1
+#endif
+
 template <typename Vec, typename Scalar>
 void MapDouble(const float *x, float *y, int64_t n, Vec vec, Scalar scalar) {
-#ifdef __AVX512F__
-  const int64_t blocks = n / 8;
+#ifdef OB_VEC_MATH
+  const int64_t blocks = n / kLanes;
 #pragma omp parallel for if (n > kParallelMin)
-  for (int64_t b = 0; b < blocks; b++) {
-    const __m512d d = _mm512_cvtps_pd(_mm256_loadu_ps(x + 8 * b));
-    _mm256_storeu_ps(y + 8 * b, _mm512_cvtpd_ps(vec(d)));
-  }
-  for (int64_t i = blocks * 8; i < n; i++) y[i] = scalar(x[i]);
+  for (int64_t b = 0; b < blocks; b++) StoreD(y + kLanes * b, vec(LoadD(x + kLanes * b)));
+  for (int64_t i = blocks * kLanes; i < n; i++) y[i] = scalar(x[i]);
 #else
   (void)vec;
   Map(x, y, n, scalar);
 #endif
 }
 
-#ifdef __AVX512F__
-inline __m512d SigmoidVec(__m512d d) {
-  const __m512d one = _mm512_set1_pd(1.0);
-  return _mm512_div_pd(one, _mm512_add_pd(one, _ZGVeN8v_exp(_mm512_sub_pd(_mm512_setzero_pd(), d))));
+#ifdef OB_VEC_MATH
+inline VecD SigmoidVec(VecD d) {
+  const VecD one = SetD(1.0);
+  return DivD(one, AddD(one, ExpVec(SubD(SetD(0.0), d))));
 }
-inline __m512d TanhVec(__m512d d) { return _ZGVeN8v_tanh(d); }
-inline __m512d ExpVec(__m512d d) { return _ZGVeN8v_exp(d); }
 #else
 inline int ExpVec(int) { return 0; }
 inline int SigmoidVec(int) { return 0; }
@@ -341,6 +369,10 @@ Napi::Value Tile(const Napi::CallbackInfo &info) {
 
 }  // namespace
 
+void ExpArray(const float *x, float *y, int64_t n) {
+  MapDouble(x, y, n, ExpVec, [](float v) { return static_cast<float>(std::exp(static_cast<double>(v))); });
+}
+
 void ApplyActivation(float *y, int64_t n, int act, float alpha) {
   switch (act) {
     case kLinear: break;
@@ -351,6 +383,7 @@ void ApplyActivation(float *y, int64_t n, int act, float alpha) {
       break;
     case kLeakyRelu: Map(y, y, n, [alpha](float v) { return v < 0.f ? alpha * v : v; }); break;
     case kSigmoid: MapDouble(y, y, n, SigmoidVec, Sigmoid); break;
+    case kTanhAct: MapDouble(y, y, n, TanhVec, Tanh); break;
     default: throw std::runtime_error("unknown fused activation");
   }
 }

@@ -134,6 +134,8 @@ const CASES: readonly Case[] = [
   { input: 'unknown hyperparameter', argv: () => withOpt(grid(out('m')), '--optimizers', 'adam:lrr=0.01'), tag: 'UnknownName', exit: 2, says: [/lrr/, /Did you mean 'lr'\?/] },
   { input: 'unknown task', argv: () => ['task', 'fcm', '--backend', 'cpu', '--out', out('t')], tag: 'UnknownName', exit: 2, says: [/task 'fcm'/, /Did you mean 'fcnn'\?/] },
   { input: 'unknown backend', argv: () => withOpt(grid(out('m')), '--backend', 'cpux'), tag: 'UnknownName', exit: 2, says: [/backend 'cpux'/, /Did you mean 'cpu'\?/] },
+  { input: 'unknown precision', argv: () => [...grid(out('m')), '--precision', 'fp16'], tag: 'InvalidConfig', exit: 2, says: [/--precision must be one of fp32, bf16/, /'fp16'/] },
+  { input: 'bf16 on the cpu backend', argv: () => [...grid(out('m')), '--precision', 'bf16'], tag: 'BackendUnavailable', exit: 1, says: [/needs the 'native' backend/, /--backend native/] },
   // Hyperparameters.
   { input: 'learning rate 0', argv: () => withOpt(grid(out('h')), '--optimizers', 'sgd:lr=0'), tag: 'InvalidConfig', exit: 2, says: [/lr/, /0/] },
   { input: 'negative learning rate', argv: () => withOpt(grid(out('h')), '--optimizers', 'adam:lr=-0.001'), tag: 'InvalidConfig', exit: 2, says: [/lr/, /-0\.001/] },

@@ -13,6 +13,8 @@ import { nativeThreads } from '../lib/backend/native.js';
 import { requireNative } from './support/native.js';
 import { nativeFallbacks, reductionBlock } from '../lib/backend/native-kernels.js';
 import { dropoutMask, fusedAdam, fusedAdamax } from '../lib/backend/native-fused.js';
+import { DENSE_KERNEL, fusedDense } from '../lib/backend/native-dense.js';
+import { SOFTMAX_CE_KERNEL, fusedSoftmaxCrossEntropy } from '../lib/backend/native-loss.js';
 import { mixSeed, seededDropout, withDropoutSeed } from '../lib/models/index.js';
 
 const PRODUCT_TOL = 1e-4;
@@ -453,13 +455,74 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
     });
   });
 
+  describe('fused Dense (OptbenchDense)', function () {
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    for (const act of ['linear', 'relu', 'sigmoid', 'tanh'] as const) {
+      it(`${act}: forward and every gradient bit-identical to matMul + add + ${act} on native`, async function () {
+        await tf.setBackend('native');
+        const [m, k, n] = [37, 129, 65];
+        const x = tf.tensor2d(randomArray(m * k, 700), [m, k]);
+        const w = tf.tensor2d(randomArray(k * n, 701), [k, n]);
+        const b = tf.tensor1d(randomArray(n, 702));
+        const up = tf.tensor2d(randomArray(m * n, 703), [m, n]);
+        const composed = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => {
+          const y = tf.add(tf.matMul(xx, ww), bb);
+          return act === 'linear' ? y : act === 'relu' ? tf.relu(y) : act === 'sigmoid' ? tf.sigmoid(y) : tf.tanh(y);
+        };
+        const fusedRun = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => {
+          const y = fusedDense(xx, ww, bb, act);
+          assert.ok(y !== undefined, 'fused on native');
+          return y;
+        };
+        // A loss that weights every output differently, so each gradient element is distinct.
+        const grads = (f: typeof composed) => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, ww, bb), up)))([x, w, b]);
+        const want = [composed(x, w, b), ...grads(composed)];
+        const got = [fusedRun(x, w, b), ...grads(fusedRun)];
+        ['y', 'dx', 'dW', 'db'].forEach((what, i) => assert.deepEqual(bits(got[i]!), bits(want[i]!), `${act}: ${what} differs`));
+        const ran = await kernelsRun([], () => fusedRun(x, w, b));
+        assert.deepEqual(ran, [DENSE_KERNEL]);
+        // Only the weights' gradients asked for: one product (dW), none for x.
+        const weightsOnly = await tf.profile(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(fusedRun(x, ww, bb), up)))([w, b]));
+        assert.equal(weightsOnly.kernels.filter((kk) => kk.name === 'BatchMatMul').length, 1);
+        tf.dispose([x, w, b, up, ...want, ...got, ...(weightsOnly.result as tf.Tensor[])]);
+      });
+    }
+  });
+
+  describe('fused softmax cross-entropy (OptbenchSoftmaxCrossEntropy)', function () {
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    for (const [rows, cols, lo, hi] of [[200, 10, -5, 5], [7, 3, -60, 60], [1, 2, -1, 1], [33, 17, -1e-3, 1e-3]] as const) {
+      it(`[${rows}, ${cols}] logits in [${lo}, ${hi}]: loss and gradient bit-identical to tf.losses.softmaxCrossEntropy on native`, async function () {
+        await tf.setBackend('native');
+        const logits = tf.tensor2d(randomArray(rows * cols, 800 + rows, lo, hi), [rows, cols]);
+        const r = randomArray(rows, 801);
+        // Every class, and a label outside [0, cols) (its one-hot row is all zeros in TF.js too).
+        const labels = tf.tensor1d(Array.from(r, (v, i) => (i === 3 ? cols : Math.floor(Math.abs(v) * cols))), 'int32');
+        const composed = (l: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, cols), l, undefined, 0, tf.Reduction.MEAN) as tf.Scalar;
+        const fused = (l: tf.Tensor) => {
+          const y = fusedSoftmaxCrossEntropy(l, labels, cols);
+          assert.ok(y !== undefined, 'fused on native');
+          return y;
+        };
+        const want = tf.valueAndGrad(composed)(logits);
+        const got = tf.valueAndGrad(fused)(logits);
+        assert.deepEqual(bits(got.value), bits(want.value), `loss ${got.value.dataSync()[0]} vs ${want.value.dataSync()[0]}`);
+        assert.deepEqual(bits(got.grad), bits(want.grad), 'gradient');
+        assert.deepEqual(await kernelsRun([], () => fused(logits)), [SOFTMAX_CE_KERNEL]);
+        tf.dispose([logits, labels, want.value, want.grad, got.value, got.grad]);
+      });
+    }
+  });
+
   describe('fused Adamax update', function () {
-    for (const variant of ['tfkeras', 'torch'] as const) {
-      it(`is bit-identical to the composed element-wise ops (${variant} epsilon)`, async function () {
-        const n = 70001;
+    // 300007 elements take the AVX2 streaming-store loop (from 2^18), with an unaligned head and tail.
+    for (const [variant, n] of [['tfkeras', 70001], ['torch', 70001], ['tfkeras', 300007], ['torch', 300007]] as const) {
+      it(`is bit-identical to the composed element-wise ops (${variant} epsilon, ${n} elements)`, async function () {
         const g = randomArray(n, 500, -1e-2, 1e-2);
         g[0] = 0;
         g[1] = NaN;
+        g[n >> 1] = 0;
+        g[(n >> 1) + 1] = NaN;
         const ins = [input([n], 501), input([n], 502, -1e-2, 1e-2), input([n], 503, 0, 1e-2), { shape: [n], data: g }];
         const scalars = { beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, eps: 1e-7, step: 0.001 / (1 - 0.9 ** 3) };
         const composed = (theta: tf.Tensor, m0: tf.Tensor, u0: tf.Tensor, gr: tf.Tensor, c: Record<string, tf.Scalar>) => {

@@ -68,6 +68,17 @@ export interface NativeAddon {
   /** out[i] = 1 / (1 - rate) with probability 1 - rate, else 0, from a hash of (seed, i). */
   dropoutMask(out: F32, rate: number, seed: number): void;
   batchNorm(x: F32, mean: F32, variance: F32, offset: F32 | null, scale: F32 | null, y: F32, eps: number): void;
+  /** out[0] = mean softmax cross-entropy of logits [rows, cols] against labels (native/loss.cc). */
+  softmaxCrossEntropy(logits: F32, labels: Int32Array, out: F32, rows: number, cols: number): void;
+  /** dx = its gradient with respect to the logits for the upstream gradient dy. */
+  softmaxCrossEntropyGrad(logits: F32, labels: Int32Array, dy: number, dx: F32, rows: number, cols: number): void;
+  /** Precision of convolutions and products: 0 fp32, 1 bf16 (oneDNN where fast, else emulated), 2 bf16 emulated. */
+  setPrecision(mode: number): void;
+  getPrecision(): number;
+  /** The oneDNN implementations of sample bf16 primitives ("unavailable: ..." where there is none) and the ISA. */
+  bf16Probe(): { isa: string; convForward: string; convBackwardData: string; convBackwardWeights: string; matmul: string };
+  /** The oneDNN implementation of a bf16 product m x n x k; throws (oneDNN: ...) where there is none. */
+  matmulImpl(m: number, n: number, k: number, transposeA: number, transposeB: number): string;
 }
 
 const ADDON = join('build', 'Release', 'optbench_native.node');

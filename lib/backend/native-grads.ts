@@ -45,6 +45,23 @@ const fused = (activation: Activation, v: tf.Tensor, dy: tf.Tensor): tf.Tensor |
 
 const one = (dy: tf.Tensor | tf.Tensor[]): tf.Tensor => (Array.isArray(dy) ? dy[0]! : dy);
 
+/**
+ * The gradient through an activation from its output y (relu's step(y) equals step(x): y > 0 exactly where
+ * x > 0, and NaN stays NaN), with the same operations as the registered gradients below.
+ */
+export const activationGradFromOutput = (activation: Activation | 'linear', y: tf.Tensor, dy: tf.Tensor): tf.Tensor => {
+  switch (activation) {
+    case 'linear':
+      return dy;
+    case 'tanh':
+      return fused('tanh', y, dy) ?? tf.mul(tf.sub(tf.scalar(1), tf.square(y)), dy);
+    case 'sigmoid':
+      return fused('sigmoid', y, dy) ?? tf.mul(dy, tf.mul(y, tf.sub(tf.scalar(1), y)));
+    case 'relu':
+      return fused('relu', y, dy) ?? tf.mul(dy, tf.cast(tf.step(y), 'float32'));
+  }
+};
+
 /** Gradient configs for Tanh, Sigmoid and Relu: TF.js's own formulas, fused where possible. */
 export const activationGradConfigs: readonly tf.GradConfig[] = [
   {

@@ -7,6 +7,8 @@ import { nativeKernelConfigs } from './native-kernels.js';
 import { NativeBackend } from './native-backend.js';
 import { adamKernelConfig, adamaxKernelConfig, dropoutMaskKernelConfig } from './native-fused.js';
 import { activationGradConfigs, activationGradKernelConfig } from './native-grads.js';
+import { denseGradConfig, denseKernelConfig } from './native-dense.js';
+import { softmaxCrossEntropyGradConfig, softmaxCrossEntropyKernelConfigs } from './native-loss.js';
 
 const NATIVE_BACKEND = 'native';
 
@@ -27,6 +29,10 @@ export const nativeThreads = (env: NodeJS.ProcessEnv = process.env): E.Either<Ba
 
 let loaded: E.Either<BackendUnavailable, NativeAddon> | undefined;
 
+/** The addon of a successful loadNative(), for diagnostics and benchmarks. */
+export const nativeAddon = (): NativeAddon | undefined =>
+  loaded !== undefined && E.isRight(loaded) ? loaded.right : undefined;
+
 const register = (addon: NativeAddon): E.Either<BackendUnavailable, NativeAddon> => {
   const threads = nativeThreads();
   if (E.isLeft(threads)) return threads;
@@ -40,6 +46,10 @@ const register = (addon: NativeAddon): E.Either<BackendUnavailable, NativeAddon>
       tf.registerKernel(activationGradKernelConfig(addon, NATIVE_BACKEND));
       // Same formulas as TF.js's own on every backend; one fused pass on native (native-grads.ts).
       for (const config of activationGradConfigs) tf.registerGradient(config);
+      tf.registerKernel(denseKernelConfig(addon, NATIVE_BACKEND));
+      tf.registerGradient(denseGradConfig);
+      for (const config of softmaxCrossEntropyKernelConfigs(addon, NATIVE_BACKEND)) tf.registerKernel(config);
+      tf.registerGradient(softmaxCrossEntropyGradConfig);
       tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 3);
     }
     if (tf.findBackend(NATIVE_BACKEND) === null) throw new Error('the backend failed to initialise');

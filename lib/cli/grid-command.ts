@@ -6,7 +6,7 @@ import { filter, lastValueFrom, toArray } from 'rxjs';
 import type { GridJob } from '../../pipelines/grid.js';
 import { gridPipeline } from '../../pipelines/grid.js';
 import { findTask, TASK_NAMES } from '../../pipelines/tasks.js';
-import { useBackend } from '../backend/index.js';
+import { PRECISIONS, usePrecision, useBackend } from '../backend/index.js';
 import { STUDY_OPTIMIZERS } from '../report/study.js';
 import { toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../errors.js';
 import { checkDatasetName } from '../data/locate.js';
@@ -37,8 +37,19 @@ const readGrid = async (
   title: (backend: string) => { title: string; models: readonly string[]; epochs: number; batchSize: number; subset?: number; testSubset?: number },
 ): Promise<E.Either<OptbenchError, GridCommand>> => {
   const v = p.values;
+  const precisionText = typeof v.precision === 'string' ? v.precision : 'fp32';
+  const precision = PRECISIONS.find((p) => p === precisionText);
+  if (precision === undefined)
+    return E.left(
+      invalidConfig({ path: 'precision', message: `--precision must be one of ${PRECISIONS.join(', ')}, got '${precisionText}'.` }),
+    );
   const backend = await useBackend(typeof v.backend === 'string' ? v.backend : 'auto');
   if (E.isLeft(backend)) return backend;
+  // Checked here, before any run starts; each run sets its own precision (runFit).
+  const usable = usePrecision(precision);
+  if (E.isLeft(usable)) return usable;
+  usePrecision('fp32');
+  if (usable.right.warning !== undefined) process.stderr.write(`optbench: ${usable.right.warning}\n`);
   const base = title(backend.right);
   const nums = pipe(
     [
@@ -101,6 +112,7 @@ const readGrid = async (
         backend: backend.right,
         ...(subset !== undefined ? { subset } : {}),
         ...(testSubset !== undefined ? { testSubset } : {}),
+        ...(precision === 'bf16' ? { precision } : {}),
       },
     },
   });

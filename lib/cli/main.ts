@@ -35,6 +35,7 @@ Grid options:
   --optimizers adam:lr=3e-4,beta2=0.99,sgd|all   --preset tfkeras2|keras231|torch|paper
   --backend auto|native|cpu|tensorflow|tensorflow-gpu   --out DIR (default runs/<task>-<time>)
   --data-dir D  --dataset NAME  --download  --json  --no-report  --force (write into a non-empty directory)
+  --precision fp32|bf16 (task, run: bf16 convolutions and products on native; fp32 is the default)
 
 Exit codes: 0 done, 1 failed (at run time, or every run of the grid failed), 2 bad input,
 130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.

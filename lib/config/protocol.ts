@@ -15,6 +15,8 @@ export interface Protocol {
   readonly testSubset: number | null;
   readonly preset: string;
   readonly backend: string;
+  /** Precision of convolutions and products (fp32 when the spec does not say). */
+  readonly precision: string;
 }
 
 export const protocolOf = (s: RunSpec): Protocol => ({
@@ -25,6 +27,7 @@ export const protocolOf = (s: RunSpec): Protocol => ({
   testSubset: s.testSubset ?? null,
   preset: s.optimizer.preset,
   backend: s.backend,
+  precision: s.precision ?? 'fp32',
 });
 
 const FIELDS: ReadonlyArray<readonly [keyof Protocol, string]> = [
@@ -35,6 +38,7 @@ const FIELDS: ReadonlyArray<readonly [keyof Protocol, string]> = [
   ['testSubset', 'test images'],
   ['preset', 'preset'],
   ['backend', 'backend'],
+  ['precision', 'precision'],
 ];
 
 const show = (v: string | number | null): string => (v === null ? 'all' : typeof v === 'number' ? v.toLocaleString('en-US') : v);
@@ -51,4 +55,4 @@ export const protocolDifference = (a: Protocol, b: Protocol): string =>
 /** One line: `fashion-mnist, 3 epochs, batch 200, 10,000 training images, all test images, tfkeras2, native`. */
 export const describeProtocol = (p: Protocol): string =>
   `${p.dataset}, ${p.epochs} epoch${p.epochs === 1 ? '' : 's'}, batch ${show(p.batchSize)}, ${show(p.subset)} training images, ` +
-  `${show(p.testSubset)} test images, preset ${p.preset}, backend ${p.backend}`;
+  `${show(p.testSubset)} test images, preset ${p.preset}, backend ${p.backend}${p.precision === 'fp32' ? '' : `, precision ${p.precision}`}`;

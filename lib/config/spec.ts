@@ -24,6 +24,10 @@ export const OptimizerChoice = t.type({
 });
 export type OptimizerChoice = t.TypeOf<typeof OptimizerChoice>;
 
+/** Precision of convolutions and matrix products (lib/backend/native-precision.ts). */
+export const Precision = t.keyof({ fp32: null, bf16: null });
+export type Precision = t.TypeOf<typeof Precision>;
+
 /** What the runs of a grid share: how long, in which batches, on which backend and which images. */
 export const RunSizes = t.intersection([
   t.type({
@@ -41,6 +45,11 @@ export const RunSizes = t.intersection([
      * the test set): the run trains on the rest and `evaluate` reports on the held-out images.
      */
     holdout: PositiveInt,
+    /**
+     * Precision of convolutions and matrix products: 'fp32' (the default, also when absent) or 'bf16'
+     * (bf16 operands, fp32 accumulation, weights, optimizer state and loss; lib/backend/native-precision.ts).
+     */
+    precision: Precision,
   }),
 ]);
 
@@ -110,9 +119,15 @@ export const canonicalJson = (u: unknown): string =>
       : v,
   );
 
-/** The run's id: the first 16 hex digits of the SHA-256 of its canonical spec. */
-export const runId = (spec: RunSpec): string =>
-  createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16);
+/**
+ * The run's id: the first 16 hex digits of the SHA-256 of its canonical spec. An fp32 precision is the
+ * default and is left out, so that a spec written before precision existed keeps its id.
+ */
+export const runId = (spec: RunSpec): string => {
+  const { precision, ...rest } = spec;
+  const canonical = precision === undefined || precision === 'fp32' ? rest : spec;
+  return createHash('sha256').update(canonicalJson(canonical)).digest('hex').slice(0, 16);
+};
 
 /** A short human-readable label: `fcnn/adam/s0` (it names run files: see runDisplayLabel for what tells runs apart). */
 export const runLabel = (spec: RunSpec): string => `${spec.model}/${spec.optimizer.name}/s${spec.seed}`;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedDense } from '../backend/native-dense.js';
 import type { Activation } from './layers.js';
 
 /**
@@ -78,6 +79,9 @@ export class KerasDense extends tf.layers.Layer {
         if (fused !== undefined) return tf.fused.matMul({ a: x, b: w, bias: b, activation: fused });
         return act!(tf.add(tf.fused.matMul({ a: x, b: w }), b));
       }
+      // On native: the same kernels' work in one fused kernel with a lazy gradient (lib/backend/native-dense.ts).
+      const fusedTraining = fusedDense(x, w, b, this.activation);
+      if (fusedTraining !== undefined) return fusedTraining;
       const y = tf.add(tf.matMul(x, w), b);
       return act === undefined ? y : act(y);
     });

@@ -250,7 +250,8 @@ export const buildReport = (input: ReportSource): Report => {
     compareByStudyOrder(STUDY_OPTIMIZERS),
   );
   return {
-    title: source.grid?.title || source.grid?.task || 'optbench report',
+    // A bf16 run computes different numbers from the study's fp32: the title says so.
+    title: `${source.grid?.title || source.grid?.task || 'optbench report'}${all.some((s) => s.spec.precision === 'bf16') ? ' (bf16 products)' : ''}`,
     task: source.grid?.task || null,
     createdAt: source.grid?.createdAt || null,
     classNames: gridClasses.length > 0 ? gridClasses : FASHION_CLASSES,

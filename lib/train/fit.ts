@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { Observable, throwError } from 'rxjs';
+import { usePrecision } from '../backend/native-precision.js';
 import { decodeRunSpec, runId as specId, type RunSpec } from '../config/spec.js';
 import { seededBatches } from '../data/batches.js';
 import { deriveSeed } from '../data/rng.js';
@@ -94,6 +95,9 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
       });
       if (E.isLeft(optimizer)) return fail(optimizer.left, 0);
       const opt = optimizer.right;
+      // bf16 products where the spec asks for them (and the backend allows), fp32 again when the run ends.
+      const precision = usePrecision(spec.precision ?? 'fp32');
+      if (E.isLeft(precision)) return fail(precision.left, 0);
       const model = def.right.build(spec.seed);
       const batcher = data.batcher ?? seededBatches;
       /** Delivers an event with the model lent beside it; what a stage asked instead (a failure), if anything. */
@@ -234,6 +238,7 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
       } finally {
         disposeModel(model);
         opt.dispose();
+        usePrecision('fp32');
       }
     };
 

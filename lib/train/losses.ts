@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedSoftmaxCrossEntropy } from '../backend/native-loss.js';
 import type { BuiltClassifier, BuiltVae } from '../models/types.js';
 
 /**
@@ -8,7 +9,9 @@ import type { BuiltClassifier, BuiltVae } from '../models/types.js';
 
 /** Categorical cross-entropy on the softmax of the logits, mean over the batch (tf.keras in graph mode). */
 export const crossEntropy = (logits: tf.Tensor2D, labels: tf.Tensor1D, classes: number): tf.Scalar =>
-  tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits, undefined, 0, tf.Reduction.MEAN) as tf.Scalar;
+  // On native, the same float32 operations in one kernel (lib/backend/native-loss.ts).
+  fusedSoftmaxCrossEntropy(logits, labels, classes) ??
+  (tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits, undefined, 0, tf.Reduction.MEAN) as tf.Scalar);
 
 export const classifierForward = (
   model: BuiltClassifier,

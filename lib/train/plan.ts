@@ -48,6 +48,8 @@ export const planGrid = (input: GridPlan): E.Either<OptbenchError, RunSpec[]> =>
           ...(plan.subset !== undefined ? { subset: plan.subset } : {}),
           ...(plan.testSubset !== undefined ? { testSubset: plan.testSubset } : {}),
           ...(plan.holdout !== undefined ? { holdout: plan.holdout } : {}),
+          // fp32 is the default and is left out of the spec, so that a run's id does not change with it.
+          ...(plan.precision === 'bf16' ? { precision: plan.precision } : {}),
         });
   return E.right(specs);
 };

@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import type { Precision } from '../config/spec.js';
+import { backendUnavailable, type BackendUnavailable } from '../errors.js';
+import { nativeAddon } from './native.js';
+
+/**
+ * The precision of a run's convolutions and matrix products. `fp32` (the default and the study's) is
+ * float32 throughout. `bf16` gives those products bf16 operands with float32 accumulation and float32
+ * outputs, on the `native` backend only; weights, optimizer state, losses, reductions and every
+ * element-wise op stay float32 (the master weights are float32 and are rounded to bf16 as operands).
+ *
+ * Where oneDNN has a bf16 implementation other than its reference loops (CPUs with avx512_bf16 or AMX;
+ * AVX-512 CPUs without them get oneDNN's emulated bf16 instructions), it is used. Where it has none
+ * (oneDNN 2.6 on an AVX2-only CPU has no bf16 primitives at all) each such product is emulated: the
+ * operands are rounded to bf16 (round to nearest even) and the float32 primitive runs on them. A product
+ * of two bf16 numbers is exact in float32, so the emulation computes the same numbers as oneDNN's bf16 up
+ * to the order of the float32 summation, at float32 speed: results are bf16's, the speed-up is not there.
+ */
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+export type { Precision };
+
+/** What oneDNN offers for bf16 on this CPU: implementation names, as oneDNN reports them. */
+export interface Bf16Probe {
+  readonly isa: string;
+  readonly convForward: string;
+  readonly convBackwardData: string;
+  readonly convBackwardWeights: string;
+  readonly matmul: string;
+}
+
+/** How bf16 runs here: through oneDNN's own kernels, or emulated (see above). */
+export interface Bf16Support {
+  readonly probe: Bf16Probe;
+  /** True when every probed primitive has an implementation other than oneDNN's reference loops. */
+  readonly fast: boolean;
+}
+
+/** Addon modes (native/common.h `Precision`). */
+export const PRECISION_MODE = { fp32: 0, bf16: 1, 'bf16-emulated': 2 } as const;
+export type PrecisionMode = keyof typeof PRECISION_MODE;
+
+const fastImpl = (name: string): boolean => !name.startsWith('ref') && !name.startsWith('unavailable');
+
+/** oneDNN's bf16 on this CPU, or undefined when the native backend is not loaded. */
+export const bf16Support = (): Bf16Support | undefined => {
+  const addon = nativeAddon();
+  if (addon === undefined) return undefined;
+  const probe = addon.bf16Probe();
+  const fast = [probe.convForward, probe.convBackwardData, probe.convBackwardWeights, probe.matmul].every(fastImpl);
+  return { probe, fast };
+};
+
+/** The warning to show when bf16 is emulated here, or undefined when oneDNN runs it. */
+export const bf16Warning = (support: Bf16Support): string | undefined =>
+  support.fast
+    ? undefined
+    : `--precision bf16: oneDNN has no fast bf16 kernels on this CPU (ISA ${support.probe.isa}; it needs ` +
+      `avx512_bf16 or AMX for speed), so bf16 is emulated: operands are rounded to bf16 and multiplied in ` +
+      `float32, which gives bf16's numbers (up to summation order) at float32 speed, not bf16's speed-up.`;
+
+/** The addon's current mode, or undefined when the native backend is not loaded. */
+export const nativePrecisionMode = (): PrecisionMode | undefined => {
+  const addon = nativeAddon();
+  if (addon === undefined) return undefined;
+  const m = addon.getPrecision();
+  return (Object.keys(PRECISION_MODE) as PrecisionMode[]).find((k) => PRECISION_MODE[k] === m);
+};
+
+/**
+ * Sets the addon's mode directly ('bf16' still emulates primitives oneDNN lacks). For tests and
+ * benchmarks; runs go through usePrecision.
+ */
+export const setNativePrecisionMode = (mode: PrecisionMode): void => {
+  nativeAddon()?.setPrecision(PRECISION_MODE[mode]);
+};
+
+/**
+ * Makes the products of the active backend run in `precision`. fp32 always succeeds (and is a no-op away
+ * from `native`); bf16 needs the `native` backend active, else BackendUnavailable saying so. On success,
+ * the warning to show when bf16 is emulated here.
+ */
+export const usePrecision = (precision: Precision): E.Either<BackendUnavailable, { warning?: string }> => {
+  if (precision === 'fp32') {
+    setNativePrecisionMode('fp32');
+    return E.right({});
+  }
+  const support = tf.getBackend() === 'native' ? bf16Support() : undefined;
+  if (support === undefined)
+    return E.left(
+      backendUnavailable({
+        backend: tf.getBackend(),
+        message:
+          `--precision bf16 needs the 'native' backend (bf16 products through oneDNN), but the active backend ` +
+          `is '${tf.getBackend()}'. Use --backend native, or --precision fp32.`,
+      }),
+    );
+  setNativePrecisionMode('bf16');
+  const warning = bf16Warning(support);
+  return E.right(warning === undefined ? {} : { warning });
+};
