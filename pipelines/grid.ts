@@ -37,7 +37,7 @@ export const gridPipeline = (
 ): Observable<RunEvent> => {
   const specs = planGrid(job.plan);
   const { store, progress, ...fitOptions } = opts;
-  const trainer = store ? storeTrainer(store, job.out, fitOptions) : undefined;
+  const trainer = opts.trainer ?? (store ? storeTrainer(store, job.out, fitOptions) : undefined);
   const events = loadFashion$(job.data).pipe(
     tap((data) =>
       writeGridRecord(job.out, {

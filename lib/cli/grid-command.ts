@@ -19,6 +19,7 @@ import { planGrid } from '../train/grid.js';
 import { GRID_OPTIONS, list, parseOptions, positiveInt, type Parsed } from './options.js';
 import { finishRunDir } from './finish.js';
 import { onCtrlC } from './interrupt.js';
+import { attachQueue } from './queue-grid.js';
 
 export const timestamp = (d = new Date()): string => d.toISOString().replace(/\..*$/, '').replace(/:/g, '-');
 
@@ -64,6 +65,8 @@ export interface GridCommand {
   readonly job: GridJob;
   readonly json: boolean;
   readonly report: boolean;
+  /** Train on the queue's workers (its Redis URL) instead of in this process. */
+  readonly queue?: string;
 }
 
 /** Reads the options shared by `task` and `run` into a GridJob, validating every name and number. */
@@ -107,6 +110,7 @@ const readGrid = async (
   return E.right({
     json: v.json === true,
     report: v['no-report'] !== true,
+    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
     job: {
       task,
       title: base.title,
@@ -194,9 +198,15 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
   const ctrlC = onCtrlC();
+  const queue = cmd.queue !== undefined ? await attachQueue(cmd.queue, cmd, store, ctrlC.stopRequested) : undefined;
+  if (queue !== undefined && E.isLeft(queue)) {
+    ctrlC.release();
+    store.close();
+    return queue;
+  }
   try {
     await lastValueFrom(
-      gridPipeline(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: true }).pipe(
+      gridPipeline(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: true, ...(queue ? { trainer: queue.right.trainer } : {}) }).pipe(
         filter((e) => e.type !== 'BatchEnded'),
         toArray(),
       ),
@@ -209,6 +219,7 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
   } catch (e) {
     return E.left(toOptbenchError(e));
   } finally {
+    await queue?.right.close();
     ctrlC.release();
     store.close();
   }

@@ -9,6 +9,8 @@ import { dataCommand, listCommand } from './info-commands.js';
 import { reportCommand } from './report-command.js';
 import { sweepMain } from './sweep-command.js';
 import { exportCommand, runsCommand } from './store-commands.js';
+import { queueCommand } from './queue-command.js';
+import { workerCommand } from './worker-command.js';
 
 const USAGE = `optbench: train and compare optimizers on Fashion-MNIST models
 
@@ -25,12 +27,16 @@ Usage:
                  every optimizer: same K-trial learning-rate search, then defaults vs tuned
   optbench runs <run-dir> [--json]                               every run: status, epochs done, final metrics
   optbench export <run-dir> [--format csv|json] [--out FILE]     every run and epoch from the store
+  optbench worker --queue URL [--concurrency N] [--threads T] [--backend B] [--data-dir D]
+                 trains the runs of a queue (Redis) until stopped; task and run take --queue URL
+  optbench queue status|clean --queue URL [--json]              what the queue holds; remove finished runs
 
 Grid options:
   --epochs N  --batch-size N  --subset N (training images)  --test-subset N  --seeds N
   --optimizers adam:lr=3e-4,beta2=0.99,sgd|all   --preset tfkeras2|keras231|torch|paper
   --backend auto|native|cpu|tensorflow|tensorflow-gpu   --out DIR (default runs/<task>-<time>)
   --data-dir D  --dataset NAME  --download  --json  --no-report
+  --queue redis://HOST:PORT  (task, run: runs are trained by the queue's workers; see optbench worker)
 `;
 
 /** Exit codes: 0 done, 1 a command failed at run time, 2 bad input, 130 interrupted. */
@@ -39,7 +45,7 @@ const fail = (e: OptbenchError): number => {
   return e._tag === 'InvalidConfig' || e._tag === 'UnknownName' ? 2 : 1;
 };
 
-export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'sweep', 'tune', 'help'];
+export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'sweep', 'tune', 'worker', 'queue', 'help'];
 
 // The CLI runs TF.js in production mode: no debug checks, and no banner urging tfjs-node on stderr.
 tf.env().set('PROD', true);
@@ -83,6 +89,10 @@ export const main = async (argv: readonly string[]): Promise<number> => {
       return runsCommand(rest);
     case 'export':
       return exportCommand(rest);
+    case 'worker':
+      return workerCommand(rest, fail);
+    case 'queue':
+      return queueCommand(rest, fail);
     default:
       return fail(unknown('command', command, COMMANDS));
   }

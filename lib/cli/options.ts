@@ -22,7 +22,7 @@ export const TRAINING_OPTIONS = {
 } as const satisfies OptionSpec;
 
 /** The options of `task` and `run`. */
-export const GRID_OPTIONS = { ...TRAINING_OPTIONS, optimizers: { type: 'string' } } as const satisfies OptionSpec;
+export const GRID_OPTIONS = { ...TRAINING_OPTIONS, optimizers: { type: 'string' }, queue: { type: 'string' } } as const satisfies OptionSpec;
 
 export interface Parsed {
   readonly values: Record<string, string | boolean | undefined>;

@@ -1,0 +1,171 @@
+/**
+ * The queue as a RunTrainer: a run goes to Redis as a job (its id is the run's id, so submitting it twice
+ * trains it once) and comes back as the RunEvents its workers recorded, replayed from the start, so a
+ * coordinator that was away (Ctrl-C, a crash) collects everything on its next attach.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { EMPTY, Observable, defer, throwError } from 'rxjs';
+import { runId as specId, runLabel, type RunSpec } from '../config/spec.js';
+import type { Dataset } from '../data/types.js';
+import { interrupted, queueError, toOptbenchError, workerLost, type OptbenchError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { RunTrainer } from '../train/grid.js';
+import type { RunEvent } from '../train/events.js';
+import type { QueueClient } from './client.js';
+import { queuePriority } from './cost.js';
+import { dataIdentity } from './data-identity.js';
+import { jobFor, type DataIdentity, type JobFitOptions } from './job.js';
+import { runKeys } from './records.js';
+
+export interface QueueTrainerOptions {
+  /** What the worker computes besides training (evaluation batch size, progress cadence). */
+  readonly fit?: JobFitOptions;
+  /** Polled often: when true, runs stop being followed (their jobs stay queued or running). */
+  readonly shouldStop?: () => boolean;
+  /** How often the job itself is checked (removed, failed by BullMQ), ms. */
+  readonly checkEveryMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+const identities = new Map<string, Promise<E.Either<OptbenchError, DataIdentity>>>();
+
+/** The identity (name, MD5s) of the data set a coordinator loaded, computed once per directory. */
+export const identityOf = (data: Pick<Dataset, 'name' | 'dir'>): Promise<E.Either<OptbenchError, DataIdentity>> => {
+  const key = `${data.name}\u0000${data.dir}`;
+  let p = identities.get(key);
+  if (p === undefined) {
+    p = dataIdentity({ dataset: data.name, dir: data.dir }).then(E.map((l) => l.identity));
+    identities.set(key, p);
+  }
+  return p;
+};
+
+/**
+ * Puts runs on the queue (longest first, by priority), each unless it is there already. A job BullMQ
+ * itself failed (not a run that failed: that is a completed job with its RunFailed) is retried.
+ */
+export const submitRuns = async (client: QueueClient, specs: readonly RunSpec[], data: DataIdentity, fit: JobFitOptions = {}): Promise<void> => {
+  for (const spec of specs) {
+    const id = specId(spec);
+    const existing = await client.queue.getJob(id);
+    if (existing !== undefined) {
+      if ((await existing.getState()) === 'failed') await existing.retry('failed');
+      continue;
+    }
+    await client.queue.add('run', jobFor(spec, data, fit), { jobId: id, priority: queuePriority(spec) });
+  }
+};
+
+const parseEvent = (runId: string, fields: readonly string[]): RunEvent | null => {
+  const i = fields.indexOf('e');
+  if (i < 0 || i + 1 >= fields.length) return null;
+  try {
+    const e = JSON.parse(fields[i + 1]!) as RunEvent;
+    return typeof e === 'object' && e !== null && e.runId === runId && typeof e.type === 'string' ? e : null;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * A RunTrainer whose runs are trained by the queue's workers. The Observable replays what the workers
+ * recorded of the run (RunStarted, EpochEnded..., RunEnded or RunFailed), passes live BatchEnded on, and
+ * completes with the run's last event. With `shouldStop`, a run already started ends with
+ * RunFailed{Interrupted} after the epochs received so far; its job stays on the queue.
+ */
+export const queueTrainer =
+  (client: QueueClient, opts: QueueTrainerOptions = {}): RunTrainer =>
+  (spec, data, ctx) =>
+    new Observable<RunEvent>((subscriber) => {
+      const id = specId(spec);
+      const keys = runKeys(id);
+      let started = false;
+      let epochsSeen = 0;
+      let closed = false;
+      const unfollow: (() => void)[] = [];
+      const timers: NodeJS.Timeout[] = [];
+      const end = (last?: RunEvent): void => {
+        if (closed) return;
+        if (last !== undefined) subscriber.next(last);
+        closed = true;
+        subscriber.complete();
+      };
+      const fail = (error: OptbenchError): void => end({ type: 'RunFailed', runId: id, spec, error, epochsDone: epochsSeen });
+
+      const onRecorded = (entries: readonly [string, string[]][]): void => {
+        for (const [, fields] of entries) {
+          if (closed) return;
+          const e = parseEvent(id, fields);
+          if (e === null) continue;
+          if (e.type === 'RunStarted') {
+            started = true;
+            epochsSeen = e.fromEpoch;
+            subscriber.next({ ...e, index: ctx.index, total: ctx.total });
+          } else if (e.type === 'EpochEnded') {
+            epochsSeen = e.epoch;
+            subscriber.next(e);
+          } else if (e.type === 'RunEnded' || e.type === 'RunFailed') end(e);
+          else subscriber.next(e);
+        }
+      };
+      const onLive = (entries: readonly [string, string[]][]): void => {
+        const last = entries[entries.length - 1];
+        const e = last ? parseEvent(id, last[1]) : null;
+        if (!closed && started && e !== null && e.type === 'BatchEnded' && e.epoch > epochsSeen) subscriber.next(e);
+      };
+
+      const check = async (): Promise<void> => {
+        const job = await client.queue.getJob(id);
+        if (closed) return;
+        if (job === undefined) return fail(queueError({ url: client.url.shown, message: `The job of run ${runLabel(spec)} (${id}) was removed from the queue before it ended: run the same command again to submit it anew.` }));
+        if ((await job.getState()) === 'failed' && !closed) {
+          const reason = job.failedReason ?? 'unknown';
+          fail(
+            /stalled|started more than/.test(reason)
+              ? workerLost({ attempts: job.stalledCounter ?? 0, message: `Run ${runLabel(spec)} was lost by its workers (${reason}).` })
+              : queueError({ url: client.url.shown, message: `The queue failed run ${runLabel(spec)}: ${reason}` }),
+          );
+        }
+      };
+
+      void (async () => {
+        const identity = await identityOf(data);
+        if (E.isLeft(identity)) return subscriber.error(identity.left);
+        await submitRuns(client, [spec], identity.right, opts.fit ?? {});
+        if (closed) return;
+        unfollow.push(client.tail.follow(keys.events, '0', onRecorded));
+        unfollow.push(client.tail.follow(keys.live, '$', onLive));
+        timers.push(
+          setInterval(() => {
+            if (opts.shouldStop?.()) {
+              if (started) fail(interrupted(`Stopped following run ${runLabel(spec)} after epoch ${epochsSeen}; its job stays on the queue and the same command collects it.`));
+              else end();
+            }
+          }, 100),
+          setInterval(() => void check().catch(() => undefined), opts.checkEveryMs ?? 5000),
+        );
+      })().catch((e: unknown) => {
+        if (!closed) subscriber.error(toOptbenchError(e));
+      });
+
+      return () => {
+        closed = true;
+        unfollow.forEach((u) => u());
+        timers.forEach((t) => clearInterval(t));
+      };
+    });
+
+/**
+ * Runs through `trainer` only what `store` does not have yet: a run it holds as done is skipped, a run
+ * another process holds is left to it, any other is claimed (so that its events can be written) first.
+ */
+export const storeClaimed =
+  (store: Store, trainer: RunTrainer, log: (line: string) => void = (m) => void process.stderr.write(`${m}\n`)): RunTrainer =>
+  (spec, data, ctx) =>
+    defer(() => {
+      const claim = store.claimRun(specId(spec), spec);
+      if (E.isLeft(claim)) return throwError(() => claim.left);
+      if (claim.right === 'claimed') return trainer(spec, data, ctx);
+      log(`run ${ctx.index}/${ctx.total} ${runLabel(spec)}: ${claim.right === 'done' ? 'finished earlier, skipped' : 'another process is following it, skipped'}`);
+      return EMPTY;
+    });
