@@ -107,15 +107,18 @@ export const connectRedis = (url: string, opts: ConnectOptions = {}): TE.TaskEit
       const q = parseQueueUrl(url);
       if (E.isLeft(q)) throw q.left;
       const client = new Redis(url, { ...redisOptions(q.right, opts), retryStrategy: () => null });
-      // Errors are reported through the promises below; without a listener ioredis prints them itself.
-      client.on('error', () => undefined);
+      // The first error says why (a refused password); the promise below may only say the connection closed.
+      let first: unknown;
+      const onError = (e: unknown): void => void (first ??= e);
+      client.on('error', onError);
       try {
         await client.connect();
         await client.ping();
       } catch (e) {
         client.disconnect();
-        throw explainRedisError(q.right, e);
+        throw explainRedisError(q.right, first ?? e);
       }
+      client.off('error', onError);
       // From now on, reconnect as the caller asked (a worker rides out a Redis restart).
       client.options.retryStrategy = redisOptions(q.right, opts).retryStrategy;
       return client;

@@ -153,8 +153,10 @@ export const startWorker = async (cfg: WorkerConfig): Promise<E.Either<OptbenchE
       return { outcome: 'failed' };
     }
     const checkpoint = a.epochs > 0 ? await readCheckpointBytes(redis, runId) : null;
-    log(`run ${label} (${runId}): ${a.epochs > 0 ? `resuming after epoch ${a.epochs}` : 'starting'}${a.attempt > 1 ? `, attempt ${a.attempt}` : ''}`);
     const slot = await takeSlot();
+    log(
+      `run ${label} (${runId}): ${a.epochs > 0 ? `resuming after epoch ${a.epochs}` : 'starting'}${a.attempt > 1 ? `, attempt ${a.attempt}` : ''} in training process ${slot.pid}`,
+    );
     try {
       const o = await slot.run({
         redis,
