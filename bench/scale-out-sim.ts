@@ -13,11 +13,12 @@ import * as d3 from 'd3';
 import { planGrid } from '../lib/train/grid.js';
 import { STEP_SECONDS, estimateRunSeconds } from '../lib/queue/cost.js';
 import { simulate, type Simulation } from '../lib/queue/simulate.js';
+import { STUDY_OPTIMIZERS } from '../lib/report/study.js';
 import { newSvg } from '../lib/report/svg.js';
+import { STUDY_TASKS } from '../pipelines/tasks.js';
 
 export const MACHINES = [1, 2, 4, 8, 16, 42] as const;
-const STUDY_MODELS = ['fcnn', 'scnn', 'bcnn', 'mcnn', 'vae1', 'vae2'];
-const STUDY_OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamax'];
+const STUDY_MODELS = STUDY_TASKS.flatMap((t) => t.models);
 
 export const studySpecs = (seeds: number) =>
   planGrid({
@@ -69,6 +70,17 @@ export const simulateStudy = (steps: Readonly<Record<string, number>>): { rows: 
   return { rows, sims };
 };
 
+/** The table docs/scale-out.md quotes. */
+export const simulationTable = (rows: readonly Row[]): string =>
+  [
+    '| seeds | K | makespan (h) | bound (h) | makespan / bound | first in, first out (h) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.seeds} | ${r.machines} | ${r.makespanHours.toFixed(2)} | ${r.boundHours.toFixed(2)} | ${r.ratio.toFixed(3)} | ${r.fifoHours.toFixed(2)} |`,
+    ),
+  ].join('\n') + '\n';
+
 /** Makespan against K (log scale), one line per seed count, the bound dashed beside each. */
 export const makespanFigure = (rows: readonly Row[]): string => {
   const width = 720;
@@ -111,11 +123,7 @@ if (isMain) {
   if (values.json) process.stdout.write(`${JSON.stringify({ steps, rows })}\n`);
   else {
     process.stdout.write(`per-step seconds: ${Object.entries(steps).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
-    process.stdout.write('| seeds | K | makespan (h) | bound (h) | makespan / bound | first in, first out (h) |\n| --- | --- | --- | --- | --- | --- |\n');
-    for (const r of rows)
-      process.stdout.write(
-        `| ${r.seeds} | ${r.machines} | ${r.makespanHours.toFixed(2)} | ${r.boundHours.toFixed(2)} | ${r.ratio.toFixed(3)} | ${r.fifoHours.toFixed(2)} |\n`,
-      );
+    process.stdout.write(simulationTable(rows));
   }
   if (typeof values.svg === 'string') writeFileSync(values.svg, makespanFigure(rows));
 }
