@@ -10,7 +10,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as d3 from 'd3';
-import { planGrid } from '../lib/train/grid.js';
+import * as E from 'fp-ts/lib/Either.js';
+import type { RunSpec } from '../lib/config/spec.js';
+import { planGrid } from '../lib/train/plan.js';
 import { STEP_SECONDS, estimateRunSeconds } from '../lib/queue/cost.js';
 import { simulate, type Simulation } from '../lib/queue/simulate.js';
 import { STUDY_OPTIMIZERS } from '../lib/report/study.js';
@@ -20,8 +22,8 @@ import { STUDY_TASKS } from '../pipelines/tasks.js';
 export const MACHINES = [1, 2, 4, 8, 16, 42] as const;
 const STUDY_MODELS = STUDY_TASKS.flatMap((t) => t.models);
 
-export const studySpecs = (seeds: number) =>
-  planGrid({
+export const studySpecs = (seeds: number): RunSpec[] => {
+  const specs = planGrid({
     dataset: 'fashion-mnist',
     models: STUDY_MODELS,
     optimizers: STUDY_OPTIMIZERS.map((name) => ({ name })),
@@ -31,6 +33,9 @@ export const studySpecs = (seeds: number) =>
     batchSize: 200,
     backend: 'native',
   });
+  if (E.isLeft(specs)) throw new Error(specs.left.message);
+  return specs.right;
+};
 
 /** Seconds per step from `npm run bench -- --json` ({"fcnn":{"native":ms,...},...}). */
 const readSteps = (file: string): Record<string, number> => {

@@ -1,17 +1,16 @@
-import { Observable, identity, tap } from 'rxjs';
+import { Observable, identity } from 'rxjs';
 import {
+  evaluate,
   loadFashion$,
   persist,
-  planGrid,
   recordRuns,
   showProgress,
   storeTrainer,
   trainGrid,
-  writeGridRecord,
+  type GridEvent,
   type GridOptions,
   type GridPlan,
   type LoadConfig,
-  type RunEvent,
   type Store,
 } from '../lib/index.js';
 
@@ -27,30 +26,27 @@ export interface GridJob {
 
 /**
  * A grid as one stream, composed only of public operators: load and verify the data, train every run,
- * write each event to the store before anything else sees it, keep the run directory up to date after
- * every epoch, and show progress on stderr. With a store, the grid is resumable: finished runs are
- * skipped and interrupted ones continue from their last checkpoint.
+ * evaluate each epoch's model, write each event to the store before anything else sees it, keep the run
+ * directory up to date after every epoch, and show progress on stderr. With a store, the grid is
+ * resumable: finished runs are skipped and interrupted ones continue from their last checkpoint.
  */
 export const gridPipeline = (
   job: GridJob,
   opts: GridOptions & { readonly progress?: boolean; readonly store?: Store } = {},
-): Observable<RunEvent> => {
-  const specs = planGrid(job.plan);
-  const { store, progress, ...fitOptions } = opts;
-  const trainer = opts.trainer ?? (store ? storeTrainer(store, job.out, fitOptions) : undefined);
+): Observable<GridEvent> => {
+  const { store, progress, trainer, concurrency, evaluate: evaluation, ...fitOptions } = opts;
+  const train = trainer ?? (store ? storeTrainer(store, job.out, fitOptions) : undefined);
   const events = loadFashion$(job.data).pipe(
-    tap((data) =>
-      writeGridRecord(job.out, {
-        task: job.task,
-        title: job.title,
-        createdAt: new Date().toISOString(),
-        classNames: data.classNames,
-        specs,
-      }),
-    ),
-    trainGrid(specs, { ...fitOptions, ...(trainer ? { trainer } : {}) }),
+    trainGrid(job.plan, {
+      ...fitOptions,
+      ...(train ? { trainer: train } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      // Given, the options travel with each run to its trainer (a queue's worker evaluates where the model is).
+      ...(evaluation !== undefined ? { evaluate: evaluation } : {}),
+    }),
+    evaluate(evaluation ?? {}),
     store ? persist(store) : identity,
-    recordRuns(job.out),
+    recordRuns(job.out, { task: job.task, title: job.title }),
   );
   return progress === false ? events : events.pipe(showProgress());
 };

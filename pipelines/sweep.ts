@@ -1,34 +1,36 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { filter, lastValueFrom, toArray } from 'rxjs';
-import { invalidConfig, loadFashion$, planGrid, runId, toOptbenchError, type GridPlan, type LoadConfig, type OptbenchError, type Store } from '../lib/index.js';
-import { formatPoint } from '../lib/report/sweep.js';
-import { runSearch, type SearchConfig, type SearchResult } from '../lib/sweep/run.js';
-import { readSweepRecord, savedAshaState, writeSweepRecord, type FinalGroup, type SweepRecord } from '../lib/sweep/record.js';
-import { storeTrialTrainer } from '../lib/sweep/trainer.js';
-import { toOverrides } from '../lib/sweep/space.js';
-import { gridPipeline } from './grid.js';
+import { identity, lastValueFrom, reduce } from 'rxjs';
+import {
+  foldSweepRecord,
+  loadFashion$,
+  logSearches,
+  persist,
+  readSweepRecord,
+  recordRuns,
+  recordSweep,
+  showProgress,
+  storeHistory,
+  storeTrainer,
+  sweep,
+  toOptbenchError,
+  type LoadConfig,
+  type OptbenchError,
+  type Store,
+  type SweepRecord,
+  type SweepSpec,
+} from '../lib/index.js';
 
-export interface SweepJob {
-  readonly kind: 'sweep' | 'tune';
-  readonly title: string;
-  /** Run directory: store, sweep.json, the final runs' records and the reports. */
+export interface SweepJob extends SweepSpec {
+  /** Run directory: store, sweep.json, every run's record and the reports. */
   readonly out: string;
   readonly data: LoadConfig;
-  /** One search (sweep) or one per optimizer (tune). */
-  readonly searches: readonly SearchConfig[];
-  /** Seeds of the final retraining on all training images. */
-  readonly seeds: number;
-  readonly testSubset?: number;
-  /** Also train each optimizer's stock defaults with the same seeds (tune's side-by-side table). */
-  readonly withDefaults: boolean;
-  readonly concurrency: number;
 }
 
 export interface SweepOptions {
   readonly store: Store;
   readonly shouldStop?: () => boolean;
   readonly log?: (line: string) => void;
-  /** Show the final retraining's progress on stderr. */
+  /** Show every run's progress (trials and retraining) on stderr. */
   readonly progress?: boolean;
 }
 
@@ -37,119 +39,37 @@ export interface SweepOutcome {
   readonly interrupted: boolean;
 }
 
-/** The final retraining: the chosen configuration of each search (and the stock defaults for tune). */
-const finalPlan = (job: SweepJob, searches: readonly SearchResult[]): { plan: GridPlan; groups: FinalGroup[] } | null => {
-  const first = job.searches[0]!;
-  const optimizers: Array<{ name: string; overrides: Record<string, number> }> = [];
-  const roles: Array<FinalGroup['role']> = [];
-  for (const s of searches) {
-    if (s.best === null) continue;
-    if (job.withDefaults) {
-      optimizers.push({ name: s.config.optimizer, overrides: {} });
-      roles.push('default');
-    }
-    optimizers.push({ name: s.config.optimizer, overrides: toOverrides(s.trials[s.best]!.point) });
-    roles.push('tuned');
-  }
-  if (optimizers.length === 0) return null;
-  const plan: GridPlan = {
-    dataset: first.dataset,
-    models: [first.model],
-    optimizers,
-    preset: first.preset,
-    seeds: job.seeds,
-    epochs: first.epochs,
-    batchSize: first.batchSize,
-    backend: first.backend,
-    ...(first.subset !== undefined ? { subset: first.subset } : {}),
-    ...(job.testSubset !== undefined ? { testSubset: job.testSubset } : {}),
-  };
-  const specs = planGrid(plan);
-  const groups = optimizers.map((o, i): FinalGroup => ({
-    optimizer: o.name,
-    role: roles[i]!,
-    overrides: o.overrides,
-    runIds: specs.filter((s) => s.optimizer.name === o.name && JSON.stringify(s.optimizer.overrides) === JSON.stringify(o.overrides)).map(runId),
-  }));
-  return { plan, groups };
-};
-
 /**
- * A sweep or a tune, resumable at every step: each search's trials are runs in the store (a killed sweep
- * re-run skips finished trials and continues paused or interrupted ones from their checkpoints; ASHA's
- * state is saved in sweep.json after every decision), then the chosen configurations are retrained on
- * all training images with the requested seeds and evaluated on the test set, as a grid.
+ * A sweep or a tune as one stream, composed only of public operators, resumable at every step: each
+ * trial is a run in the store (a killed sweep re-run skips finished trials and continues paused or
+ * interrupted ones from their checkpoints; sweep.json saves ASHA's state after every decision), then the
+ * chosen configurations are retrained on all training images with the requested seeds and tested.
  */
 export const runSweep = async (job: SweepJob, opts: SweepOptions): Promise<E.Either<OptbenchError, SweepOutcome>> => {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const saved = readSweepRecord(job.out);
+  if (E.isLeft(saved)) return saved;
+  const { out, data, ...spec } = job;
+  const stop = opts.shouldStop ? { shouldStop: opts.shouldStop } : {};
+  const trainer = storeTrainer(opts.store, out, { keepFailed: true, ...stop }, log);
   try {
-    const saved = readSweepRecord(job.out);
-    if (E.isLeft(saved)) return saved;
-    const data = await lastValueFrom(loadFashion$(job.data));
-    for (const c of job.searches)
-      if (c.holdout >= data.train.count)
-        return E.left(
-          invalidConfig({
-            path: 'holdout',
-            message: `--holdout ${c.holdout} leaves nothing to train on: ${data.name} has ${data.train.count} training images. Choose a smaller --holdout.`,
-          }),
-        );
-    const createdAt = saved.right?.createdAt ?? new Date().toISOString();
-    const done: SearchResult[] = [];
-    let record: SweepRecord = { version: 1, kind: job.kind, title: job.title, createdAt, seeds: job.seeds, searches: [], final: [] };
-    const save = (current: SearchResult | null): void => {
-      record = { ...record, searches: current ? [...done, current] : [...done] };
-      writeSweepRecord(job.out, record);
-    };
-    for (const config of job.searches) {
-      const resumeFrom = savedAshaState(saved.right, config);
-      if (E.isLeft(resumeFrom)) return resumeFrom;
-      log(`Search: ${config.model}/${config.optimizer}, ${config.strategy}, ${config.trials} trials, validation on the last ${config.holdout} training images`);
-      const trainer = storeTrialTrainer(opts.store, job.out, data, {
-        ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
-        log,
-        describe: (s) => `${s.optimizer.name} ${formatPoint(s.optimizer.overrides)}`,
-      });
-      let partial: SearchResult = { config, trials: [], asha: resumeFrom.right, best: null, interrupted: false };
-      const result = await runSearch(config, trainer, {
-        concurrency: job.concurrency,
-        ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
-        resumeFrom: resumeFrom.right,
-        onState: (asha) => {
-          partial = { ...partial, asha };
-          save(partial);
-        },
-        onProgress: (trials) => {
-          partial = { ...partial, trials: [...trials] };
-          save(partial);
-        },
-      });
-      if (E.isLeft(result)) return result;
-      done.push(result.right);
-      save(null);
-      if (result.right.interrupted) return E.right({ record, interrupted: true });
-      const b = result.right.best;
-      log(
-        b === null
-          ? `Search ${config.optimizer}: no trial completed its full budget; nothing to retrain.`
-          : `Search ${config.optimizer}: chose trial ${b + 1}, ${formatPoint(result.right.trials[b]!.point)}`,
-      );
-    }
-    const final = finalPlan(job, done);
-    if (final === null) return E.right({ record, interrupted: false });
-    record = { ...record, final: final.groups };
-    writeSweepRecord(job.out, record);
-    log(`Retraining the chosen configuration${final.groups.length > 1 ? 's' : ''} on all training images, ${job.seeds} seed${job.seeds === 1 ? '' : 's'}, evaluated on the test set`);
-    await lastValueFrom(
-      gridPipeline(
-        { task: job.kind, title: job.title, out: job.out, data: job.data, plan: final.plan },
-        { store: opts.store, ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}), progress: opts.progress ?? true },
-      ).pipe(
-        filter((e) => e.type !== 'BatchEnded'),
-        toArray(),
+    const progress = await lastValueFrom(
+      loadFashion$(data).pipe(
+        sweep(spec, { trainer, history: storeHistory(opts.store), saved: saved.right, ...stop }),
+        persist(opts.store),
+        recordRuns(out, { task: job.kind, title: job.title }),
+        recordSweep(out),
+        logSearches(log),
+        opts.progress === false ? identity : showProgress(),
+        reduce((p, e) => foldSweepRecord(p, e, saved.right?.createdAt ?? ''), null as Parameters<typeof foldSweepRecord>[0]),
       ),
     );
-    return E.right({ record, interrupted: opts.shouldStop?.() ?? false });
+    const record = readSweepRecord(out);
+    if (E.isLeft(record)) return record;
+    const final = record.right ?? progress?.record;
+    if (!final) return E.left(toOptbenchError(new Error('the sweep ended without a record')));
+    const interrupted = final.searches.some((s) => s.interrupted) || (opts.shouldStop?.() ?? false);
+    return E.right({ record: final, interrupted });
   } catch (e) {
     return E.left(toOptbenchError(e));
   }

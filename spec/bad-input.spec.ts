@@ -502,7 +502,7 @@ describe('bad input (CLI)', function () {
       assert.equal(r.epochsDone, 1);
       const rec: RunRecord = records.right.find((x: RunRecord) => x.runId === r.runId)!;
       const file = JSON.parse(readFileSync(join(dir, 'runs', `${r.spec.model}-${r.spec.optimizer.name}-s0-${r.runId}.json`), 'utf8')) as { epochs: { test: { loss: number } }[] };
-      assert.equal(file.epochs[0]!.test.loss, rec.epochs[0]!.test.loss);
+      assert.equal(file.epochs[0]!.test.loss, rec.epochs[0]!.test!.loss);
     }
     observed.push({
       c: { input: FULL_DISK_INPUT, argv: () => argv, tag: 'IoError', exit: 1, says: [] },

@@ -177,8 +177,8 @@ describe('optbench CLI (end to end, cpu)', () => {
     const source = readRunDir(storeOnly);
     if (E.isLeft(source)) throw new Error(source.left.message);
     assert.deepEqual(
-      source.right.runs.map((r) => [r.runId, r.status, r.epochs.map((e) => [e.epoch, e.train.loss, e.test.loss])]).sort(),
-      records.map((r) => [r.runId, r.status, r.epochs.map((e) => [e.epoch, e.train.loss, e.test.loss])]).sort(),
+      source.right.runs.map((r) => [r.runId, r.status, r.epochs.map((e) => [e.epoch, e.train.loss, e.test?.loss])]).sort(),
+      records.map((r) => [r.runId, r.status, r.epochs.map((e) => [e.epoch, e.train.loss, e.test?.loss])]).sort(),
     );
   });
 

@@ -26,7 +26,7 @@ const spec: RunSpec = {
   subset: 100,
 };
 const md5 = { trainImages: 'a'.repeat(32), trainLabels: 'b'.repeat(32), testImages: 'c'.repeat(32), testLabels: 'd'.repeat(32) };
-const good = jobFor(spec, { name: 'fashion-mini', md5 }, { evalBatchSize: 100 });
+const good = jobFor(spec, { name: 'fashion-mini', md5 }, { evaluation: { batchSize: 100 } });
 
 const refused = (id: string | undefined, data: unknown): string => {
   const d = decodeJob(id, data);

@@ -23,7 +23,7 @@ import { PREFIX, QUEUE_NAME, runKeys } from '../lib/queue/records.js';
 import { submitRuns } from '../lib/queue/trainer.js';
 import { startWorker } from '../lib/queue/worker.js';
 import { openStore, storePath } from '../lib/store/store.js';
-import { planGrid } from '../lib/train/grid.js';
+import { planGrid } from '../lib/train/plan.js';
 import { FIXTURE, cli, sleep, start, type Child } from './support/cli.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 
@@ -36,10 +36,10 @@ const gridArgs = (out: string, queue?: string): string[] => [
   '--data-dir', FIXTURE, '--dataset', 'fashion-mini', '--backend', 'native', '--out', out, '--no-report',
   ...(queue !== undefined ? ['--queue', queue] : []),
 ];
-const specs: RunSpec[] = planGrid({
+const specs: RunSpec[] = E.getOrElseW((e: { message: string }) => assert.fail(e.message))(planGrid({
   dataset: 'fashion-mini', models: ['fcnn'], optimizers: OPTIMIZERS.map((name) => ({ name })), preset: 'tfkeras2',
   seeds: 1, epochs: EPOCHS, batchSize: 10, backend: 'native', subset: 500, testSubset: 150,
-});
+}));
 const ids = specs.map(runId);
 
 /** A dead worker's run moves on within seconds here (30 s by default). */

@@ -158,7 +158,7 @@ describe('report: buildReport', () => {
     s.curve.forEach((p, i) => {
       secs += run.epochs[i]!.trainMs / 1000;
       assert.ok(Math.abs(p.seconds.mean - secs) < 1e-9);
-      assert.ok(Math.abs(p.testAccuracy!.mean - 100 * run.epochs[i]!.test.accuracy!) < 1e-9);
+      assert.ok(Math.abs(p.testAccuracy!.mean - 100 * run.epochs[i]!.test!.accuracy!) < 1e-9);
       assert.equal(p.trainLoss.mean, run.epochs[i]!.train.loss);
     });
   });
@@ -173,9 +173,9 @@ describe('report: buildReport', () => {
       assert.ok(Math.abs(s.cell.value!.mean - mean(finals)) < 1e-9);
       assert.ok(Math.abs(s.cell.value!.std - sampleStd(finals)) < 1e-9);
       assert.equal(s.cell.value!.n, 3);
-      const e2 = runs.map((x) => x.epochs[1]!.test.loss);
-      assert.equal(s.curve[1]!.testLoss.min, Math.min(...e2));
-      assert.equal(s.curve[1]!.testLoss.max, Math.max(...e2));
+      const e2 = runs.map((x) => x.epochs[1]!.test!.loss);
+      assert.equal(s.curve[1]!.testLoss!.min, Math.min(...e2));
+      assert.equal(s.curve[1]!.testLoss!.max, Math.max(...e2));
     }
   });
 
@@ -187,7 +187,7 @@ describe('report: buildReport', () => {
     const by = Object.fromEntries(m.series.map((s) => [s.label, s]));
     const adadelta = rawRuns('partial').find((x) => x.spec.optimizer.name === 'adadelta')!;
     assert.equal(by['adadelta']!.cell.status, 'partial');
-    assert.ok(Math.abs(by['adadelta']!.cell.value!.mean - 100 * adadelta.epochs[0]!.test.accuracy!) < 1e-9);
+    assert.ok(Math.abs(by['adadelta']!.cell.value!.mean - 100 * adadelta.epochs[0]!.test!.accuracy!) < 1e-9);
     assert.equal(by['adam']!.cell.status, 'pending');
     assert.equal(by['adamax']!.cell.status, 'pending');
     assert.equal(by['nadam']!.runs[0]!.status, 'pending');
@@ -538,7 +538,7 @@ describe('report: renderD3 and writeReport', () => {
     const r = buildReport({ ...s, runs });
     const sgd = r.models[0]!.series[0]!;
     assert.equal(sgd.cell.status, 'partial');
-    assert.ok(Math.abs(sgd.cell.value!.mean - 100 * s.runs.find((x) => x.spec.model === 'fcnn' && x.spec.optimizer.name === 'sgd')!.epochs[1]!.test.accuracy!) < 1e-9);
+    assert.ok(Math.abs(sgd.cell.value!.mean - 100 * s.runs.find((x) => x.spec.model === 'fcnn' && x.spec.optimizer.name === 'sgd')!.epochs[1]!.test!.accuracy!) < 1e-9);
     assert.equal(r.partial, true);
     assert.match(renderHtml(r, []), /1 interrupted/);
   });

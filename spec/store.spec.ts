@@ -70,6 +70,7 @@ const epoch = (s: RunSpec, k: number): EpochEnded => ({
   epochs: s.epochs,
   train: { loss: 1 / (k + 2) + Math.PI * 1e-9, accuracy: 0.5 + k / 7 / 10 },
   test: { loss: 1 / (k + 3) + Math.E * 1e-10, accuracy: 0.4 + k / 9 / 10 },
+  evaluation: { split: 'test', batchSize: 200 },
   trainMs: 1000 + k / 3,
   evalMs: 100 + k / 11,
 });
@@ -598,12 +599,12 @@ describe('store: export and artifacts', () => {
         const e = epoch(s, i + 1);
         assert.equal(Number(col(r, 'epoch')), i + 1);
         assert.equal(Number(col(r, 'train_loss')), e.train.loss);
-        assert.equal(Number(col(r, 'test_accuracy')), e.test.accuracy);
+        assert.equal(Number(col(r, 'test_accuracy')), e.test!.accuracy);
         assert.equal(Number(col(r, 'eval_ms')), e.evalMs);
         assert.equal(col(r, 'status'), 'done');
         assert.equal(col(r, 'optimizer'), s.optimizer.name);
         assert.deepEqual(JSON.parse(col(r, 'overrides')), s.optimizer.overrides);
-        assert.equal(Number(col(r, 'final_test_loss')), ended(s).final.testLoss);
+        assert.equal(Number(col(r, 'final_test_loss')), ended(s).final!.testLoss);
       });
     }
     const [failed] = body.filter((r) => col(r, 'run_id') === specId(c));

@@ -9,8 +9,15 @@ import { openStore, storePath } from '../lib/store/store.js';
 import { parseSweepCommand } from '../lib/cli/sweep-command.js';
 import { readSweepRecord, type SweepRecord } from '../lib/sweep/record.js';
 import { buildSweepReport, sweepFigures, sweepMarkdown } from '../lib/report/sweep.js';
-import { runSearch, trialSpec, type SearchConfig, type TrialProgress, type TrialTrainer } from '../lib/sweep/run.js';
+import { defer, finalize, from, lastValueFrom, mergeMap, of, timer, toArray } from 'rxjs';
+import { runId } from '../lib/config/spec.js';
+import type { Dataset } from '../lib/data/types.js';
+import { searchPoints, trialSpec, type SearchConfig } from '../lib/sweep/search.js';
+import { searchTrials } from '../lib/sweep/search-trials.js';
+import type { HistoryOf } from '../lib/sweep/trial.js';
 import type { AshaState } from '../lib/sweep/asha.js';
+import type { RunEvent } from '../lib/train/events.js';
+import type { RunTrainer } from '../lib/train/trainer.js';
 
 const right = <A>(e: E.Either<unknown, A>): A => {
   if (E.isLeft(e)) assert.fail(`expected Right, got ${JSON.stringify(e.left)}`);
@@ -37,32 +44,64 @@ const config = (over: Partial<SearchConfig> = {}): SearchConfig => ({
 });
 
 /**
- * A fake TrialTrainer over a toy objective: trial i's metric after epoch e is quality(i) + e / 1000 (more
- * training helps a little; the ranking of trials never changes). It remembers what each trial has been
- * trained for, as the store does, and counts the epochs it really trains, so retraining would show.
+ * A fake RunTrainer over a toy objective: trial i's validation metric after epoch e is quality(i) + e / 1000
+ * (more training helps a little; the ranking of trials never changes). It remembers what each trial has
+ * been trained for, as the store does (and says so through `history`), continues a trial from there as a
+ * checkpoint would, and counts the epochs it really trains, so retraining would show.
  */
-const toyTrainer = (quality: (trial: number) => number, delayMs = 0) => {
+const toyTrainer = (cfg: SearchConfig, quality: (trial: number) => number, delayMs = 0) => {
+  const trialOf = new Map(right(searchPoints(cfg)).map((p, i) => [runId(trialSpec(cfg, p)), i]));
   const trained = new Map<number, number>();
   let epochsTrained = 0;
   let inFlight = 0;
   let maxInFlight = 0;
   const calls: Array<{ trial: number; until: number }> = [];
-  const train: TrialTrainer = async (_spec: RunSpec, until, ctx): Promise<TrialProgress> => {
-    calls.push({ trial: ctx.trial, until });
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    const have = trained.get(ctx.trial) ?? 0;
-    if (until > have) {
-      epochsTrained += until - have;
-      trained.set(ctx.trial, until);
-    }
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs * (1 + (ctx.trial % 3))));
-    inFlight--;
-    const k = Math.max(until, have);
-    return { metrics: Array.from({ length: k }, (_, e) => quality(ctx.trial) + (e + 1) / 1000), failed: null, interrupted: false };
+  const metric = (trial: number, epoch: number) => quality(trial) + epoch / 1000;
+  const train: RunTrainer = (spec, _data, ctx) =>
+    defer(() => {
+      const id = runId(spec);
+      const trial = trialOf.get(id)!;
+      calls.push({ trial, until: ctx.untilEpoch });
+      assert.deepEqual(ctx.evaluation, { split: 'validation' }, 'trials are evaluated on their held-out images');
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const have = trained.get(trial) ?? 0;
+      const events: RunEvent[] = [
+        { type: 'RunStarted', runId: id, spec, index: ctx.index, total: ctx.total, backend: 'toy', parameters: 0, steps: 1, fromEpoch: have, startedAt: '' },
+      ];
+      for (let e = have + 1; e <= ctx.untilEpoch; e++)
+        events.push({
+          type: 'EpochEnded',
+          runId: id,
+          epoch: e,
+          epochs: spec.epochs,
+          train: { loss: 1, accuracy: 0.5 },
+          test: { loss: 1, accuracy: metric(trial, e) },
+          evaluation: { split: 'validation', batchSize: 200 },
+          trainMs: 0,
+          evalMs: 0,
+        });
+      const done = Math.max(have, ctx.untilEpoch);
+      events.push(
+        done >= spec.epochs
+          ? { type: 'RunEnded', runId: id, spec, final: { testLoss: 1, testAccuracy: metric(trial, done) }, confusion: null, vae: null, trainMs: 0, evalMs: 0 }
+          : { type: 'RunPaused', runId: id, spec, epochsDone: done },
+      );
+      epochsTrained += Math.max(0, ctx.untilEpoch - have);
+      trained.set(trial, done);
+      const wait = delayMs > 0 ? timer(delayMs * (1 + (trial % 3))) : of(0);
+      return wait.pipe(
+        mergeMap(() => from(events)),
+        finalize(() => inFlight--),
+      );
+    });
+  const history: HistoryOf = (id) => {
+    const trial = trialOf.get(id)!;
+    return { metrics: Array.from({ length: trained.get(trial) ?? 0 }, (_, e) => metric(trial, e + 1)), failed: null };
   };
   return {
     train,
+    history,
     trained,
     calls,
     epochsTrained: () => epochsTrained,
@@ -70,14 +109,24 @@ const toyTrainer = (quality: (trial: number) => number, delayMs = 0) => {
   };
 };
 
+const toyData = { name: 'toy', train: { count: 100 } } as unknown as Dataset;
+
+/** Runs a search to its end and returns what it found, with the last state it saved. */
+const runSearch = async (cfg: SearchConfig, opts: Parameters<typeof searchTrials>[1]) => {
+  const events = await lastValueFrom(of(toyData).pipe(searchTrials(cfg, opts), toArray()));
+  const ended = events.find((e) => e.type === 'SearchEnded');
+  assert.ok(ended?.type === 'SearchEnded', 'the search ends with SearchEnded');
+  return { result: ended.result, events };
+};
+
 const epochsByTrial = (m: Map<number, number>): number[] => Array.from({ length: 9 }, (_, i) => m.get(i) ?? 0);
 
-describe('sweep runner: ASHA through runSearch on a toy objective', () => {
+describe('searchTrials: ASHA as a stream on a toy objective', () => {
   // Worked by hand from the ASHA rule (rungs 1, 3, 9 epochs; eta 3; one worker): whenever a rung holds n
   // reported trials, its top floor(n/3) may move up, highest rung first, else a new trial starts.
   it('promotes the right trials when later trials are better (each new trial is the best so far)', async () => {
-    const toy = toyTrainer((i) => i);
-    const r = right(await runSearch(config(), toy.train));
+    const toy = toyTrainer(config(), (i) => i);
+    const { result: r } = await runSearch(config(), { trainer: toy.train, history: toy.history });
     // t0, t1 start; t2 tops rung 0 of 3 -> rung 1; t3 tops 4 -> rung 1; t4 tops 5 -> rung 1, tops rung 1
     // of 3 -> rung 2; from then on every new trial is promoted twice.
     assert.deepEqual(epochsByTrial(toy.trained), [1, 1, 3, 3, 9, 9, 9, 9, 9]);
@@ -92,8 +141,8 @@ describe('sweep runner: ASHA through runSearch on a toy objective', () => {
   });
 
   it('promotes the right trials when earlier trials are better', async () => {
-    const toy = toyTrainer((i) => -i);
-    const r = right(await runSearch(config(), toy.train));
+    const toy = toyTrainer(config(), (i) => -i);
+    const { result: r } = await runSearch(config(), { trainer: toy.train, history: toy.history });
     // t0 tops rung 0 at n = 3; t1 joins it at n = 6 (top 2); at n = 9 t2 goes up and rung 1 (t0, t1, t2)
     // sends its top, t0, to the full budget.
     assert.deepEqual(epochsByTrial(toy.trained), [9, 3, 3, 1, 1, 1, 1, 1, 1]);
@@ -110,25 +159,19 @@ describe('sweep runner: ASHA through runSearch on a toy objective', () => {
   });
 
   it('an interrupted ASHA search resumes from its saved state and ends as an uninterrupted one, retraining nothing', async () => {
-    const whole = toyTrainer((i) => Math.sin(3 * i));
-    const expected = right(await runSearch(config(), whole.train));
-    const toy = toyTrainer((i) => Math.sin(3 * i));
-    let saved: AshaState | null = null;
-    let jobs = 0;
-    const first = right(
-      await runSearch(config(), toy.train, {
-        shouldStop: () => jobs >= 5,
-        onState: (s) => {
-          saved = s;
-        },
-        onProgress: () => {
-          jobs++;
-        },
-      }),
-    );
-    assert.equal(first.interrupted, true);
-    assert.ok(saved !== null);
-    const done = right(await runSearch(config(), toy.train, { resumeFrom: JSON.parse(JSON.stringify(saved)) as AshaState }));
+    const whole = toyTrainer(config(), (i) => Math.sin(3 * i));
+    const { result: expected } = await runSearch(config(), { trainer: whole.train, history: whole.history });
+    const toy = toyTrainer(config(), (i) => Math.sin(3 * i));
+    const first = await runSearch(config(), { trainer: toy.train, history: toy.history, shouldStop: () => toy.calls.length >= 5 });
+    assert.equal(first.result.interrupted, true);
+    const updates = first.events.filter((e) => e.type === 'SearchUpdated');
+    const saved = updates.at(-1)?.type === 'SearchUpdated' ? updates.at(-1)!.result.asha : null;
+    assert.ok(saved);
+    const { result: done } = await runSearch(config(), {
+      trainer: toy.train,
+      history: toy.history,
+      resumeFrom: JSON.parse(JSON.stringify(saved)) as AshaState,
+    });
     assert.equal(done.interrupted, false);
     assert.deepEqual(done.trials.map((t) => t.status), expected.trials.map((t) => t.status));
     assert.equal(done.best, expected.best);
@@ -136,8 +179,8 @@ describe('sweep runner: ASHA through runSearch on a toy objective', () => {
   });
 
   it('concurrency 3: three jobs in flight at once, none waits for a full rung', async () => {
-    const toy = toyTrainer((i) => (i * 7) % 9, 5);
-    const r = right(await runSearch(config(), toy.train, { concurrency: 3 }));
+    const toy = toyTrainer(config(), (i) => (i * 7) % 9, 5);
+    const { result: r } = await runSearch(config(), { trainer: toy.train, history: toy.history, concurrency: 3 });
     assert.equal(toy.maxInFlight(), 3);
     // Every trial started, and whatever completed was promoted through each rung (trained to 9 epochs).
     assert.ok(r.trials.every((t) => t.status !== 'not started'));
@@ -146,13 +189,15 @@ describe('sweep runner: ASHA through runSearch on a toy objective', () => {
   });
 
   it('grid and random search train every trial to the full budget and choose the best validation metric', async () => {
-    const toy = toyTrainer((i) => -Math.abs(i - 2));
-    const r = right(await runSearch(config({ strategy: 'grid', trials: 4, epochs: 2 }), toy.train, { concurrency: 2 }));
+    const grid = config({ strategy: 'grid', trials: 4, epochs: 2 });
+    const toy = toyTrainer(grid, (i) => -Math.abs(i - 2));
+    const { result: r } = await runSearch(grid, { trainer: toy.train, concurrency: 2 });
     assert.deepEqual(r.trials.map((t) => (t.point.lr as number).toPrecision(3)), ['0.000100', '0.00100', '0.0100', '0.100']);
     assert.deepEqual(epochsByTrial(toy.trained).slice(0, 4), [2, 2, 2, 2]);
     assert.equal(r.best, 2);
-    const min = toyTrainer((i) => Math.abs(i - 1));
-    const rr = right(await runSearch(config({ strategy: 'random', trials: 3, epochs: 1, direction: 'min' }), min.train));
+    const random = config({ strategy: 'random', trials: 3, epochs: 1, direction: 'min' });
+    const min = toyTrainer(random, (i) => Math.abs(i - 1));
+    const { result: rr } = await runSearch(random, { trainer: min.train });
     assert.equal(rr.best, 1);
   });
 });
@@ -260,7 +305,7 @@ describe('sweep command end to end (fashion-mini, cpu)', function () {
 
     const second = cli(tiny(out, ['--trials', '3']));
     assert.equal(await second.exited, 0, second.stderr());
-    assert.match(second.stderr(), /trained earlier, not retrained/);
+    assert.match(second.stderr(), /finished earlier, skipped/);
     const rec = record(out)!;
     const trials = rec.searches[0]!.trials;
     assert.equal(trials.length, 3);
@@ -283,7 +328,7 @@ describe('sweep command end to end (fashion-mini, cpu)', function () {
     assert.equal(final?.spec.holdout, undefined);
     assert.deepEqual(final?.spec.optimizer.overrides, trials[best]!.point);
     // The reports: the sweep's tables and figures, and the final runs' own report without the trials.
-    const md = readFileSync(join(out, 'sweep.md'), 'utf8');
+    const md = readFileSync(join(out, 'report', 'sweep.md'), 'utf8');
     assert.match(md, /### Best configurations/);
     assert.match(md, /held-out accuracy \(%\) \(search\)/);
     assert.ok(existsSync(join(out, 'report', 'sweep-fcnn-adam-lr.svg')));

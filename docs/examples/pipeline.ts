@@ -1,19 +1,18 @@
 // docs/adding-a-pipeline.md: a resumable grid with a report, composed only from public operators.
 // In your own project, import from 'optbench' instead of '../../lib/index.js'.
 import * as E from 'fp-ts/lib/Either.js';
-import { filter, lastValueFrom, tap, toArray } from 'rxjs';
+import { filter, lastValueFrom, toArray } from 'rxjs';
 import {
+  evaluate,
   loadFashion$,
   openStore,
   persist,
-  planGrid,
   recordRuns,
   showProgress,
   storePath,
   storeTrainer,
   toOptbenchError,
   trainGrid,
-  writeGridRecord,
   writeReport,
   type Artifact,
   type GridPlan,
@@ -46,25 +45,16 @@ export const runMiniGrid = async (job: MiniGrid): Promise<E.Either<OptbenchError
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
   const log = job.log ?? process.stderr;
-  const specs = planGrid(job.plan);
   const say = (m: string): void => void log.write(`${m}\n`);
   try {
     const events = await lastValueFrom(
       loadFashion$(job.data).pipe(
-        tap((data) =>
-          writeGridRecord(job.out, {
-            task: 'docs-example',
-            title: 'A grid from docs/examples/pipeline.ts',
-            createdAt: new Date().toISOString(),
-            classNames: data.classNames,
-            specs,
-          }),
-        ),
-        trainGrid(specs, { trainer: storeTrainer(store, job.out, {}, say) }),
+        trainGrid(job.plan, { trainer: storeTrainer(store, job.out, {}, say) }),
+        evaluate(),
         persist(store),
-        recordRuns(job.out),
+        recordRuns(job.out, { task: 'docs-example', title: 'A grid from docs/examples/pipeline.ts' }),
         showProgress(log),
-        filter((e) => e.type !== 'BatchEnded'),
+        filter((e): e is RunEvent => e.type !== 'BatchEnded' && e.type !== 'GridStarted'),
         toArray(),
       ),
     );

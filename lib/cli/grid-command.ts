@@ -15,7 +15,7 @@ import { parseOptimizerList, resolveOptimizer } from '../optimizers/index.js';
 import { runId } from '../config/spec.js';
 import { openStore, storePath } from '../store/store.js';
 import type { RunRow } from '../store/types.js';
-import { planGrid } from '../train/grid.js';
+import { planGrid } from '../train/plan.js';
 import { GRID_OPTIONS, list, parseOptions, positiveInt, type Parsed } from './options.js';
 import { finishRunDir } from './finish.js';
 import { onCtrlC } from './interrupt.js';
@@ -206,13 +206,13 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
   }
   try {
     await lastValueFrom(
-      gridPipeline(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: true, ...(queue ? { trainer: queue.right.trainer } : {}) }).pipe(
+      gridPipeline(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: true, ...(queue ? { trainer: queue.right.trainer, concurrency: queue.right.concurrency, evaluate: {} } : {}) }).pipe(
         filter((e) => e.type !== 'BatchEnded'),
         toArray(),
       ),
     );
     await finishRunDir(cmd.job.out, { report: cmd.report });
-    const ids = new Set(planGrid(cmd.job.plan).map(runId));
+    const ids = new Set(E.getOrElseW(() => [])(planGrid(cmd.job.plan)).map(runId));
     const rows = store.listRuns();
     if (E.isLeft(rows)) return rows;
     return E.right({ runs: rows.right.filter((r) => ids.has(r.runId)), interrupted: ctrlC.stopRequested() });

@@ -10,7 +10,7 @@ import { OPTIMIZER_NAMES, resolveOptimizer } from '../optimizers/index.js';
 import { writeSweepReport } from '../report/sweep.js';
 import { openStore, storePath } from '../store/store.js';
 import type { SweepRecord } from '../sweep/record.js';
-import { STRATEGIES, checkSearchConfig, decodeSearchConfig, type SearchConfig, type Strategy } from '../sweep/run.js';
+import { STRATEGIES, checkSearchConfig, decodeSearchConfig, type SearchConfig, type Strategy } from '../sweep/search.js';
 import { parseSearchSpace, type SearchSpace, type SpaceDimension } from '../sweep/space.js';
 import { finishRunDir } from './finish.js';
 import { onCtrlC } from './interrupt.js';

@@ -49,28 +49,51 @@ export const RunSpec = t.intersection([
 ]);
 export type RunSpec = t.TypeOf<typeof RunSpec>;
 
+/**
+ * The path of the field an io-ts error is about (`specs[2].optimizer.overrides.lr`), and what it expected.
+ * The positions io-ts adds inside intersections and unions are not fields and are left out; array indices
+ * are kept. A value that matched no member of a union expected the union (`"auto" | "test"`), not its
+ * first member.
+ */
+const describeError = (context: t.Context): { path: string; expected: string } => {
+  let path = '';
+  let expected = context[context.length - 1]?.type.name ?? 'a valid value';
+  for (let i = 1; i < context.length; i++) {
+    const parent = context[i - 1]!.type as t.Mixed & { _tag?: string };
+    const key = context[i]!.key;
+    if (parent._tag === 'UnionType') {
+      if (i === context.length - 1) expected = parent.name;
+      continue;
+    }
+    if (parent._tag === 'IntersectionType') continue;
+    if (parent._tag === 'ArrayType' || parent._tag === 'ReadonlyArrayType') path += `[${key}]`;
+    else path += path === '' ? key : `.${key}`;
+  }
+  return { path, expected };
+};
+
 /** Turns io-ts errors into one InvalidConfig naming the field's path and what it expected. */
-export const reportErrors = (errors: t.Errors, what = 'config'): InvalidConfig => {
+export const reportErrors = (errors: t.Errors, what = 'config', prefix = ''): InvalidConfig => {
   const first = errors[0];
-  const path = first
-    ? first.context
-        .map((c) => c.key)
-        .filter((k) => k !== '' && !/^\d+$/.test(k))
-        .join('.')
-    : '';
-  const expected = first ? first.context[first.context.length - 1]?.type.name ?? 'a valid value' : 'a valid value';
-  const got = first ? JSON.stringify(first.value) : 'nothing';
+  const { path: inner, expected } = first ? describeError(first.context) : { path: '', expected: 'a valid value' };
+  const path = prefix === '' ? inner : inner === '' ? prefix : inner.startsWith('[') ? `${prefix}${inner}` : `${prefix}.${inner}`;
+  const got = first ? (first.value === undefined ? 'nothing' : JSON.stringify(first.value)) : 'nothing';
   return invalidConfig({
     path,
     message: `Invalid ${what}: ${path || '(root)'} must be ${expected}, got ${got}.`,
   });
 };
 
-export const decodeRunSpec = (u: unknown): E.Either<InvalidConfig, RunSpec> =>
-  pipe(
-    RunSpec.decode(u),
-    E.mapLeft((errs) => reportErrors(errs, 'run spec')),
-  );
+/** Decodes `u` with `codec`, or says which field (under `prefix`) is wrong and what it expected. */
+export const decodeWith =
+  <A, O>(codec: t.Type<A, O, unknown>, what: string, prefix = '') =>
+  (u: unknown): E.Either<InvalidConfig, A> =>
+    pipe(
+      codec.decode(u),
+      E.mapLeft((errs) => reportErrors(errs, what, prefix)),
+    );
+
+export const decodeRunSpec = (u: unknown, prefix = ''): E.Either<InvalidConfig, RunSpec> => decodeWith(RunSpec, 'run spec', prefix)(u);
 
 /** JSON with object keys sorted, so that equal specs hash equally. */
 export const canonicalJson = (u: unknown): string =>

@@ -1,7 +1,8 @@
 /**
- * Mini-batches as pull-based iterables. An epoch's order depends only on (seed, epoch), so every
- * optimizer trained with one seed sees the same batches (the study's paired design) and a resumed run
- * continues with the order it would have had.
+ * Mini-batches as pull-based iterables (ix): the batching stage a run consumes. An epoch's order depends
+ * only on (seed, epoch), so every optimizer trained with one seed sees the same batches (the study's paired
+ * design) and a resumed run continues with the order it would have had. Pulled one batch per training
+ * step, so only the batches a run reaches are ever gathered.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { range, type IterableX } from 'ix/iterable';
@@ -58,6 +59,27 @@ export interface BatchData {
   readonly x: Float32Array;
   readonly y: Uint8Array;
 }
+
+/** Where a run is when it asks for an epoch's batches. */
+export interface EpochAt {
+  readonly seed: number;
+  readonly epoch: number;
+  readonly batchSize: number;
+}
+
+/**
+ * An epoch's batches of a training split, with their pixels and labels: what a run trains on, one batch per
+ * step. Replace it (the `batches` stage) to train on another order; it should yield ceil(count / batchSize)
+ * batches, as steps per epoch are counted that way.
+ */
+export type Batcher = (train: Split, at: EpochAt) => Iterable<Batch & BatchData>;
+
+/**
+ * The protocol's batching: the epoch's seeded permutation cut into batches (the last keeps the
+ * remainder), each gathered into fresh buffers (a backend may keep the array a tensor was made from).
+ */
+export const seededBatches: Batcher = (train, at) =>
+  epochBatches(train, at).pipe(map((b) => ({ ...b, ...gatherBatch(train, b.indices) })));
 
 /**
  * Copies the examples at `indices` into one contiguous batch. Pass `out` to reuse buffers of the right

@@ -6,3 +6,4 @@ export * from './download.js';
 export * from './load.js';
 export * from './rng.js';
 export * from './batches.js';
+export * from './batches-stage.js';

@@ -1,3 +1,5 @@
+import type { Batcher } from './batches.js';
+
 /** One split of an image-classification data set, decoded and scaled to [0, 1]. */
 export interface Split {
   /** n x rows x cols pixels, row-major, scaled to [0, 1] (NHWC with one channel). */
@@ -18,6 +20,8 @@ export interface Dataset {
   readonly classNames: readonly string[];
   readonly train: Split;
   readonly test: Split;
+  /** How runs cut the training split into batches (the `batches` stage); default `seededBatches`. */
+  readonly batcher?: Batcher;
 }
 
 export const FASHION_CLASSES = [

@@ -2,8 +2,9 @@
 export { connectQueue, type QueueClient, type QueueClientOptions } from './client.js';
 export { parseQueueUrl, redactUrl } from './connection.js';
 export { estimateRunSeconds, queuePriority, runSteps, STEP_SECONDS } from './cost.js';
+export { queueOrder, simulate, type Simulation } from './simulate.js';
 export { compareIdentity, dataIdentity } from './data-identity.js';
 export { decodeJob, jobFor, type DataIdentity, type JobData } from './job.js';
 export { cleanQueue, queueStatus, type QueueStatus } from './status.js';
-export { identityOf, queueTrainer, storeClaimed, submitRuns, type QueueTrainerOptions } from './trainer.js';
+export { identityOf, queueTrainer, submitRuns, type QueueTrainerOptions, type SubmitOptions } from './trainer.js';
 export { startWorker, type WorkerConfig, type WorkerHandle } from './worker.js';

@@ -9,6 +9,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { reportErrors, runId, type RunSpec } from '../config/spec.js';
 import type { InvalidConfig } from '../errors.js';
 import { invalidConfig } from '../errors.js';
+import { EvaluateOptions } from '../train/evaluate.js';
 
 /** A name that can only ever be looked up (a registry key, a data set's directory name), never a path. */
 const SafeName = new t.Type<string, string, unknown>(
@@ -59,24 +60,22 @@ const Overrides = new t.Type<Record<string, number | boolean>, Record<string, nu
 );
 
 /** The RunSpec as a job may carry it: the same fields, bounded, and nothing else. */
-const JobSpec = t.exact(
-  t.intersection([
-    t.type({
-      dataset: SafeName,
-      model: SafeName,
-      optimizer: t.exact(t.type({ name: SafeName, preset: SafeName, overrides: Overrides })),
-      seed: intIn('a seed from 0 to 2^32 - 1', 0, 2 ** 32 - 1),
-      epochs: intIn('a number of epochs from 1 to 10000', 1, 10_000),
-      batchSize: intIn('a batch size from 1 to 1000000', 1, 1_000_000),
-      backend: SafeName,
-    }),
-    t.partial({
-      subset: intIn('a subset from 1 to 100000000', 1, 100_000_000),
-      testSubset: intIn('a test subset from 1 to 100000000', 1, 100_000_000),
-      holdout: intIn('a holdout from 1 to 100000000', 1, 100_000_000),
-    }),
-  ]),
-);
+const JobSpec = t.intersection([
+  t.exact(t.type({
+    dataset: SafeName,
+    model: SafeName,
+    optimizer: t.exact(t.type({ name: SafeName, preset: SafeName, overrides: Overrides })),
+    seed: intIn('a seed from 0 to 2^32 - 1', 0, 2 ** 32 - 1),
+    epochs: intIn('a number of epochs from 1 to 10000', 1, 10_000),
+    batchSize: intIn('a batch size from 1 to 1000000', 1, 1_000_000),
+    backend: SafeName,
+  })),
+  t.exact(t.partial({
+    subset: intIn('a subset from 1 to 100000000', 1, 100_000_000),
+    testSubset: intIn('a test subset from 1 to 100000000', 1, 100_000_000),
+    holdout: intIn('a holdout from 1 to 100000000', 1, 100_000_000),
+  })),
+]);
 
 export const DataIdentity = t.exact(
   t.type({
@@ -87,10 +86,9 @@ export const DataIdentity = t.exact(
 );
 export type DataIdentity = t.TypeOf<typeof DataIdentity>;
 
-/** What the worker computes besides training: evaluation batch size, progress cadence. */
+/** How often the worker reports live progress. */
 export const JobFitOptions = t.exact(
   t.partial({
-    evalBatchSize: intIn('an evaluation batch size from 1 to 100000', 1, 100_000),
     progressEveryMs: intIn('a progress interval from 0 to 3600000 ms', 0, 3_600_000),
   }),
 );
@@ -98,25 +96,26 @@ export type JobFitOptions = t.TypeOf<typeof JobFitOptions>;
 
 export const JOB_FORMAT = 1;
 
-export const JobData = t.exact(
-  t.intersection([
-    t.type({
-      format: t.literal(JOB_FORMAT),
-      spec: JobSpec,
-      data: DataIdentity,
-      fit: JobFitOptions,
-    }),
-    t.partial({
-      /** Train only up to this epoch, then hand the run back paused (ASHA's rungs). */
-      untilEpoch: intIn('an epoch from 1 to 10000', 1, 10_000),
-    }),
-  ]),
-);
+export const JobData = t.intersection([
+  t.exact(t.type({
+    format: t.literal(JOB_FORMAT),
+    spec: JobSpec,
+    data: DataIdentity,
+    fit: JobFitOptions,
+    /** Evaluate where the model is, with these options (the pipeline's `evaluate`); null: training metrics only. */
+    evaluation: t.union([EvaluateOptions, t.null]),
+  })),
+  t.exact(t.partial({
+    /** Train only up to this epoch, then hand the run back paused (ASHA's rungs). */
+    untilEpoch: intIn('an epoch from 1 to 10000', 1, 10_000),
+  })),
+]);
 export interface JobData {
   readonly format: typeof JOB_FORMAT;
   readonly spec: RunSpec;
   readonly data: DataIdentity;
   readonly fit: JobFitOptions;
+  readonly evaluation: EvaluateOptions | null;
   readonly untilEpoch?: number;
 }
 
@@ -152,10 +151,15 @@ export const decodeJob = (jobId: string | undefined, raw: unknown): E.Either<Inv
 };
 
 /** The job for a run: what a coordinator enqueues (under the run's id). */
-export const jobFor = (spec: RunSpec, data: DataIdentity, fit: JobFitOptions = {}, untilEpoch?: number): JobData => ({
+export const jobFor = (
+  spec: RunSpec,
+  data: DataIdentity,
+  opts: { fit?: JobFitOptions; evaluation?: EvaluateOptions | null; untilEpoch?: number } = {},
+): JobData => ({
   format: JOB_FORMAT,
   spec,
   data,
-  fit,
-  ...(untilEpoch !== undefined ? { untilEpoch } : {}),
+  fit: opts.fit ?? {},
+  evaluation: opts.evaluation === undefined ? {} : opts.evaluation,
+  ...(opts.untilEpoch !== undefined && opts.untilEpoch < spec.epochs ? { untilEpoch: opts.untilEpoch } : {}),
 });

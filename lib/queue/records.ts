@@ -57,7 +57,7 @@ if kind == 'end' then
   redis.call('DEL', KEYS[3])
   redis.call('HSET', KEYS[1], 'terminal', ARGV[5 + n])
 end
-if kind == 'handback' then redis.call('HINCRBY', KEYS[1], 'clean', 1) end
+if kind == 'handback' or kind == 'pause' then redis.call('HINCRBY', KEYS[1], 'clean', 1) end
 return 1
 `;
 
@@ -97,6 +97,8 @@ export type Commit =
   | { readonly kind: 'started'; readonly fromEpoch: number; readonly events: readonly RunEvent[] }
   | { readonly kind: 'epoch'; readonly epoch: number; readonly events: readonly RunEvent[]; readonly checkpoint: Buffer }
   | { readonly kind: 'end'; readonly epochs: number; readonly events: readonly RunEvent[]; readonly outcome: 'done' | 'failed' }
+  /** Stopped at the epoch it was asked to (an ASHA rung): RunPaused recorded, the run continues if asked. */
+  | { readonly kind: 'pause'; readonly events: readonly RunEvent[] }
   | { readonly kind: 'handback' };
 
 /**
@@ -107,6 +109,7 @@ export const commit = async (redis: Redis, runId: string, attempt: number, c: Co
   const k = runKeys(runId);
   const events = c.kind === 'handback' ? [] : c.events.map((e) => JSON.stringify(e));
   const epoch = c.kind === 'started' ? c.fromEpoch : c.kind === 'epoch' ? c.epoch : c.kind === 'end' ? c.epochs : 0;
+  // (pause and handback leave the committed epochs as they are)
   const tail = c.kind === 'epoch' ? [c.checkpoint] : c.kind === 'end' ? [c.outcome] : [];
   const r = await scripts(redis).optbenchCommit(k.meta, k.events, k.ckpt, String(attempt), c.kind, String(epoch), String(events.length), ...events, ...tail);
   return r === 1 ? 'ok' : r === 0 ? 'fenced' : 'out-of-order';

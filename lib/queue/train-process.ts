@@ -16,6 +16,7 @@ import { runId } from '../config/spec.js';
 import { internalError, toOptbenchError, type OptbenchError } from '../errors.js';
 import type { RunEvent } from '../train/events.js';
 import { runFit, type Checkpointer } from '../train/fit.js';
+import { evaluatedHere } from '../train/trainer.js';
 import type { JobData } from './job.js';
 
 /** Worker -> training process. */
@@ -87,20 +88,17 @@ const train = async (m: Extract<ToTrainer, { type: 'train' }>): Promise<void> =>
   if (E.isLeft(data)) return send({ type: 'refuse', error: data.left });
   const warn = (msg: string): void => void process.stderr.write(`optbench worker: ${msg}\n`);
   const checkpoint = m.checkpoint === null ? null : Buffer.from(m.checkpoint.buffer, m.checkpoint.byteOffset, m.checkpoint.byteLength);
-  let epochsDone = m.epochs;
   await lastValueFrom(
+    // What localTrainer does, with the job's context: evaluated here, where the model is.
     runFit(job.spec, data.right, {
       backend: backend.right,
       checkpointer: ipcCheckpointer(checkpoint, m.epochs, warn),
-      shouldStop: () => stop || (job.untilEpoch !== undefined && epochsDone >= job.untilEpoch),
-      ...(job.fit.evalBatchSize !== undefined ? { evalBatchSize: job.fit.evalBatchSize } : {}),
+      shouldStop: () => stop,
+      untilEpoch: job.untilEpoch ?? job.spec.epochs,
       ...(job.fit.progressEveryMs !== undefined ? { progressEveryMs: job.fit.progressEveryMs } : {}),
     }).pipe(
-      tap((event) => {
-        if (event.type === 'RunStarted') epochsDone = event.fromEpoch;
-        if (event.type === 'EpochEnded') epochsDone = event.epoch;
-        send({ type: 'event', event });
-      }),
+      evaluatedHere({ index: 1, total: 1, evaluation: job.evaluation, untilEpoch: job.untilEpoch ?? job.spec.epochs }),
+      tap((event) => send({ type: 'event', event })),
     ),
     { defaultValue: undefined },
   );

@@ -4,12 +4,12 @@
  * coordinator that was away (Ctrl-C, a crash) collects everything on its next attach.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { EMPTY, Observable, defer, throwError } from 'rxjs';
+import { Observable } from 'rxjs';
 import { runId as specId, runLabel, type RunSpec } from '../config/spec.js';
 import type { Dataset } from '../data/types.js';
 import { interrupted, queueError, toOptbenchError, workerLost, type OptbenchError } from '../errors.js';
-import type { Store } from '../store/store.js';
-import type { RunTrainer } from '../train/grid.js';
+import type { EvaluateOptions } from '../train/evaluate.js';
+import type { RunTrainer } from '../train/trainer.js';
 import type { RunEvent } from '../train/events.js';
 import type { QueueClient } from './client.js';
 import { queuePriority } from './cost.js';
@@ -18,7 +18,7 @@ import { jobFor, type DataIdentity, type JobFitOptions } from './job.js';
 import { runKeys } from './records.js';
 
 export interface QueueTrainerOptions {
-  /** What the worker computes besides training (evaluation batch size, progress cadence). */
+  /** How often workers report live progress. */
   readonly fit?: JobFitOptions;
   /** Polled often: when true, runs stop being followed (their jobs stay queued or running). */
   readonly shouldStop?: () => boolean;
@@ -40,19 +40,36 @@ export const identityOf = (data: Pick<Dataset, 'name' | 'dir'>): Promise<E.Eithe
   return p;
 };
 
+export interface SubmitOptions {
+  readonly fit?: JobFitOptions;
+  /** Evaluate on the worker with these options (null: training metrics only). */
+  readonly evaluation?: EvaluateOptions | null;
+  /** Train up to this epoch (an ASHA rung), default all the spec's epochs. */
+  readonly untilEpoch?: number;
+}
+
 /**
  * Puts runs on the queue (longest first, by priority), each unless it is there already. A job BullMQ
- * itself failed (not a run that failed: that is a completed job with its RunFailed) is retried.
+ * itself failed (not a run that failed: that is a completed job with its RunFailed) is retried; a run
+ * paused at an earlier rung is sent on to `untilEpoch`.
  */
-export const submitRuns = async (client: QueueClient, specs: readonly RunSpec[], data: DataIdentity, fit: JobFitOptions = {}): Promise<void> => {
+export const submitRuns = async (client: QueueClient, specs: readonly RunSpec[], data: DataIdentity, opts: SubmitOptions = {}): Promise<void> => {
   for (const spec of specs) {
     const id = specId(spec);
+    const job = jobFor(spec, data, opts);
     const existing = await client.queue.getJob(id);
     if (existing !== undefined) {
-      if ((await existing.getState()) === 'failed') await existing.retry('failed');
+      const state = await existing.getState();
+      if (state === 'failed') await existing.retry('failed');
+      const was = (existing.data as { untilEpoch?: number }).untilEpoch ?? spec.epochs;
+      const wants = job.untilEpoch ?? spec.epochs;
+      if (state === 'completed' && (existing.returnvalue as { outcome?: string } | null)?.outcome === 'paused' && wants > was) {
+        await existing.updateData(job);
+        await existing.retry('completed');
+      }
       continue;
     }
-    await client.queue.add('run', jobFor(spec, data, fit), { jobId: id, priority: queuePriority(spec) });
+    await client.queue.add('run', job, { jobId: id, priority: queuePriority(spec) });
   }
 };
 
@@ -68,9 +85,10 @@ const parseEvent = (runId: string, fields: readonly string[]): RunEvent | null =
 };
 
 /**
- * A RunTrainer whose runs are trained by the queue's workers. The Observable replays what the workers
- * recorded of the run (RunStarted, EpochEnded..., RunEnded or RunFailed), passes live BatchEnded on, and
- * completes with the run's last event. With `shouldStop`, a run already started ends with
+ * A RunTrainer whose runs are trained by the queue's workers, with the run's context as data in its job
+ * (`ctx.evaluation`: the worker evaluates where the model is; `ctx.untilEpoch`: an ASHA rung). The
+ * Observable replays what the workers recorded of the run (RunStarted, EpochEnded..., then RunEnded,
+ * RunFailed, or the RunPaused of this rung), passes live BatchEnded on, and completes with that event. With `shouldStop`, a run already started ends with
  * RunFailed{Interrupted} after the epochs received so far; its job stays on the queue.
  */
 export const queueTrainer =
@@ -105,7 +123,10 @@ export const queueTrainer =
             epochsSeen = e.epoch;
             subscriber.next(e);
           } else if (e.type === 'RunEnded' || e.type === 'RunFailed') end(e);
-          else subscriber.next(e);
+          else if (e.type === 'RunPaused') {
+            // An earlier rung's pause is history; this rung's ends the run here.
+            if (e.epochsDone >= ctx.untilEpoch) end(e);
+          } else subscriber.next(e);
         }
       };
       const onLive = (entries: readonly [string, string[]][]): void => {
@@ -131,7 +152,7 @@ export const queueTrainer =
       void (async () => {
         const identity = await identityOf(data);
         if (E.isLeft(identity)) return subscriber.error(identity.left);
-        await submitRuns(client, [spec], identity.right, opts.fit ?? {});
+        await submitRuns(client, [spec], identity.right, { fit: opts.fit ?? {}, evaluation: ctx.evaluation, untilEpoch: ctx.untilEpoch });
         if (closed) return;
         unfollow.push(client.tail.follow(keys.events, '0', onRecorded));
         unfollow.push(client.tail.follow(keys.live, '$', onLive));
@@ -155,17 +176,3 @@ export const queueTrainer =
       };
     });
 
-/**
- * Runs through `trainer` only what `store` does not have yet: a run it holds as done is skipped, a run
- * another process holds is left to it, any other is claimed (so that its events can be written) first.
- */
-export const storeClaimed =
-  (store: Store, trainer: RunTrainer, log: (line: string) => void = (m) => void process.stderr.write(`${m}\n`)): RunTrainer =>
-  (spec, data, ctx) =>
-    defer(() => {
-      const claim = store.claimRun(specId(spec), spec);
-      if (E.isLeft(claim)) return throwError(() => claim.left);
-      if (claim.right === 'claimed') return trainer(spec, data, ctx);
-      log(`run ${ctx.index}/${ctx.total} ${runLabel(spec)}: ${claim.right === 'done' ? 'finished earlier, skipped' : 'another process is following it, skipped'}`);
-      return EMPTY;
-    });

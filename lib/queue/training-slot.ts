@@ -137,10 +137,14 @@ export const startSlot = (threads: number | undefined, log: (line: string) => vo
                 pending = null;
                 outcome = { kind: 'done' };
                 return;
+              case 'RunPaused':
+                void write({ kind: 'pause', events: [...(pending ? [pending] : []), e] });
+                pending = null;
+                outcome = { kind: 'paused', epochs: e.epochsDone };
+                return;
               case 'RunFailed':
                 if (e.error._tag === 'Interrupted') {
-                  const paused = a.job.untilEpoch !== undefined && e.epochsDone >= a.job.untilEpoch;
-                  outcome = paused ? { kind: 'paused', epochs: e.epochsDone } : { kind: 'stopped' };
+                  outcome = { kind: 'stopped' };
                   return;
                 }
                 void write({

@@ -174,7 +174,7 @@ export const startWorker = async (cfg: WorkerConfig): Promise<E.Either<OptbenchE
           log(`run ${label}: ${o.kind}`);
           return { outcome: o.kind };
         case 'paused':
-          await commit(redis, runId, a.attempt, { kind: 'handback' });
+          log(`run ${label}: paused after epoch ${o.epochs}`);
           return { outcome: 'paused', epochs: o.epochs };
         case 'stopped':
           await commit(redis, runId, a.attempt, { kind: 'handback' });

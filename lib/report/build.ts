@@ -74,16 +74,17 @@ const curve = (records: readonly RunRecord[]): CurvePoint[] => {
       return v.length > 0 ? stat(v.map(percent)) : null;
     };
     const trainLoss = stat(pick((e) => e.train.loss));
-    const testLoss = stat(pick((e) => e.test.loss));
+    const evaluated = at.some(({ e }) => e.test !== null);
+    const testLoss = stat(pick((e) => e.test?.loss ?? null));
     const secs = stat(at.map(({ s }) => s));
-    if (!trainLoss || !testLoss || !secs) break; // a diverged epoch ends the curve
+    if (!trainLoss || !secs || (evaluated && !testLoss)) break; // a diverged epoch ends the curve
     points.push({
       epoch: at[0]!.e.epoch,
       seconds: secs,
       trainLoss,
       testLoss,
       trainAccuracy: acc((e) => e.train.accuracy),
-      testAccuracy: acc((e) => e.test.accuracy),
+      testAccuracy: acc((e) => e.test?.accuracy ?? null),
     });
   }
   return points;
@@ -94,10 +95,10 @@ const finalValue = (r: RunRecord, kind: ModelKind): number | null => {
   if (r.status === 'failed') return null;
   const last = r.epochs[r.epochs.length - 1];
   if (kind === 'classifier') {
-    const a = r.status === 'done' && r.final?.testAccuracy != null ? r.final.testAccuracy : (last?.test.accuracy ?? null);
+    const a = r.status === 'done' && r.final?.testAccuracy != null ? r.final.testAccuracy : (last?.test?.accuracy ?? null);
     return a === null ? null : percent(a);
   }
-  return r.status === 'done' && r.final ? r.final.testLoss : (last?.test.loss ?? null);
+  return r.status === 'done' && r.final ? r.final.testLoss : (last?.test?.loss ?? null);
 };
 
 const summary = (s: Slot, kind: ModelKind): RunSummary => ({
@@ -110,16 +111,19 @@ const summary = (s: Slot, kind: ModelKind): RunSummary => ({
   value: s.record?.status === 'done' ? finalValue(s.record, kind) : null,
 });
 
-const cellStatus = (runs: readonly RunSummary[], value: Stat | null): CellStatus => {
+const cellStatus = (runs: readonly RunSummary[], value: Stat | null, records: readonly RunRecord[]): CellStatus => {
   // An interrupted run resumes from its last epoch: it counts as unfinished, not failed.
   const unfinished = runs.some((r) => r.status === 'running' || r.status === 'pending' || r.status === 'interrupted');
   if (unfinished) return value ? 'partial' : 'pending';
-  return value ? 'done' : 'failed';
+  if (value) return 'done';
+  // Runs trained by a pipeline without `evaluate` carry training metrics only: nothing to tabulate.
+  const unevaluated = records.length > 0 && records.every((r) => r.status === 'done' && r.epochs.every((e) => e.test === null));
+  return unevaluated ? 'unevaluated' : 'failed';
 };
 
 const modelKind = (model: string, records: readonly RunRecord[]): ModelKind => {
   const epochs = records.flatMap((r) => r.epochs);
-  if (epochs.length > 0) return epochs.some((e) => e.test.accuracy === null) ? 'vae' : 'classifier';
+  if (epochs.length > 0) return epochs.some((e) => e.train.accuracy === null) ? 'vae' : 'classifier';
   return model.toLowerCase().startsWith('vae') ? 'vae' : 'classifier';
 };
 
@@ -153,6 +157,7 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
     const study = noOverrides ? studyValue(model, spec.optimizer.name) : null;
     return {
       group,
+      recs,
       label: labelFor(spec, (namesCount.get(spec.optimizer.name)?.length ?? 0) > 1),
       optimizer: spec.optimizer.name,
       preset: spec.optimizer.preset,
@@ -180,7 +185,7 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
       study: r.study,
       diff: r.value && r.study !== null ? r.value.mean - r.study : null,
       best: r === best,
-      status: cellStatus(r.runs, r.value),
+      status: cellStatus(r.runs, r.value, r.recs),
       failed: r.failed,
       ci: r.ci,
       tied: comparison ? (comparison.rows[r.label]?.tied ?? null) : null,

@@ -1,6 +1,7 @@
 import * as d3 from 'd3';
 import { colorFor } from './palette.js';
-import { newSvg, slug } from './svg.js';
+import { CHART, chartFrame } from './frame.js';
+import { slug } from './svg.js';
 
 export interface LinePoint {
   readonly x: number;
@@ -29,8 +30,6 @@ export interface LineChart {
   readonly labels: readonly string[];
 }
 
-export const CHART = { width: 780, height: 420, margin: { top: 40, right: 190, bottom: 54, left: 72 } } as const;
-
 const extent = (xs: readonly number[], pad: number): [number, number] => {
   const lo = Math.min(...xs);
   const hi = Math.max(...xs);
@@ -43,9 +42,7 @@ export const lineChart = (c: LineChart): string => {
   const { width, margin } = CHART;
   // Taller when the legend (one row per label, plus the line-style key) would not fit beside the plot.
   const height = Math.max(CHART.height, margin.top + (c.labels.length + 4) * 20 + margin.bottom);
-  const { svg, serialize } = newSvg(width, height, c.title);
-  const pw = width - margin.left - margin.right;
-  const ph = height - margin.top - margin.bottom;
+  const { svg, plot, pw, ph, axes, legend: makeLegend, serialize } = chartFrame({ title: c.title, xLabel: c.xLabel, yLabel: c.yLabel, height });
   const pts = c.series.flatMap((s) => s.points);
   const [x0, x1] = extent(pts.map((p) => p.x), c.integerX ? 0.5 : 1);
   // Time axes start where training starts, at 0 s.
@@ -70,21 +67,10 @@ export const lineChart = (c: LineChart): string => {
     .attr('y', -4)
     .attr('width', pw + 8)
     .attr('height', ph + 8);
-  svg
-    .append('text')
-    .attr('class', 'chart-title')
-    .attr('x', margin.left)
-    .attr('y', 22)
-    .attr('font-size', 15)
-    .attr('font-weight', 'bold')
-    .text(c.title);
-  const plot = svg.append('g').attr('class', 'plot').attr('transform', `translate(${margin.left},${margin.top})`);
   const xTicks = c.integerX
     ? x.ticks(Math.min(10, Math.max(1, Math.round(x.domain()[1]! - x.domain()[0]!)))).filter(Number.isInteger)
     : x.ticks(8);
-  const xAxis = d3.axisBottom(x).tickValues(xTicks).tickFormat(d3.format(c.integerX ? 'd' : '~g'));
-  plot.append('g').attr('class', 'axis x-axis').attr('transform', `translate(0,${ph})`).call(xAxis);
-  plot.append('g').attr('class', 'axis y-axis').call(d3.axisLeft(y).ticks(8));
+  axes(d3.axisBottom(x).tickValues(xTicks).tickFormat(d3.format(c.integerX ? 'd' : '~g')), d3.axisLeft(y).ticks(8));
   plot
     .append('g')
     .attr('class', 'grid')
@@ -96,21 +82,6 @@ export const lineChart = (c: LineChart): string => {
     .attr('y1', (t) => y(t))
     .attr('y2', (t) => y(t))
     .attr('stroke', '#e5e5e5');
-  plot.selectAll('.axis text').attr('font-family', null).attr('font-size', 11);
-  plot.selectAll('.axis').attr('font-family', null);
-  svg
-    .append('text')
-    .attr('class', 'axis-title x-title')
-    .attr('x', margin.left + pw / 2)
-    .attr('y', height - 12)
-    .attr('text-anchor', 'middle')
-    .text(c.xLabel);
-  svg
-    .append('text')
-    .attr('class', 'axis-title y-title')
-    .attr('transform', `translate(18,${margin.top + ph / 2}) rotate(-90)`)
-    .attr('text-anchor', 'middle')
-    .text(c.yLabel);
   const data = plot.append('g').attr('class', 'data').attr('clip-path', `url(#${clip})`);
   const area = d3
     .area<LinePoint>()
@@ -154,10 +125,7 @@ export const lineChart = (c: LineChart): string => {
         .attr('r', 3)
         .attr('fill', colorFor(s.label));
   }
-  const legend = svg
-    .append('g')
-    .attr('class', 'legend')
-    .attr('transform', `translate(${width - margin.right + 18},${margin.top})`);
+  const legend = makeLegend();
   c.labels.forEach((label, i) => {
     const e = legend
       .append('g')

@@ -181,11 +181,54 @@ ${body}
 </html>
 `;
 
+/** A section of a page: an entry of its navigation. `body` is HTML, already escaped. */
+export interface PageSection {
+  readonly id: string;
+  readonly title: string;
+  readonly body: string;
+}
+
+/**
+ * The layout every report page shares: a header (title, a line of metadata, a notice, the navigation),
+ * the summary section, one section per model or search, and a footer. Arguments are escaped HTML.
+ */
+export const layoutPage = (p: {
+  readonly title: string;
+  readonly meta?: string;
+  readonly notice?: string;
+  readonly summary: string;
+  readonly sections: readonly PageSection[];
+  readonly footer: string;
+  readonly sectionClass?: string;
+}): string => {
+  const nav = p.sections.map((s) => `<li><a href="#${esc(s.id)}">${esc(s.title)}</a></li>`).join('');
+  const sections = p.sections
+    .map((s) => `<section class="${p.sectionClass ?? 'model'}" id="${esc(s.id)}">
+<h2>${esc(s.title)}</h2>
+${s.body}
+</section>`)
+    .join('\n');
+  return htmlPage(
+    p.title,
+    `<header>
+<h1>${esc(p.title)}</h1>
+${p.meta ? `<p>${esc(p.meta)}</p>` : ''}
+${p.notice ?? ''}
+<nav><ul><li><a href="#summary">Summary</a></li>${nav}</ul></nav>
+</header>
+<main>
+<section id="summary">
+<h2>Summary</h2>
+${p.summary}
+</section>
+${sections}
+</main>
+<footer><p class="notes">${p.footer}</p></footer>`,
+  );
+};
+
 /** One self-contained page: inline CSS and SVG (images as data: URIs), no scripts, no requests. */
 export const renderHtml = (r: Report, figures: readonly Figure[]): string => {
-  const nav = r.models
-    .map((m) => `<li><a href="#model-${esc(slug(m.model))}">${esc(displayName(m.model))}</a></li>`)
-    .join('');
   const summary = r.models.map((m) => `<li>${esc(summarySentence(m))}</li>`).join('\n');
   const partial = r.partial
     ? `<p class="partial"><strong>Partial report:</strong> some runs are still training, were interrupted or have not started; it shows the epochs completed so far. Run the report again when training ends.</p>`
@@ -193,39 +236,30 @@ export const renderHtml = (r: Report, figures: readonly Figure[]): string => {
   const warnings = r.warnings.length
     ? `<div class="warnings"><p>Some files could not be read:</p><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`
     : '';
-  const sections = r.models
-    .map((m) => {
-      const figs = figures.filter((f) => f.model === m.model);
-      const epochsNote =
-        m.epochsPlanned !== STUDY_EPOCHS && m.series.some((s) => s.cell.study !== null)
-          ? `<p class="notes">These runs train ${m.epochsPlanned} epoch${m.epochsPlanned === 1 ? '' : 's'}; the study trained ${STUDY_EPOCHS}, so its values are a reference, not a target.</p>`
-          : '';
-      return `<section class="model" id="model-${esc(slug(m.model))}">
-<h2>${esc(displayName(m.model))}</h2>
-${statusBadge(m)}<p>${esc(summarySentence(m))}</p>${epochsNote}
+  const sections = r.models.map((m): PageSection => {
+    const figs = figures.filter((f) => f.model === m.model);
+    const epochsNote =
+      m.epochsPlanned !== STUDY_EPOCHS && m.series.some((s) => s.cell.study !== null)
+        ? `<p class="notes">These runs train ${m.epochsPlanned} epoch${m.epochsPlanned === 1 ? '' : 's'}; the study trained ${STUDY_EPOCHS}, so its values are a reference, not a target.</p>`
+        : '';
+    return {
+      id: `model-${slug(m.model)}`,
+      title: displayName(m.model),
+      body: `${statusBadge(m)}<p>${esc(summarySentence(m))}</p>${epochsNote}
 ${modelTable(m)}
-<div class="figures">${figs.map(figureHtml).join('\n')}</div>
-</section>`;
-    })
-    .join('\n');
+<div class="figures">${figs.map(figureHtml).join('\n')}</div>`,
+    };
+  });
   const meta = [r.task ? `task ${r.task}` : '', r.createdAt ? `started ${r.createdAt}` : ''].filter((x) => x !== '').join(', ');
-  return htmlPage(
-    r.title,
-    `<header>
-<h1>${esc(r.title)}</h1>
-${meta ? `<p>${esc(meta)}</p>` : ''}
-${partial}
-<nav><ul><li><a href="#summary">Summary</a></li>${nav}</ul></nav>
-</header>
-<main>
-<section id="summary">
-<h2>Summary</h2>
-<ul>${summary}</ul>
+  return layoutPage({
+    title: r.title,
+    meta,
+    notice: partial,
+    summary: `<ul>${summary}</ul>
 ${overviewTable(r)}
-${warnings}
-</section>
-${sections}
-</main>
-<footer><p class="notes">Made by optbench from the run directory's records; figures use the Okabe–Ito colour-blind-safe palette, one colour per optimizer throughout.</p></footer>`,
-  );
+${warnings}`,
+    sections,
+    footer:
+      "Made by optbench from the run directory's records; figures use the Okabe–Ito colour-blind-safe palette, one colour per optimizer throughout.",
+  });
 };

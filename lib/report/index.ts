@@ -18,7 +18,8 @@ export type {
 export { FORMATS } from './types.js';
 export { readRunDir } from './read.js';
 export { buildReport } from './build.js';
-export { renderD3, report, writeReport, parseFormats, REPORT_SUBDIR, type RenderOptions, type WriteReportOptions } from './render.js';
+export { renderD3, report, reportPage, writeReport, parseFormats, type RenderOptions, type WriteReportOptions } from './render.js';
+export { REPORT_SUBDIR, fileWriter, pageFiles, writeArtifacts, type ArtifactFile, type ArtifactWriter, type Page } from './artifacts.js';
 export { reportFigures, displayName, type Figure } from './figures.js';
 export { toMarkdown, toCsv, toLatex, CSV_COLUMNS } from './tables.js';
 export { renderHtml, esc as escapeHtml, summarySentence } from './html.js';

@@ -18,7 +18,7 @@ const isEpoch = (u: unknown): u is EpochRecord =>
   isObject(u) &&
   isNum(u['epoch']) &&
   isMetrics(u['train']) &&
-  isMetrics(u['test']) &&
+  (u['test'] === null || isMetrics(u['test'])) &&
   isNum(u['trainMs']) &&
   isNum(u['evalMs']);
 
@@ -63,13 +63,13 @@ const normalise = (u: Record<string, unknown>): RunRecord =>
     vae: null,
     error: null,
     ...u,
-    epochs: (u['epochs'] as EpochRecord[]).map((e) => ({ ...e, train: nanLoss(e.train), test: nanLoss(e.test) })),
+    epochs: (u['epochs'] as EpochRecord[]).map((e) => ({ ...e, train: nanLoss(e.train), test: e.test === null ? null : nanLoss(e.test) })),
   }) as unknown as RunRecord;
 
 const gridProblem = (u: unknown): string | null => {
   if (!isObject(u)) return 'not a JSON object';
   if (!Array.isArray(u['specs'])) return 'specs must be a list of run specs';
-  const bad = u['specs'].map(decodeRunSpec).find(E.isLeft);
+  const bad = u['specs'].map((s, i) => decodeRunSpec(s, `specs[${i}]`)).find(E.isLeft);
   if (bad !== undefined) return bad.left.message;
   if (u['classNames'] !== undefined && !(Array.isArray(u['classNames']) && u['classNames'].every((c) => typeof c === 'string')))
     return 'classNames must be a list of strings';

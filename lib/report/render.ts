@@ -1,57 +1,93 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { catchError, concatMap, from, lastValueFrom, map, of, throwError, toArray, type OperatorFunction } from 'rxjs';
+import { EMPTY, concat, concatMap, defer, lastValueFrom, map, of, throwError, toArray, type Observable, type OperatorFunction } from 'rxjs';
+import { decodeWith } from '../config/spec.js';
 import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { isGridStarted, isRunEvent, isTerminal, type StreamEvent } from '../train/events.js';
+import { foldRunRecord, type GridRecord, type RunRecord } from '../train/record.js';
+import { fileWriter, pageFiles, writeArtifacts, type ArtifactWriter, type Page } from './artifacts.js';
 import { buildReport } from './build.js';
 import { reportFigures } from './figures.js';
 import { renderHtml } from './html.js';
-import { svgToPng } from './raster.js';
 import { readRunDir } from './read.js';
 import { toCsv, toLatex, toMarkdown } from './tables.js';
 import { FORMATS, type Artifact, type Format, type Report, type ReportSource } from './types.js';
 
-export interface RenderOptions {
+const FormatCodec = t.keyof(Object.fromEntries(FORMATS.map((f) => [f, null])) as Record<Format, null>, 'a format (html, md, png, svg, csv, tex)');
+
+/** renderD3's options that are data, decoded at subscription. */
+const RenderSettings = t.partial({
   /** What to write; default: every format. */
-  readonly formats?: readonly Format[];
+  formats: t.readonlyArray(FormatCodec),
   /** PNG size relative to the SVG (default 2, sharp on high-density screens and in print). */
-  readonly pngScale?: number;
+  pngScale: t.refinement(t.number, (n) => Number.isFinite(n) && n > 0, 'a positive number'),
+  /** From RunEvents: also render after each run that ends (a live report), not only at completion. */
+  live: t.boolean,
+  /** From RunEvents: what the report calls the grid (grid.json's task and title when read from files). */
+  task: t.string,
+  title: t.string,
+});
+
+export interface RenderOptions extends t.TypeOf<typeof RenderSettings> {
+  /** Where files go (default: to disk). */
+  readonly writer?: ArtifactWriter;
 }
 
-/** Where each artifact goes: report.html at the top of outDir, the rest under outDir/report/. */
-export const REPORT_SUBDIR = 'report';
-
-async function* artifacts(report: Report, outDir: string, opts: RenderOptions): AsyncGenerator<Artifact> {
-  const formats = new Set(opts.formats ?? FORMATS);
-  const sub = join(outDir, REPORT_SUBDIR);
-  await mkdir(sub, { recursive: true });
-  const write = async (kind: Format, path: string, data: string | Buffer): Promise<Artifact> => {
-    await writeFile(path, data);
-    return { kind, path, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.length };
+/** The run report as a page: every figure, the tables, report.html. */
+export const reportPage = (r: Report): Page => {
+  const figures = reportFigures(r);
+  return {
+    figures,
+    tables: [
+      { kind: 'md', name: 'table.md', text: toMarkdown(r) },
+      { kind: 'csv', name: 'table.csv', text: toCsv(r) },
+      { kind: 'tex', name: 'table.tex', text: toLatex(r) },
+    ],
+    html: { name: 'report.html', text: () => renderHtml(r, figures) },
   };
-  const figures = reportFigures(report);
-  for (const f of figures) {
-    if (formats.has('svg')) yield await write('svg', join(sub, `${f.name}.svg`), `<?xml version="1.0" encoding="UTF-8"?>\n${f.svg}\n`);
-    if (formats.has('png')) yield await write('png', join(sub, `${f.name}.png`), await svgToPng(f.svg, opts.pngScale ?? 2));
-  }
-  if (formats.has('md')) yield await write('md', join(sub, 'table.md'), toMarkdown(report));
-  if (formats.has('csv')) yield await write('csv', join(sub, 'table.csv'), toCsv(report));
-  if (formats.has('tex')) yield await write('tex', join(sub, 'table.tex'), toLatex(report));
-  if (formats.has('html')) yield await write('html', join(outDir, 'report.html'), renderHtml(report, figures));
-}
+};
+
+const isReport = (x: Report | StreamEvent): x is Report => !('type' in x);
 
 /**
- * Writes a report's figures (SVG, PNG), tables (Markdown, CSV, LaTeX) and its HTML page into `outDir`,
- * emitting each file as it is written. A failure (e.g. a directory that cannot be written) is an
- * OptbenchError on the error channel.
+ * Draws the study's figures (SVG, PNG), tables (Markdown, CSV, LaTeX) and one HTML page into `outDir`
+ * (the page at the top, the rest under report/), emitting each file as it is written. It takes Reports, or
+ * the RunEvents of a pipeline directly: it keeps every run's record as the events arrive (GridStarted gives
+ * the planned runs and class names) and renders the report when the stream completes, and with `live`
+ * also after every run that ends. Other events pass unseen. Bad options, and a directory that cannot be
+ * written, are an OptbenchError on the error channel.
  */
 export const renderD3 =
-  (outDir: string, opts: RenderOptions = {}): OperatorFunction<Report, Artifact> =>
-  (reports) =>
-    reports.pipe(
-      concatMap((r) => from(artifacts(r, outDir, opts))),
-      catchError((e: unknown) => throwError(() => toOptbenchError(e))),
-    );
+  (outDir: string, options: RenderOptions = {}): OperatorFunction<Report | StreamEvent, Artifact> =>
+  (source) =>
+    defer(() => {
+      const { writer = fileWriter, ...data } = options;
+      const decoded = decodeWith(RenderSettings, 'render options')(data);
+      if (E.isLeft(decoded)) return throwError(() => decoded.left);
+      const opts = decoded.right;
+      const formats = new Set<Format>(opts.formats ?? FORMATS);
+      const render = (r: Report): Observable<Artifact> => defer(() => writeArtifacts(pageFiles(outDir, reportPage(r), formats, opts.pngScale), writer));
+      let grid: GridRecord | null = null;
+      const runs = new Map<string, RunRecord>();
+      let seen = false;
+      const current = (): Report => buildReport({ grid, runs: [...runs.values()], warnings: [] });
+      const see = (e: StreamEvent): boolean => {
+        if (isGridStarted(e)) {
+          seen = true;
+          grid = { task: opts.task ?? '', title: opts.title ?? '', createdAt: new Date().toISOString(), classNames: e.classNames, specs: e.specs };
+          return false;
+        }
+        if (!isRunEvent(e)) return false;
+        seen = true;
+        const next = foldRunRecord(runs.get(e.runId), e, new Date().toISOString());
+        if (next !== undefined) runs.set(e.runId, next);
+        return isTerminal(e);
+      };
+      return concat(
+        source.pipe(concatMap((x) => (isReport(x) ? render(x) : see(x) && opts.live === true ? defer(() => render(current())) : EMPTY))),
+        defer(() => (seen ? render(current()) : EMPTY)),
+      );
+    });
 
 /** The stream's `report()` step: run records in, report data out. */
 export const report = (): OperatorFunction<ReportSource, Report> => map(buildReport);

@@ -10,7 +10,7 @@ const spread = (c: Cell): number => c.ci ?? c.value?.std ?? 0;
 
 /** The cell's own value: `89.74`, `89.74 ± 0.12 (n=3)` (mean ± 95 % CI half-width), or its state when it has none. */
 export const valueText = (c: Cell): string => {
-  if (!c.value) return c.status === 'pending' ? 'pending' : c.status === 'failed' ? 'failed' : '–';
+  if (!c.value) return c.status === 'pending' ? 'pending' : c.status === 'failed' ? 'failed' : c.status === 'unevaluated' ? 'not evaluated' : '–';
   const v = c.value;
   const base = v.n > 1 ? `${f2(v.mean)} ± ${f2(spread(c))} (n=${v.n})` : f2(v.mean);
   return c.status === 'partial' ? `${base}*` : base;

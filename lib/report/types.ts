@@ -23,12 +23,14 @@ export interface CurvePoint {
   /** Cumulative training wall-clock seconds at the end of this epoch. */
   readonly seconds: Stat;
   readonly trainLoss: Stat;
-  readonly testLoss: Stat;
+  /** Null for epochs that were not evaluated. */
+  readonly testLoss: Stat | null;
   readonly trainAccuracy: Stat | null;
   readonly testAccuracy: Stat | null;
 }
 
-export type CellStatus = 'done' | 'partial' | 'failed' | 'pending';
+/** `unevaluated`: every run finished, none was evaluated (a pipeline without `evaluate`). */
+export type CellStatus = 'done' | 'partial' | 'failed' | 'pending' | 'unevaluated';
 
 /** One cell of the final-metric table: accuracy in % for classifiers, test loss for VAEs. */
 export interface Cell {

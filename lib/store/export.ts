@@ -68,7 +68,7 @@ export const exportCsv = (runs: readonly ExportedRun[]): string => {
       const mid =
         e === null
           ? [null, null, null, null, null, null, null]
-          : [e.epoch, e.train.loss, e.train.accuracy, e.test.loss, e.test.accuracy, e.trainMs, e.evalMs];
+          : [e.epoch, e.train.loss, e.train.accuracy, e.test?.loss ?? null, e.test?.accuracy ?? null, e.trainMs, e.evalMs];
       lines.push([...head, ...mid, ...tail].map(field).join(','));
     }
   }

@@ -7,4 +7,4 @@ export type { Versions } from './versions.js';
 export type { Owner } from './owner.js';
 export * from './checkpoint.js';
 export { fileCheckpointer } from './checkpointer.js';
-export { storeTrainer } from './trainer.js';
+export { storeTrainer, type StoreTrainerOptions } from './trainer.js';

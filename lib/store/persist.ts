@@ -1,18 +1,20 @@
-import { concatMap, of, throwError, type MonoTypeOperatorFunction } from 'rxjs';
+import { concatMap, of, throwError, type Observable } from 'rxjs';
 import * as E from 'fp-ts/lib/Either.js';
-import type { RunEvent } from '../train/events.js';
+import { isRunEvent, type StreamEvent } from '../train/events.js';
 import type { Store } from './store.js';
 
 /**
- * Writes each RunEvent to the store (one transaction each) before passing it on, so that whatever a later
+ * Writes each run event to the store (one transaction each) before passing it on, so that whatever a later
  * operator sees is already on disk. BatchEnded is passed on unwritten (it only renews the run's lease now and
- * then). A failed write ends the stream with its typed error; what was committed before stays.
+ * then), as is every event that is not a run's. A failed write ends the stream with its typed error; what
+ * was committed before stays. It keeps no state of its own: every subscription writes through `store`.
  */
 export const persist =
-  (store: Store): MonoTypeOperatorFunction<RunEvent> =>
-  (events) =>
+  (store: Store) =>
+  <E extends StreamEvent>(events: Observable<E>): Observable<E> =>
     events.pipe(
       concatMap((e) => {
+        if (!isRunEvent(e)) return of(e);
         const written = store.writeEvent(e);
         return E.isLeft(written) ? throwError(() => written.left) : of(e);
       }),

@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { decodeRunSpec, runLabel, type RunSpec } from '../config/spec.js';
 import { storeError, toOptbenchError, type OptbenchError } from '../errors.js';
 import type { RunEvent, RunStarted, EpochEnded, RunEnded, RunFailed } from '../train/events.js';
-import type { EpochRecord, RunRecord } from '../train/record.js';
+import { pausedError, type EpochRecord, type RunRecord } from '../train/record.js';
 import { exportCsv, exportJson, type ExportFormat } from './export.js';
 import { currentOwner, holds, type Holder, type Owner } from './owner.js';
 import { migrate } from './schema.js';
@@ -133,7 +133,8 @@ const errorJson = (e: OptbenchError): string => {
 const epochRecord = (r: EpochDbRow): EpochRecord => ({
   epoch: r.epoch,
   train: { loss: lossOf(r.train_loss), accuracy: r.train_accuracy },
-  test: { loss: lossOf(r.test_loss), accuracy: r.test_accuracy },
+  // A stored evaluation always has its loss (a diverged one ends the run before its epoch is stored).
+  test: r.test_loss === null ? null : { loss: r.test_loss, accuracy: r.test_accuracy },
   trainMs: r.train_ms,
   evalMs: r.eval_ms,
 });
@@ -400,8 +401,8 @@ const makeStore = (db: Database.Database, file: string, opts: StoreOptions): Sto
         epoch: e.epoch,
         trainLoss: e.train.loss,
         trainAcc: e.train.accuracy,
-        testLoss: e.test.loss,
-        testAcc: e.test.accuracy,
+        testLoss: e.test?.loss ?? null,
+        testAcc: e.test?.accuracy ?? null,
         trainMs: e.trainMs,
         evalMs: e.evalMs,
         now: p.now,
@@ -417,8 +418,8 @@ const makeStore = (db: Database.Database, file: string, opts: StoreOptions): Sto
       const t = iso();
       q.putResult.run({
         id: e.runId,
-        testLoss: e.final.testLoss,
-        testAcc: e.final.testAccuracy,
+        testLoss: e.final?.testLoss ?? null,
+        testAcc: e.final?.testAccuracy ?? null,
         confusion: e.confusion === null ? null : JSON.stringify(e.confusion),
         vae: e.vae === null ? null : JSON.stringify(e.vae),
         now: t,
@@ -476,6 +477,9 @@ const makeStore = (db: Database.Database, file: string, opts: StoreOptions): Sto
         return writeEnded(e);
       case 'RunFailed':
         return writeFailed(e);
+      case 'RunPaused':
+        // Paused is resumable, as interrupted is: the store keeps it so, with why.
+        return writeFailed({ type: 'RunFailed', runId: e.runId, spec: e.spec, error: pausedError(e), epochsDone: e.epochsDone });
       case 'BatchEnded': {
         const last = lastBeat.get(e.runId);
         if (last === undefined || now() - last < heartbeatEveryMs) return E.right(undefined);
@@ -554,7 +558,7 @@ const makeStore = (db: Database.Database, file: string, opts: StoreOptions): Sto
       steps: r.steps,
       trainMs: r.train_ms,
       evalMs: r.eval_ms,
-      final: r.has_result ? { testLoss: lossOf(r.test_loss), testAccuracy: r.test_accuracy } : null,
+      final: r.has_result && r.test_loss !== null ? { testLoss: r.test_loss, testAccuracy: r.test_accuracy } : null,
       versions: { optbench: r.optbench_version, tfjs: r.tfjs_version, node: r.node_version ?? '' },
       host: r.host,
       pid: r.pid,

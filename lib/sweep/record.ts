@@ -5,7 +5,8 @@ import { canonicalJson } from '../config/spec.js';
 import { ioError, type OptbenchError } from '../errors.js';
 import { writeFileAtomic } from '../train/recorder.js';
 import { decodeAshaState, type AshaState } from './asha.js';
-import { decodeSearchConfig, type SearchConfig, type SearchResult } from './run.js';
+import { isSweepEvent, type SweepEvent } from './events.js';
+import { decodeSearchConfig, type SearchConfig, type SearchResult } from './search.js';
 
 /**
  * `<out>/sweep.json`: what a sweep (or a tune) searched, how far it got and what it chose. It is rewritten
@@ -62,4 +63,37 @@ export const savedAshaState = (record: SweepRecord | null, config: SearchConfig)
   const saved = record?.searches.find((s) => canonicalJson(s.config) === canonicalJson(config));
   if (!saved?.asha) return E.right(null);
   return decodeAshaState(saved.asha);
+};
+
+/** The search results a record holds: the finished ones, and the one in progress (last, when there is one). */
+interface Progress {
+  readonly record: SweepRecord;
+  readonly done: readonly SearchResult[];
+}
+
+/**
+ * The sweep record after one more event (null before SweepStarted): every decision of a search replaces its
+ * entry, a finished search is kept, RetrainStarted sets the final groups. `createdAt` is the first
+ * invocation's, so a resumed sweep keeps it.
+ */
+export const foldSweepRecord = (p: Progress | null, e: SweepEvent, createdAt: string): Progress | null => {
+  if (!isSweepEvent(e)) return p;
+  switch (e.type) {
+    case 'SweepStarted':
+      return {
+        record: { version: 1, kind: e.spec.kind, title: e.spec.title, createdAt, seeds: e.spec.seeds, searches: [], final: [] },
+        done: [],
+      };
+    case 'SearchStarted':
+      return p;
+    case 'SearchUpdated':
+      return p && { ...p, record: { ...p.record, searches: [...p.done, e.result] } };
+    case 'SearchEnded': {
+      if (!p) return p;
+      const done = [...p.done, e.result];
+      return { done, record: { ...p.record, searches: done } };
+    }
+    case 'RetrainStarted':
+      return p && { ...p, record: { ...p.record, final: e.groups } };
+  }
 };

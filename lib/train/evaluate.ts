@@ -1,108 +1,183 @@
-import * as tf from '@tensorflow/tfjs';
-import { mulberry32, uniformFloat } from '../data/rng.js';
-import type { Split } from '../data/types.js';
-import type { BuiltModel, BuiltVae } from '../models/types.js';
-import type { VaeGrids } from './events.js';
-import { classifierForward, vaeForward } from './losses.js';
+import * as t from 'io-ts';
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { EMPTY, Observable, concatMap, defer, of, throwError } from 'rxjs';
+import { PositiveInt, reportErrors, runLabel, type RunSpec } from '../config/spec.js';
+import { deriveSeed } from '../data/rng.js';
+import { diverged, invalidConfig, type OptbenchError } from '../errors.js';
+import { evaluateSplit, vaeGrids, type Evaluation } from './evaluation.js';
+import { isRunEvent, type EpochEnded, type Evaluated, type RunEnded, type RunEvent, type StreamEvent } from './events.js';
+import { borrow, type ModelLoan } from './loan.js';
+import { evaluationSplit } from './splits.js';
 
-export interface Evaluation {
-  readonly loss: number;
-  readonly accuracy: number | null;
-  /** confusion[predicted][true]; null for the VAEs. */
-  readonly confusion: number[][] | null;
-  readonly count: number;
+/**
+ * What `evaluate` measures. `split`: `test`, `validation` (the images a spec holds out with `holdout`), or
+ * `auto` (the default: validation when the spec holds images out, else test). `batchSize`: images per
+ * forward pass (200 by default; the VAE's sampling is seeded per batch, so it is part of what is computed).
+ * Plain data: a trainer elsewhere gets it with each job (RunContext.evaluation).
+ */
+export const EvaluateOptions = t.exact(
+  t.partial({
+    split: t.union([t.literal('auto'), t.literal('test'), t.literal('validation')], "'auto', 'test' or 'validation'"),
+    batchSize: PositiveInt,
+  }),
+);
+export type EvaluateOptions = t.TypeOf<typeof EvaluateOptions>;
+
+export const decodeEvaluateOptions = (u: unknown): E.Either<OptbenchError, EvaluateOptions> =>
+  pipe(
+    EvaluateOptions.decode(u ?? {}),
+    E.mapLeft((errs) => reportErrors(errs, 'evaluate options')),
+  );
+
+/** The options as they apply to one run: `auto` made concrete, the batch size filled in. */
+export const resolveEvaluation = (spec: RunSpec, opts: EvaluateOptions): Evaluated => ({
+  split: (opts.split ?? 'auto') === 'auto' ? (spec.holdout !== undefined ? 'validation' : 'test') : (opts.split as Evaluated['split']),
+  batchSize: opts.batchSize ?? 200,
+});
+
+/** Seed of an epoch's evaluation (the VAE's sampling), so that evaluations are reproducible. */
+const evalSeed = (spec: RunSpec, epoch: number): number => deriveSeed(spec.seed, epoch, 0xe7a1);
+
+interface RunState {
+  spec: RunSpec | null;
+  last: { epoch: number; result: Evaluation } | null;
+  evalMs: number;
 }
 
-/** A [n, rows, cols, 1] tensor over images [start, end) of a split, without copying pixels. */
-export const imagesTensor = (split: Split, start: number, end: number): tf.Tensor4D => {
-  const px = split.rows * split.cols;
-  return tf.tensor4d(split.images.subarray(start * px, end * px), [end - start, split.rows, split.cols, 1]);
+const mismatch = (spec: RunSpec | null, want: EvaluateOptions, got: Evaluated): OptbenchError | null => {
+  if (spec === null) return null;
+  const wanted = resolveEvaluation(spec, want);
+  const differs =
+    (want.split !== undefined && want.split !== 'auto' && wanted.split !== got.split) || (want.batchSize !== undefined && want.batchSize !== got.batchSize);
+  return differs
+    ? invalidConfig({
+        path: 'evaluate',
+        message: `evaluate asks for ${JSON.stringify(wanted)} but ${runLabel(spec)} arrived evaluated with ${JSON.stringify(got)}: give the trainer (trainGrid's \`evaluate\` option) the same options as evaluate.`,
+      })
+    : null;
+};
+
+const noModel = (e: EpochEnded | RunEnded): OptbenchError =>
+  invalidConfig({
+    path: 'evaluate',
+    message:
+      `evaluate got ${e.type} of run ${e.runId} without its model and without an evaluation. Either a stage before evaluate ` +
+      `delivers events later than the trainer sends them (put evaluate right after trainGrid, or after synchronous stages only), ` +
+      `or the trainer runs elsewhere: give it the evaluation options (trainGrid(specs, { evaluate: {...} })).`,
+  });
+
+/** One evaluation of the lent model after `epoch`, or why the run must end. */
+const measure = (loan: ModelLoan, opts: EvaluateOptions, epoch: number): E.Either<OptbenchError, { how: Evaluated; result: Evaluation; ms: number }> => {
+  const { spec, data, model } = loan;
+  const how = resolveEvaluation(spec, opts);
+  const split = evaluationSplit(data, spec, how.split);
+  if (E.isLeft(split)) return split;
+  const t0 = performance.now();
+  const result = evaluateSplit(model, split.right, {
+    batchSize: how.batchSize,
+    ...(spec.testSubset !== undefined ? { count: spec.testSubset } : {}),
+    seed: evalSeed(spec, epoch),
+    classes: data.classNames.length,
+  });
+  const ms = performance.now() - t0;
+  return Number.isFinite(result.loss)
+    ? E.right({ how, result, ms })
+    : E.left(
+        diverged({
+          epoch,
+          step: 0,
+          loss: result.loss,
+          message: `${spec.model}/${spec.optimizer.name} diverged: the ${how.split} loss became ${result.loss} after epoch ${epoch}. Try a smaller learning rate.`,
+        }),
+      );
 };
 
 /**
- * Test metrics in inference mode (dropout off, batch-norm moving statistics) over the first `count`
- * images of the split, in batches (about 200 is where the cache is happiest). `seed` fixes the VAE's
- * sampling so that an evaluation is reproducible.
+ * Evaluates each epoch's trained model (test or validation loss and accuracy, in inference mode) and, when
+ * a run ends, its confusion matrix or VAE image grids. It borrows the model the trainer lends with
+ * EpochEnded and RunEnded (see loan.ts), synchronously; an event that arrives already evaluated (a trainer
+ * that evaluated where its model is) is passed on. Every other event is passed on unchanged.
+ *
+ * Bad options are an InvalidConfig on the error channel at subscription, as is an unevaluated event without
+ * its model. A run's own trouble ends that run as RunFailed (the trainer emits it) and the grid goes on: a
+ * non-finite evaluation loss is Diverged, `validation` for a spec without `holdout` is InvalidConfig.
  */
-export const evaluate = async (
-  model: BuiltModel,
-  split: Split,
-  opts: { batchSize?: number; count?: number; seed?: number; classes?: number } = {},
-): Promise<Evaluation> => {
-  const n = Math.min(opts.count ?? split.count, split.count);
-  const batchSize = opts.batchSize ?? 200;
-  const classes = opts.classes ?? 10;
-  const confusion = model.kind === 'classifier' ? Array.from({ length: classes }, () => new Array<number>(classes).fill(0)) : null;
-  let lossSum = 0;
-  let correct = 0;
-  for (let start = 0, b = 0; start < n; start += batchSize, b++) {
-    const end = Math.min(n, start + batchSize);
-    const size = end - start;
-    if (model.kind === 'classifier') {
-      const [loss, predicted] = tf.tidy(() => {
-        const x = imagesTensor(split, start, end);
-        const labels = tf.tensor1d(split.labels.subarray(start, end), 'int32');
-        const out = classifierForward(model, x, labels, false);
-        return [out.loss, tf.argMax(out.logits, 1)] as const;
-      });
-      lossSum += (await loss.data())[0]! * size;
-      const pred = await predicted.data();
-      tf.dispose([loss, predicted]);
-      for (let i = 0; i < size; i++) {
-        const p = pred[i]!;
-        const t = split.labels[start + i]!;
-        if (p === t) correct++;
-        confusion![p]![t]!++;
-      }
-    } else {
-      const loss = tf.tidy(() => vaeForward(model, imagesTensor(split, start, end), false, (opts.seed ?? 0) + b).loss);
-      lossSum += (await loss.data())[0]! * size;
-      loss.dispose();
-    }
-  }
-  return {
-    loss: lossSum / n,
-    accuracy: model.kind === 'classifier' ? correct / n : null,
-    confusion,
-    count: n,
-  };
-};
+export const evaluate =
+  (options: EvaluateOptions = {}) =>
+  <E extends StreamEvent>(source: Observable<E>): Observable<E> =>
+    defer(() => {
+      const decoded = decodeEvaluateOptions(options);
+      if (E.isLeft(decoded)) return throwError(() => decoded.left);
+      const opts = decoded.right;
+      const runs = new Map<string, RunState>();
+      const state = (runId: string): RunState => {
+        let s = runs.get(runId);
+        if (s === undefined) runs.set(runId, (s = { spec: null, last: null, evalMs: 0 }));
+        return s;
+      };
 
-const toBase64 = (pixels: Float32Array | Int32Array | Uint8Array): string => {
-  const bytes = new Uint8Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(pixels[i]! * 255)));
-  return Buffer.from(bytes).toString('base64');
-};
+      const epoch = (e: EpochEnded): Observable<EpochEnded> => {
+        const s = state(e.runId);
+        if (e.test !== null && e.evaluation !== null) {
+          const bad = mismatch(s.spec, opts, e.evaluation);
+          return bad ? throwError(() => bad) : of(e);
+        }
+        const loan = borrow(e);
+        if (loan === undefined) return throwError(() => noModel(e));
+        const m = measure(loan, opts, e.epoch);
+        if (E.isLeft(m)) {
+          loan.fail(m.left);
+          return EMPTY;
+        }
+        s.spec = loan.spec;
+        s.last = { epoch: e.epoch, result: m.right.result };
+        s.evalMs += m.right.ms;
+        return of({ ...e, test: { loss: m.right.result.loss, accuracy: m.right.result.accuracy }, evaluation: m.right.how, evalMs: m.right.ms });
+      };
 
-/** Standard-normal samples (Box-Muller) from the seeded generator, independent of TF.js's RNG. */
-const normals = (count: number, seed: number): Float32Array => {
-  const rng = mulberry32(seed);
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = Math.sqrt(-2 * Math.log(1 - uniformFloat(rng))) * Math.cos(2 * Math.PI * uniformFloat(rng));
-  return out;
-};
+      const ended = (e: RunEnded): Observable<RunEnded> => {
+        const s = state(e.runId);
+        runs.delete(e.runId);
+        const loan = borrow(e);
+        if (loan === undefined) return e.final !== null || s.last === null ? of(e) : throwError(() => noModel(e));
+        const { spec, model } = loan;
+        // The last epoch's evaluation; evaluated again only if this operator did not see that epoch.
+        const last = s.last?.epoch === spec.epochs ? E.right({ result: s.last.result, ms: 0 }) : measure(loan, opts, spec.epochs);
+        if (E.isLeft(last)) {
+          loan.fail(last.left);
+          return EMPTY;
+        }
+        const { result, ms } = last.right;
+        return of({
+          ...e,
+          final: { testLoss: result.loss, testAccuracy: result.accuracy },
+          confusion: result.confusion,
+          vae: model.kind === 'vae' ? vaeGrids(model, deriveSeed(spec.seed, 0x5a3b1e)) : null,
+          evalMs: e.evalMs + s.evalMs + ms,
+        });
+      };
 
-/**
- * The study's VAE figures: each latent dimension swept over `steps` (the others 0), and images decoded
- * from random z ~ N(0, I).
- */
-export const vaeGrids = async (model: BuiltVae, seed: number, steps: readonly number[] = linspace(-3, 3, 11)): Promise<VaeGrids> => {
-  const latent = model.latent;
-  const traversal: string[] = [];
-  for (let d = 0; d < latent; d++) {
-    const z = new Float32Array(steps.length * latent);
-    steps.forEach((v, i) => (z[i * latent + d] = v));
-    const images = tf.tidy(() => model.decoder.predict(tf.tensor2d(z, [steps.length, latent])) as tf.Tensor);
-    traversal.push(toBase64(await images.data()));
-    images.dispose();
-  }
-  const sampleImages = tf.tidy(
-    () => model.decoder.predict(tf.tensor2d(normals(11 * latent, seed), [11, latent])) as tf.Tensor,
-  );
-  const samples = toBase64(await sampleImages.data());
-  sampleImages.dispose();
-  return { rows: 28, cols: 28, steps: [...steps], traversal, samples };
-};
-
-export const linspace = (lo: number, hi: number, n: number): number[] =>
-  Array.from({ length: n }, (_, i) => +(lo + ((hi - lo) * i) / (n - 1)).toFixed(6));
+      return source.pipe(
+        concatMap((e): Observable<E> => {
+          if (!isRunEvent(e)) return of(e);
+          // A transformed event keeps its member type of E.
+          const same = (o: Observable<RunEvent>) => o as unknown as Observable<E>;
+          switch (e.type) {
+            case 'RunStarted':
+              state(e.runId).spec = e.spec;
+              return of(e);
+            case 'EpochEnded':
+              return same(epoch(e));
+            case 'RunEnded':
+              return same(ended(e));
+            case 'RunPaused':
+            case 'RunFailed':
+              runs.delete(e.runId);
+              return of(e);
+            case 'BatchEnded':
+              return of(e);
+          }
+        }),
+      );
+    });

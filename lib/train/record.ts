@@ -1,6 +1,6 @@
 import type { RunSpec } from '../config/spec.js';
-import type { OptbenchError } from '../errors.js';
-import type { Metrics, VaeGrids } from './events.js';
+import { interrupted, type OptbenchError } from '../errors.js';
+import type { FinalMetrics, Metrics, RunEvent, VaeGrids } from './events.js';
 
 /**
  * The files of a run directory (`--out`):
@@ -12,7 +12,8 @@ import type { Metrics, VaeGrids } from './events.js';
 export interface EpochRecord {
   readonly epoch: number;
   readonly train: Metrics;
-  readonly test: Metrics;
+  /** Null when the epoch was not evaluated (a pipeline without `evaluate`). */
+  readonly test: Metrics | null;
   readonly trainMs: number;
   readonly evalMs: number;
 }
@@ -28,7 +29,7 @@ export interface RunRecord {
   readonly startedAt: string;
   readonly updatedAt: string;
   readonly epochs: readonly EpochRecord[];
-  readonly final: { readonly testLoss: number; readonly testAccuracy: number | null } | null;
+  readonly final: FinalMetrics | null;
   /** Rows: predicted class, columns: true class. */
   readonly confusion: readonly (readonly number[])[] | null;
   readonly vae: VaeGrids | null;
@@ -43,3 +44,59 @@ export interface GridRecord {
   readonly classNames: readonly string[];
   readonly specs: readonly RunSpec[];
 }
+
+/** What a paused run's record and store row say (it is resumable, like an interrupted one). */
+export const pausedError = (e: { readonly epochsDone: number; readonly spec: RunSpec }): OptbenchError =>
+  interrupted(`Paused after epoch ${e.epochsDone} of ${e.spec.epochs}: the run continues from its checkpoint when it is trained again.`);
+
+const stub = (runId: string, spec: RunSpec, now: string): RunRecord => ({
+  runId,
+  spec,
+  status: 'running',
+  backend: '',
+  parameters: 0,
+  startedAt: now,
+  updatedAt: now,
+  epochs: [],
+  final: null,
+  confusion: null,
+  vae: null,
+  error: null,
+});
+
+/**
+ * A run's record after one more of its events (`prev`: before it; undefined before RunStarted). `earlier`
+ * is what an earlier attempt recorded, kept for the epochs a resumed run does not train again. Pure: the
+ * run directory writer (`recordRuns`) and the in-stream report (`renderD3`) both fold events with it.
+ */
+export const foldRunRecord = (prev: RunRecord | undefined, e: RunEvent, now: string, earlier?: RunRecord): RunRecord | undefined => {
+  switch (e.type) {
+    case 'RunStarted':
+      return {
+        ...stub(e.runId, e.spec, now),
+        backend: e.backend,
+        parameters: e.parameters,
+        startedAt: earlier?.startedAt ?? e.startedAt,
+        epochs: e.fromEpoch > 0 ? (earlier?.epochs ?? []).filter((x) => x.epoch <= e.fromEpoch) : [],
+      };
+    case 'EpochEnded': {
+      if (!prev) return undefined;
+      const { epoch, train, test, trainMs, evalMs } = e;
+      return { ...prev, updatedAt: now, epochs: [...prev.epochs.filter((x) => x.epoch < epoch), { epoch, train, test, trainMs, evalMs }] };
+    }
+    case 'RunEnded':
+      return prev ? { ...prev, status: 'done', updatedAt: now, final: e.final, confusion: e.confusion, vae: e.vae } : undefined;
+    case 'RunPaused':
+      return { ...(prev ?? stub(e.runId, e.spec, now)), status: 'interrupted', updatedAt: now, error: pausedError(e) };
+    case 'RunFailed':
+      return {
+        ...(prev ?? stub(e.runId, e.spec, now)),
+        status: e.error._tag === 'Interrupted' ? 'interrupted' : 'failed',
+        updatedAt: now,
+        epochs: (prev?.epochs ?? []).filter((x) => x.epoch <= e.epochsDone),
+        error: e.error,
+      };
+    case 'BatchEnded':
+      return prev;
+  }
+};

@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { defer, tap, type Observable } from 'rxjs';
 import { runLabel, type RunSpec } from '../config/spec.js';
-import type { RunEvent } from './events.js';
-import type { GridRecord, RunRecord } from './record.js';
+import { isGridStarted, isRunEvent, type StreamEvent } from './events.js';
+import { foldRunRecord, type GridRecord, type RunRecord } from './record.js';
 
 /** Writes through a temporary file and a rename, so a reader never sees half a file. */
 export const writeFileAtomic = (path: string, data: string | Uint8Array): void => {
@@ -28,82 +28,46 @@ const readRecord = (path: string): RunRecord | undefined => {
   }
 };
 
+export interface RecordRunsOptions {
+  /** What grid.json says the grid is (`task 1`, `run`, ...) and its title; written on GridStarted. */
+  readonly task?: string;
+  readonly title?: string;
+}
+
 /**
- * Keeps `<outDir>/runs/<run>.json` up to date with every event (BatchEnded excepted), so that a report can
- * be drawn from a grid that is still training. A run resumed after epoch k keeps its first k epochs.
+ * Keeps the run directory `outDir` up to date: `grid.json` on GridStarted (every planned run, the class
+ * names) and `runs/<run>.json` on every run event but BatchEnded, so that a report can be drawn from a grid
+ * that is still training. A run resumed after epoch k keeps its first k epochs. Other events pass through.
  */
 export const recordRuns =
-  (outDir: string): MonoTypeOperatorFunction<RunEvent> =>
-  (source) => {
-    const records = new Map<string, { path: string; record: RunRecord }>();
-    mkdirSync(join(outDir, 'runs'), { recursive: true });
-    const save = (id: string, next: RunRecord): void => {
-      const entry = records.get(id)!;
-      entry.record = next;
-      writeFileAtomic(entry.path, JSON.stringify(next));
-    };
-    return source.pipe(
-      tap((e) => {
-        const now = new Date().toISOString();
-        switch (e.type) {
-          case 'RunStarted': {
-            const path = join(outDir, 'runs', runFileName(e.spec, e.runId));
-            const before = e.fromEpoch > 0 ? readRecord(path) : undefined;
-            records.set(e.runId, { path, record: undefined as unknown as RunRecord });
-            save(e.runId, {
-              runId: e.runId,
-              spec: e.spec,
-              status: 'running',
-              backend: e.backend,
-              parameters: e.parameters,
-              startedAt: before?.startedAt ?? e.startedAt,
-              updatedAt: now,
-              epochs: (before?.epochs ?? []).filter((x) => x.epoch <= e.fromEpoch),
-              final: null,
-              confusion: null,
-              vae: null,
-              error: null,
+  (outDir: string, opts: RecordRunsOptions = {}) =>
+  <E extends StreamEvent>(source: Observable<E>): Observable<E> =>
+    defer(() => {
+      const records = new Map<string, { path: string; record: RunRecord }>();
+      mkdirSync(join(outDir, 'runs'), { recursive: true });
+      return source.pipe(
+        tap((e) => {
+          if (isGridStarted(e)) {
+            writeGridRecord(outDir, {
+              task: opts.task ?? 'run',
+              title: opts.title ?? '',
+              createdAt: new Date().toISOString(),
+              classNames: e.classNames,
+              specs: e.specs,
             });
             return;
           }
-          case 'EpochEnded': {
-            const r = records.get(e.runId)?.record;
-            if (!r) return;
-            const { epoch, train, test, trainMs, evalMs } = e;
-            save(e.runId, { ...r, updatedAt: now, epochs: [...r.epochs, { epoch, train, test, trainMs, evalMs }] });
-            return;
-          }
-          case 'RunEnded': {
-            const r = records.get(e.runId)?.record;
-            if (!r) return;
-            save(e.runId, { ...r, status: 'done', updatedAt: now, final: e.final, confusion: e.confusion, vae: e.vae });
-            return;
-          }
-          case 'RunFailed': {
-            const r = records.get(e.runId)?.record;
-            const path = join(outDir, 'runs', runFileName(e.spec, e.runId));
-            if (!r) records.set(e.runId, { path, record: undefined as unknown as RunRecord });
-            save(e.runId, {
-              ...(r ?? {
-                runId: e.runId,
-                spec: e.spec,
-                backend: '',
-                parameters: 0,
-                startedAt: now,
-                epochs: [],
-                final: null,
-                confusion: null,
-                vae: null,
-              }),
-              status: e.error._tag === 'Interrupted' ? 'interrupted' : 'failed',
-              updatedAt: now,
-              error: e.error,
-            } as RunRecord);
-            return;
-          }
-          case 'BatchEnded':
-            return;
-        }
-      }),
-    );
-  };
+          if (!isRunEvent(e) || e.type === 'BatchEnded') return;
+          const known = records.get(e.runId);
+          const spec = e.type === 'EpochEnded' ? known?.record.spec : e.spec;
+          if (spec === undefined) return;
+          const path = known?.path ?? join(outDir, 'runs', runFileName(spec, e.runId));
+          const prev = known?.record;
+          const earlier = e.type === 'RunStarted' && e.fromEpoch > 0 ? readRecord(path) : undefined;
+          const next = foldRunRecord(prev, e, new Date().toISOString(), earlier);
+          if (next === undefined) return;
+          records.set(e.runId, { path, record: next });
+          writeFileAtomic(path, JSON.stringify(next));
+        }),
+      );
+    });

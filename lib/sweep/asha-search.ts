@@ -1,0 +1,105 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { EMPTY, concat, defer, expand, from, mergeMap, of, throwError, type Observable } from 'rxjs';
+import { runId } from '../config/spec.js';
+import type { Dataset } from '../data/types.js';
+import type { OptbenchError } from '../errors.js';
+import { ashaNext, ashaReport, ashaResume, createAsha, type AshaJob, type AshaState } from './asha.js';
+import type { SweepEvent } from './events.js';
+import type { SearchRunOptions } from './full-search.js';
+import { bestTrial, trialSpec, type SearchConfig, type SearchResult, type TrialRecord, type TrialStatus } from './search.js';
+import type { SpacePoint } from './space.js';
+import { trainTrial } from './trial.js';
+
+/** An item of the scheduling stream: a job to start, or an event to pass on. */
+type Step = { readonly job: AshaJob } | { readonly event: SweepEvent };
+
+/**
+ * ASHA as a stream: whenever a slot is free the scheduler is asked for a job (a promotion of the best
+ * trial of the highest rung that has one, else a new trial), the trial trains up to the job's rung and
+ * reports its validation metric there, and every finished job asks again for as many jobs as there are free
+ * slots. `expand` turns each finished job into the jobs it opens up, so no worker ever waits for a full
+ * rung. The state after every decision is a SearchUpdated (a killed sweep resumes from it: a job in flight
+ * is issued again first); a trial that stopped short of its rung (Ctrl-C, held elsewhere) leaves its job in
+ * flight for that resumption.
+ */
+export const ashaSearch = (
+  c: SearchConfig,
+  points: readonly SpacePoint[],
+  data: Dataset,
+  opts: SearchRunOptions & { readonly resumeFrom?: AshaState | null },
+): Observable<SweepEvent> =>
+  defer(() => {
+    const fresh = opts.resumeFrom
+      ? E.right(ashaResume(opts.resumeFrom))
+      : createAsha({ minResource: c.minEpochs, maxResource: c.epochs, eta: c.eta, trials: points.length, direction: c.direction });
+    if (E.isLeft(fresh)) return throwError(() => fresh.left);
+    let state: AshaState = fresh.right;
+    const metrics: (readonly number[])[] = points.map(() => []);
+    const errors: (string | null)[] = points.map(() => null);
+    let running = 0;
+    let interrupted = false;
+    const history = opts.history;
+    // Trials that reported in an earlier invocation: their curves come from what was stored.
+    if (history) for (const tr of state.trials) metrics[tr.id] = history(runId(trialSpec(c, points[tr.id]!))).metrics;
+
+    const records = (): TrialRecord[] =>
+      points.map((point, trial) => {
+        const tr = state.trials[trial];
+        const status: TrialStatus =
+          tr === undefined
+            ? 'not started'
+            : errors[trial] !== null || tr.metrics.some((x) => x === null)
+              ? 'failed'
+              : tr.metrics.length === state.rungs.length
+                ? 'completed'
+                : tr.running === null
+                  ? 'stopped'
+                  : 'unfinished';
+        return { trial, point, runId: runId(trialSpec(c, point)), metrics: metrics[trial]!, status, error: errors[trial]! };
+      });
+    const result = (): SearchResult => {
+      const trials = records();
+      return { config: c, trials, asha: state, best: bestTrial(c, trials), interrupted };
+    };
+    const updated = (): Step => ({ event: { type: 'SearchUpdated', result: result() } });
+
+    /** Jobs for the free slots, each announced with the state that holds it in flight. */
+    const decide = (): Step[] => {
+      const steps: Step[] = [];
+      while (!interrupted && running < opts.concurrency) {
+        if (opts.shouldStop?.()) {
+          interrupted = true;
+          break;
+        }
+        const { decision, state: after } = ashaNext(state);
+        if (decision === 'wait' || decision === 'done') break;
+        state = after;
+        running++;
+        steps.push(updated(), { job: decision });
+      }
+      return steps;
+    };
+
+    const runJob = (job: AshaJob): Observable<Step> => {
+      const ctx = { index: job.trial + 1, total: points.length, untilEpoch: job.resource };
+      return trainTrial(opts.trainer, data, trialSpec(c, points[job.trial]!), ctx, history, metrics[job.trial]!, (r): Observable<Step> => {
+        running--;
+        if (r.metrics.length > metrics[job.trial]!.length) metrics[job.trial] = r.metrics;
+        if (r.interrupted) {
+          interrupted = true;
+          return of(updated());
+        }
+        errors[job.trial] = r.failed;
+        const reported = ashaReport(state, job.trial, job.rung, r.failed !== null ? NaN : (r.metrics[job.resource - 1] ?? NaN));
+        if (E.isLeft(reported)) return throwError((): OptbenchError => reported.left);
+        state = reported.right;
+        return from([updated(), ...decide()]);
+      }).pipe(mergeMap((x): Observable<Step> => ('type' in x ? of({ event: x }) : of(x))));
+    };
+
+    const scheduled = defer(() => from([updated(), ...decide()])).pipe(
+      expand((step) => ('job' in step ? runJob(step.job) : EMPTY)),
+      mergeMap((step) => ('event' in step ? of(step.event) : EMPTY)),
+    );
+    return concat(scheduled, defer(() => of<SweepEvent>({ type: 'SearchEnded', result: result() })));
+  });

@@ -1,0 +1,198 @@
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { Observable, catchError, map, of, tap } from 'rxjs';
+import { useBackend } from '../../lib/backend/index.js';
+import type { RunSpec } from '../../lib/config/spec.js';
+import { loadDataset } from '../../lib/data/load.js';
+import type { Dataset, Split } from '../../lib/data/types.js';
+import type { OptbenchError } from '../../lib/errors.js';
+import { getModel } from '../../lib/models/registry.js';
+import type { BuiltClassifier } from '../../lib/models/types.js';
+import { disposeModel, modelWeights } from '../../lib/models/weights.js';
+import { evaluate, type EvaluateOptions } from '../../lib/train/evaluate.js';
+import type { EpochEnded, GridEvent, RunEnded, RunEvent } from '../../lib/train/events.js';
+import { lend, revoke, type ModelLoan } from '../../lib/train/loan.js';
+import { ended, epochEnded, newScheduler, spec, started } from '../support/marbles.js';
+
+// evaluate on the test scheduler: a fake trainer lends a real (untrained) FCNN with its events, as runFit
+// does, and the metrics evaluate computes are checked against a reference computed here in float64 from the
+// model's logits.
+
+/** Lends `loan` with every EpochEnded and RunEnded while it is delivered, as a trainer in this process does. */
+const lending =
+  (loan: ModelLoan) =>
+  (source: Observable<GridEvent>): Observable<GridEvent> =>
+    new Observable<GridEvent>((sub) =>
+      source.subscribe({
+        next: (e) => {
+          if (e.type !== 'EpochEnded' && e.type !== 'RunEnded') return sub.next(e);
+          lend(e, loan);
+          try {
+            sub.next(e);
+          } finally {
+            revoke(e);
+          }
+        },
+        error: (x) => sub.error(x),
+        complete: () => sub.complete(),
+      }),
+    );
+
+/** Loss (mean cross-entropy), accuracy and confusion matrix of the model on the first n images, in float64. */
+const reference = (model: BuiltClassifier, split: Split, n: number) => {
+  const logits = tf.tidy(() => (model.net.predict(tf.tensor4d(split.images.subarray(0, n * 784), [n, 28, 28, 1])) as tf.Tensor).arraySync() as number[][]);
+  let loss = 0;
+  let correct = 0;
+  const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+  logits.forEach((row, i) => {
+    const label = split.labels[i]!;
+    const max = Math.max(...row);
+    const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+    loss += lse - row[label]!;
+    const predicted = row.indexOf(max);
+    if (predicted === label) correct++;
+    confusion[predicted]![label]!++;
+  });
+  return { loss: loss / n, accuracy: correct / n, confusion };
+};
+
+/** What a marble compares of an event: its type and whether it carries an evaluation (numbers are checked apart). */
+const shape = map((e: GridEvent) => `${e.type}${e.type === 'EpochEnded' ? (e.test ? '+test' : '') : e.type === 'RunEnded' ? (e.final ? '+final' : '') : ''}`);
+
+/** An error on the error channel, as a value the marble can compare. */
+const caught = catchError((err: OptbenchError) => of(`${err._tag}${err._tag === 'InvalidConfig' ? ` at ${err.path}` : ''}`));
+
+describe('evaluate (marbles, a real model lent by a fake trainer)', function () {
+  let data: Dataset;
+  let model: BuiltClassifier;
+  const s: RunSpec = spec('adam', { epochs: 1, testSubset: 30 });
+  const failures: OptbenchError[] = [];
+  const loan = (over: Partial<ModelLoan> = {}): ModelLoan => ({ model, spec: s, data, fail: (e) => void failures.push(e), ...over });
+
+  before(async () => {
+    assert.ok(E.isRight(await useBackend('cpu')));
+    const loaded = await loadDataset({ dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' });
+    assert.ok(E.isRight(loaded));
+    data = loaded.right;
+    model = E.getOrElseW(() => assert.fail('fcnn'))(getModel('fcnn')).build(0) as BuiltClassifier;
+  });
+  after(() => disposeModel(model));
+  beforeEach(() => (failures.length = 0));
+
+  it('evaluates each epoch with the lent model, fills RunEnded, and passes every other event on at its frame', () => {
+    const seen: RunEvent[] = [];
+    const ref = reference(model, data.test, 30);
+    const unevaluated = epochEnded(s, 1, null);
+    const end = ended(s, null);
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold<GridEvent>('s-e-x|', { s: started(s), e: unevaluated, x: end });
+      const out = source.pipe(lending(loan()), evaluate(), tap((e) => seen.push(e as RunEvent)), shape);
+      // The numbers are checked against the reference below, once the scheduler has flushed.
+      expectObservable(out).toBe('s-e-x|', { s: 'RunStarted', e: 'EpochEnded+test', x: 'RunEnded+final' });
+      expectSubscriptions(source.subscriptions).toBe('^----!');
+    });
+    const e = seen[1] as EpochEnded;
+    const x = seen[2] as RunEnded;
+    assert.equal(seen.length, 3);
+    assert.deepEqual({ ...e, test: null, evaluation: null, evalMs: 0 }, unevaluated, 'only the evaluation changed');
+    assert.ok(Math.abs(e.test!.loss - ref.loss) < 1e-5, `loss ${e.test!.loss} vs ${ref.loss}`);
+    assert.equal(e.test!.accuracy, ref.accuracy);
+    assert.deepEqual(e.evaluation, { split: 'test', batchSize: 200 });
+    assert.ok(e.evalMs > 0);
+    assert.deepEqual(x.final, { testLoss: e.test!.loss, testAccuracy: e.test!.accuracy });
+    assert.deepEqual(x.confusion, ref.confusion);
+    assert.equal(x.evalMs, e.evalMs, "the run's evaluation time is its epochs'");
+    assert.deepEqual(failures, []);
+  });
+
+  it('validation: the images the spec holds out (the last `holdout` training images)', () => {
+    const held: RunSpec = { ...s, holdout: 40, testSubset: undefined as unknown as number };
+    delete (held as { testSubset?: number }).testSubset;
+    const tail: Split = { ...data.train, images: data.train.images.subarray((data.train.count - 40) * 784), labels: data.train.labels.subarray(data.train.count - 40), count: 40 };
+    const ref = reference(model, tail, 40);
+    const seen: EpochEnded[] = [];
+    newScheduler().run(({ cold, expectObservable }) => {
+      const out = cold<GridEvent>('e|', { e: epochEnded(held, 1, null) }).pipe(
+        lending(loan({ spec: held })),
+        evaluate({ split: 'validation', batchSize: 16 }),
+        tap((e) => seen.push(e as EpochEnded)),
+        map((e) => e.type),
+      );
+      expectObservable(out).toBe('e|', { e: 'EpochEnded' });
+    });
+    assert.ok(Math.abs(seen[0]!.test!.loss - ref.loss) < 1e-5);
+    assert.equal(seen[0]!.test!.accuracy, ref.accuracy);
+    assert.deepEqual(seen[0]!.evaluation, { split: 'validation', batchSize: 16 });
+  });
+
+  it('passes on events that arrive already evaluated (a trainer that evaluated where its model is)', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const e = epochEnded(s, 1);
+      const x = ended(s);
+      expectObservable(cold<GridEvent>('-s-e-x|', { s: started(s), e, x }).pipe(evaluate())).toBe('-s-e-x|', { s: started(s), e, x });
+    });
+  });
+
+  it('an unevaluated event without its model is an InvalidConfig on the error channel', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold<GridEvent>('s-e-x|', { s: started(s), e: epochEnded(s, 1, null), x: ended(s, null) });
+      const out = source.pipe(evaluate(), shape, caught);
+      expectObservable(out).toBe('s-(e|)', { s: 'RunStarted', e: 'InvalidConfig at evaluate' });
+      expectSubscriptions(source.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('an event evaluated with other options than evaluate asks for is an InvalidConfig', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const out = cold<GridEvent>('s-e|', { s: started(s), e: epochEnded(s, 1) }).pipe(evaluate({ split: 'test', batchSize: 50 }), shape, caught);
+      expectObservable(out).toBe('s-(e|)', { s: 'RunStarted', e: 'InvalidConfig at evaluate' });
+    });
+  });
+
+  it('options that do not decode are an InvalidConfig at subscription; the source is never subscribed', () => {
+    newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold<GridEvent>('s|', { s: started(s) });
+      expectObservable(source.pipe(evaluate({ split: 'train' } as unknown as EvaluateOptions))).toBe('#', undefined, {
+        _tag: 'InvalidConfig',
+        path: 'split',
+        message: "Invalid evaluate options: split must be 'auto', 'test' or 'validation', got \"train\".",
+      });
+      expectSubscriptions(source.subscriptions).toBe([]);
+    });
+  });
+
+  it("a run's own trouble goes back through its loan (the trainer ends it as RunFailed), and nothing is passed on", () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const out = cold<GridEvent>('s-e|', { s: started(s), e: epochEnded(s, 1, null) }).pipe(lending(loan()), evaluate({ split: 'validation' }));
+      expectObservable(out).toBe('s--|', { s: started(s) });
+    });
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0]!._tag, 'InvalidConfig');
+    assert.equal(failures[0]!._tag === 'InvalidConfig' && failures[0]!.path, 'evaluate.split');
+  });
+
+  it('a non-finite evaluation loss fails the run as Diverged', () => {
+    const broken = E.getOrElseW(() => assert.fail('fcnn'))(getModel('fcnn')).build(0) as BuiltClassifier;
+    tf.tidy(() => modelWeights(broken).forEach((w) => w.write(tf.fill(w.shape as number[], NaN))));
+    try {
+      newScheduler().run(({ cold, expectObservable }) => {
+        const out = cold<GridEvent>('e|', { e: epochEnded(s, 1, null) }).pipe(lending(loan({ model: broken })), evaluate());
+        expectObservable(out).toBe('-|');
+      });
+    } finally {
+      disposeModel(broken);
+    }
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0]!._tag, 'Diverged');
+    assert.match(failures[0]!.message, /test loss became NaN after epoch 1/);
+  });
+
+  it('passes GridStarted and events it does not know on unchanged', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const g: GridEvent = { type: 'GridStarted', specs: [s], dataset: 'fashion-mini', classNames: [] };
+      const other = { type: 'SomethingElse', n: 1 } as unknown as GridEvent;
+      expectObservable(cold<GridEvent>('g-o|', { g, o: other }).pipe(evaluate())).toBe('g-o|', { g, o: other });
+    });
+  });
+});

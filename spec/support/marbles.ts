@@ -1,0 +1,88 @@
+/**
+ * Plain events and a scheduler for the operators' marble specs (spec/marbles/): fake runs whose events are
+ * cold Observables on the TestScheduler, so that subscription timing, completion and errors can be checked
+ * frame by frame.
+ */
+import { strict as assert } from 'node:assert';
+import { TestScheduler } from 'rxjs/testing';
+import { runId, type RunSpec } from '../../lib/config/spec.js';
+import type { Dataset } from '../../lib/data/types.js';
+import { diverged, type OptbenchError } from '../../lib/errors.js';
+import type { EpochEnded, RunEnded, RunFailed, RunPaused, RunStarted, BatchEnded } from '../../lib/train/events.js';
+
+export const newScheduler = (): TestScheduler => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+
+export const spec = (optimizer: string, over: Partial<RunSpec> = {}): RunSpec => ({
+  dataset: 'fashion-mini',
+  model: 'fcnn',
+  optimizer: { name: optimizer, preset: 'tfkeras2', overrides: {} },
+  seed: 0,
+  epochs: 1,
+  batchSize: 50,
+  backend: 'cpu',
+  ...over,
+});
+
+/** A Dataset that only names itself: the fake trainers never read its images. */
+export const fakeData = (name = 'fake', train = 500): Dataset =>
+  ({ name, dir: '', verified: false, classNames: ['a', 'b'], train: { count: train }, test: { count: 100 } }) as unknown as Dataset;
+
+export const started = (s: RunSpec, over: Partial<RunStarted> = {}): RunStarted => ({
+  type: 'RunStarted',
+  runId: runId(s),
+  spec: s,
+  index: 1,
+  total: 1,
+  backend: 'cpu',
+  parameters: 10,
+  steps: 4,
+  fromEpoch: 0,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  ...over,
+});
+
+export const batch = (s: RunSpec, epoch = 1, step = 1): BatchEnded => ({
+  type: 'BatchEnded',
+  runId: runId(s),
+  epoch,
+  step,
+  steps: 4,
+  loss: 2 - step / 10,
+  elapsedMs: 100 * step,
+});
+
+export const epochEnded = (s: RunSpec, epoch = 1, test: EpochEnded['test'] = { loss: 1.5, accuracy: 0.4 + epoch / 100 }): EpochEnded => ({
+  type: 'EpochEnded',
+  runId: runId(s),
+  epoch,
+  epochs: s.epochs,
+  train: { loss: 2 / epoch, accuracy: 0.3 },
+  test,
+  evaluation: test === null ? null : { split: s.holdout !== undefined ? 'validation' : 'test', batchSize: 200 },
+  trainMs: 1000,
+  evalMs: test === null ? 0 : 100,
+});
+
+export const ended = (s: RunSpec, final: RunEnded['final'] = { testLoss: 1.5, testAccuracy: 0.45 }): RunEnded => ({
+  type: 'RunEnded',
+  runId: runId(s),
+  spec: s,
+  final,
+  confusion: final === null ? null : [
+    [3, 1],
+    [2, 4],
+  ],
+  vae: null,
+  trainMs: 1000 * s.epochs,
+  evalMs: final === null ? 0 : 100 * s.epochs,
+});
+
+export const paused = (s: RunSpec, epochsDone: number): RunPaused => ({ type: 'RunPaused', runId: runId(s), spec: s, epochsDone });
+
+export const failed = (s: RunSpec, error: OptbenchError = diverged({ epoch: 1, step: 1, loss: NaN, message: 'nan' }), epochsDone = 0): RunFailed => ({
+  type: 'RunFailed',
+  runId: runId(s),
+  spec: s,
+  error,
+  epochsDone,
+});
