@@ -15,6 +15,7 @@ import {
   toOptbenchError,
   type LoadConfig,
   type OptbenchError,
+  type RunTrainer,
   type Store,
   type SweepRecord,
   type SweepSpec,
@@ -32,6 +33,8 @@ export interface SweepOptions {
   readonly log?: (line: string) => void;
   /** Show every run's progress (trials and retraining) on stderr. */
   readonly progress?: boolean;
+  /** Trains each run the store gives this process (default: here; e.g. `queueTrainer` for workers elsewhere). */
+  readonly train?: RunTrainer;
 }
 
 export interface SweepOutcome {
@@ -51,7 +54,7 @@ export const runSweep = async (job: SweepJob, opts: SweepOptions): Promise<E.Eit
   if (E.isLeft(saved)) return saved;
   const { out, data, ...spec } = job;
   const stop = opts.shouldStop ? { shouldStop: opts.shouldStop } : {};
-  const trainer = storeTrainer(opts.store, out, { keepFailed: true, ...stop }, log);
+  const trainer = storeTrainer(opts.store, out, { keepFailed: true, ...stop, ...(opts.train ? { train: opts.train } : {}) }, log);
   try {
     const progress = await lastValueFrom(
       loadFashion$(data).pipe(

@@ -226,6 +226,40 @@ describe('the queue, across processes', function () {
   });
 });
 
+describe('ASHA over the queue', function () {
+  this.timeout(600_000);
+
+  it("trains a rung's trials on two workers at once, promotes from the coordinator, and chooses as a local sweep does", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'optbench-queue-asha-'));
+    const redis = await startRedis();
+    const sweep = (out: string, queue?: string): string[] => [
+      'sweep', '--model', 'fcnn', '--optimizer', 'adam', '--space', 'lr=log(1e-3,1e-1)', '--strategy', 'asha', '--trials', '4',
+      '--eta', '2', '--min-epochs', '1', '--epochs', '2', '--seeds', '1', '--holdout', '50', '--subset', '200', '--test-subset', '50',
+      '--batch-size', '20', '--backend', 'native', '--dataset', 'fashion-mini', '--data-dir', FIXTURE, '--out', out, '--json', '--no-report',
+      ...(queue !== undefined ? ['--queue', queue] : []),
+    ];
+    const w1 = worker(redis.url, 'w1');
+    const w2 = worker(redis.url, 'w2');
+    try {
+      const local = await cli(sweep(join(tmp, 'local')));
+      assert.equal(local.code, 0, local.stderr);
+      const queued = await cli(sweep(join(tmp, 'queued'), redis.url));
+      assert.equal(queued.code, 0, queued.stderr);
+      // The same trials, the same validation metrics, the same choice and final run.
+      assert.deepEqual(JSON.parse(queued.stdout), JSON.parse(local.stdout));
+      // The first rung's four trials were spread over both workers, and promoted trials resumed after it.
+      for (const w of [w1, w2]) assert.match(w.stderr, /paused after epoch 1/, w.stderr);
+      assert.match(w1.stderr + w2.stderr, /resuming after epoch 1/);
+      await stopWorker(w1);
+      await stopWorker(w2);
+    } finally {
+      for (const w of [w1, w2]) w.proc.kill('SIGKILL');
+      await redis.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the queue refuses', function () {
   this.timeout(300_000);
   let redis: TestRedis;

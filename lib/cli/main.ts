@@ -36,7 +36,7 @@ Grid options:
   --optimizers adam:lr=3e-4,beta2=0.99,sgd|all   --preset tfkeras2|keras231|torch|paper
   --backend auto|native|cpu|tensorflow|tensorflow-gpu   --out DIR (default runs/<task>-<time>)
   --data-dir D  --dataset NAME  --download  --json  --no-report
-  --queue redis://HOST:PORT  (task, run: runs are trained by the queue's workers; see optbench worker)
+  --queue redis://HOST:PORT  (task, run, sweep, tune: runs are trained by the queue's workers; see optbench worker)
 `;
 
 /** Exit codes: 0 done, 1 a command failed at run time, 2 bad input, 130 interrupted. */

@@ -15,6 +15,8 @@ import { parseSearchSpace, type SearchSpace, type SpaceDimension } from '../swee
 import { finishRunDir } from './finish.js';
 import { onCtrlC } from './interrupt.js';
 import { ensureWritable, timestamp } from './grid-command.js';
+import { connectQueue } from '../queue/client.js';
+import { queueTrainer } from '../queue/trainer.js';
 import { list, parseOptions, positiveInt, TRAINING_OPTIONS, type Parsed } from './options.js';
 
 const COMMON = {
@@ -26,6 +28,7 @@ const COMMON = {
   holdout: { type: 'string' },
   'search-seed': { type: 'string' },
   strategy: { type: 'string' },
+  queue: { type: 'string' },
 } as const;
 
 export const SWEEP_OPTIONS = { ...COMMON, optimizer: { type: 'string' }, space: { type: 'string' }, trials: { type: 'string' } } as const;
@@ -38,6 +41,9 @@ export interface SweepCommand {
   readonly job: SweepJob;
   readonly json: boolean;
   readonly report: boolean;
+  /** Train on the queue's workers (its Redis URL). */
+  readonly queue?: string;
+  readonly concurrencyGiven?: boolean;
 }
 
 /** Every dimension's extremes (and every choice) must be a valid value of the optimizer's hyperparameter. */
@@ -178,6 +184,8 @@ export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Eith
   return E.right({
     json: c.right.json,
     report: c.right.report,
+    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
+    concurrencyGiven: v.concurrency !== undefined,
     job: {
       kind: 'sweep',
       title: `Sweep: ${c.right.model} / ${optimizer} (${c.right.strategy}, ${trials.right} trials)`,
@@ -221,6 +229,8 @@ export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Eithe
   return E.right({
     json: c.right.json,
     report: c.right.report,
+    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
+    concurrencyGiven: v.concurrency !== undefined,
     job: {
       kind: 'tune',
       title: `Tune: ${c.right.model}, ${optimizers.length} optimizer${optimizers.length === 1 ? '' : 's'}, learning rate with budget ${budget.right}`,
@@ -256,8 +266,23 @@ export const executeSweep = async (cmd: SweepCommand): Promise<E.Either<Optbench
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
   const ctrlC = onCtrlC();
+  const queue = cmd.queue !== undefined ? await connectQueue(cmd.queue) : undefined;
+  if (queue !== undefined && E.isLeft(queue)) {
+    ctrlC.release();
+    store.close();
+    return queue;
+  }
   try {
-    const done = await runSweep(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: !cmd.json });
+    const done = await runSweep(
+      // Over the queue every trial of a rung (and every retraining run) is in flight at once, unless --concurrency says otherwise.
+      queue && cmd.concurrencyGiven !== true ? { ...cmd.job, concurrency: 1_000_000 } : cmd.job,
+      {
+        store,
+        shouldStop: ctrlC.stopRequested,
+        progress: !cmd.json,
+        ...(queue ? { train: queueTrainer(queue.right, { shouldStop: ctrlC.stopRequested }) } : {}),
+      },
+    );
     if (E.isLeft(done)) return done;
     if (done.right.record.final.length > 0) await finishRunDir(cmd.job.out, { report: cmd.report });
     if (cmd.report) {
@@ -267,6 +292,7 @@ export const executeSweep = async (cmd: SweepCommand): Promise<E.Either<Optbench
     }
     return done;
   } finally {
+    await queue?.right.close();
     ctrlC.release();
     store.close();
   }

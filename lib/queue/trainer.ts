@@ -85,6 +85,25 @@ const parseEvent = (runId: string, fields: readonly string[]): RunEvent | null =
 };
 
 /**
+ * Where to follow a run's record from: its start, or, for a run paused at an earlier rung and now sent
+ * further, just after that pause, so that (as a local resume does) it reports only the epochs trained now.
+ */
+const resumePoint = async (client: QueueClient, key: string, untilEpoch: number): Promise<string> => {
+  const entries = await client.redis.xrange(key, '-', '+');
+  let from = '0';
+  for (const [id, fields] of entries) {
+    const i = fields.indexOf('e');
+    try {
+      const e = JSON.parse(fields[i + 1] ?? 'null') as { type?: string; epochsDone?: number } | null;
+      if (e?.type === 'RunPaused' && (e.epochsDone ?? 0) < untilEpoch) from = id;
+    } catch {
+      // Not an event: skipped when followed too.
+    }
+  }
+  return from;
+};
+
+/**
  * A RunTrainer whose runs are trained by the queue's workers, with the run's context as data in its job
  * (`ctx.evaluation`: the worker evaluates where the model is; `ctx.untilEpoch`: an ASHA rung). The
  * Observable replays what the workers recorded of the run (RunStarted, EpochEnded..., then RunEnded,
@@ -154,7 +173,7 @@ export const queueTrainer =
         if (E.isLeft(identity)) return subscriber.error(identity.left);
         await submitRuns(client, [spec], identity.right, { fit: opts.fit ?? {}, evaluation: ctx.evaluation, untilEpoch: ctx.untilEpoch });
         if (closed) return;
-        unfollow.push(client.tail.follow(keys.events, '0', onRecorded));
+        unfollow.push(client.tail.follow(keys.events, await resumePoint(client, keys.events, ctx.untilEpoch), onRecorded));
         unfollow.push(client.tail.follow(keys.live, '$', onLive));
         timers.push(
           setInterval(() => {
