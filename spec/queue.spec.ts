@@ -19,8 +19,10 @@ import { runId, type RunSpec } from '../lib/config/spec.js';
 import { connectQueue } from '../lib/queue/client.js';
 import { dataIdentity } from '../lib/queue/data-identity.js';
 import { jobFor } from '../lib/queue/job.js';
-import { PREFIX, QUEUE_NAME, runKeys } from '../lib/queue/records.js';
-import { submitRuns } from '../lib/queue/trainer.js';
+import { PREFIX, QUEUE_NAME, runKeys, startAttempt } from '../lib/queue/records.js';
+import { queueTrainer, submitRuns } from '../lib/queue/trainer.js';
+import type { Dataset } from '../lib/data/types.js';
+import { lastValueFrom, toArray } from 'rxjs';
 import { startWorker } from '../lib/queue/worker.js';
 import { openStore, storePath } from '../lib/store/store.js';
 import { planGrid } from '../lib/train/plan.js';
@@ -312,6 +314,35 @@ describe('the queue refuses', function () {
       await client.right.queue.obliterate({ force: true });
       await client.right.close();
       rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('a run lost by too many workers: RunFailed{WorkerLost} with the count, reported once to the coordinator', async () => {
+    const client = await connectQueue(redis.url, { persistent: false });
+    assert.ok(E.isRight(client));
+    const spec = { ...specs[1]!, epochs: 1, subset: 50, batchSize: 50 };
+    const id = runId(spec);
+    const identity = await dataIdentity({ dataset: 'fashion-mini', dir: FIXTURE });
+    assert.ok(E.isRight(identity));
+    try {
+      await submitRuns(client.right, [spec], identity.right.identity);
+      // Three workers took the run and died without a word (as a SIGKILL leaves it).
+      for (let i = 0; i < 3; i++) await startAttempt(client.right.redis, id, `ghost-${i}`);
+      const w = await startWorker({ url: redis.url, dataDir: FIXTURE, name: 'fourth', maxLost: 3, log: () => undefined });
+      assert.ok(E.isRight(w));
+      const data = { name: 'fashion-mini', dir: FIXTURE } as Dataset;
+      const events = await lastValueFrom(queueTrainer(client.right)(spec, data, { index: 1, total: 1, evaluation: {}, untilEpoch: 1 }).pipe(toArray()));
+      await w.right.stop();
+      assert.equal(events.length, 1, JSON.stringify(events));
+      const failed = events[0]!;
+      assert.ok(failed.type === 'RunFailed' && failed.error._tag === 'WorkerLost', JSON.stringify(failed));
+      assert.equal(failed.error.attempts, 3);
+      assert.match(failed.error.message, /lost by 3 workers/);
+      // Nothing was trained by the fourth worker.
+      assert.equal(await client.right.redis.hget(runKeys(id).meta, 'epochs'), '0');
+    } finally {
+      await client.right.queue.obliterate({ force: true });
+      await client.right.close();
     }
   });
 
