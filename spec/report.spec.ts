@@ -411,6 +411,23 @@ describe('report: tables', () => {
     assert.ok(odd.includes('a\\_b\\&c\\%'));
   });
 
+  it("another data set than Fashion-MNIST gets no study reference: no study values, no Δ, no study note", () => {
+    const src = source('single');
+    const digits = (spec: RunRecord['spec']) => ({ ...spec, dataset: 'digits' });
+    const other: ReportSource = {
+      ...src,
+      grid: src.grid && { ...src.grid, specs: src.grid.specs.map(digits) },
+      runs: src.runs.map((r) => ({ ...r, spec: digits(r.spec) })),
+    };
+    const r = buildReport(other);
+    assert.ok(r.models.every((m) => m.series.every((x) => x.cell.study === null && x.cell.diff === null)));
+    const md = toMarkdown(r);
+    assert.doesNotMatch(md, /study|Δ/i);
+    assert.doesNotMatch(renderHtml(r, []), /study's winner|study \d/);
+    // The same runs on Fashion-MNIST do carry the reference.
+    assert.match(toMarkdown(buildReport(src)), /study 89\.74/);
+  });
+
   it('seeds: mean ± std (n) in the table', () => {
     const md = toMarkdown(buildReport(source('seeds')));
     assert.match(md, /\d+\.\d\d ± \d+\.\d\d \(n=3\)/);

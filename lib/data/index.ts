@@ -7,3 +7,4 @@ export * from './load.js';
 export * from './rng.js';
 export * from './batches.js';
 export * from './batches-stage.js';
+export * from './load-config.js';

@@ -28,6 +28,7 @@ import {
   type LocateOptions,
   type Located,
 } from './locate.js';
+import { decodeLoadConfig } from './load-config.js';
 import { FASHION_CLASSES, type Dataset, type Split } from './types.js';
 
 export interface LoadConfig {
@@ -217,9 +218,12 @@ export const loadDataset = async (config: LoadConfig = {}): Promise<E.Either<Opt
   }
 };
 
-/** The data set as a one-value Observable; it errors with the OptbenchError value itself. */
+/**
+ * The data set as a one-value Observable; it errors with the OptbenchError value itself (a config that
+ * does not decode is an InvalidConfig naming the field).
+ */
 export const loadFashion$ = (config: LoadConfig = {}): Observable<Dataset> =>
-  defer(() => from(loadDataset(config))).pipe(
+  defer(() => E.match((e: OptbenchError) => throwError(() => e), () => from(loadDataset(config)))(decodeLoadConfig(config))).pipe(
     mergeMap((r) => (E.isRight(r) ? of(r.right) : throwError(() => r.left))),
   );
 

@@ -1,5 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
+import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
+import { decodeWith } from '../config/spec.js';
 import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
 import { OPTIMIZER_NAMES, type OptimizerName, type ParamValue } from './params.js';
 import { DEFAULT_PRESET, PRESET_NAMES, PRESETS, registeredRule, type PresetName, type RegisteredRuleId, type RuleId } from './presets.js';
@@ -141,21 +143,26 @@ export const instantiate = (r: ResolvedOptimizer): tf.Optimizer => {
   }
 };
 
+/** What `createOptimizer` accepts besides the name: a preset, and hyperparameter overrides (io-ts). */
+const Preset = t.union([t.string, t.undefined], 'a preset name');
+const Overrides = t.record(t.string, t.union([t.number, t.boolean, t.undefined], 'a number or true/false'));
+
 /**
  * `createOptimizer('adam', { preset: 'torch', lr: 3e-4 })`. Every key of `opts` but `preset` is a
- * hyperparameter override.
+ * hyperparameter override. The options are decoded first: a value of the wrong type is an InvalidConfig
+ * naming it (`optimizer.overrides.lr`), then each value is checked against its hyperparameter's range.
  */
 export const createOptimizer = (
   name: string,
   opts: { readonly preset?: string; readonly [override: string]: ParamValue | string | undefined } = {},
 ): E.Either<OptbenchError, tf.Optimizer> => {
   const { preset, ...rest } = opts;
+  const p = decodeWith(Preset, 'optimizer', 'optimizer.preset')(preset);
+  if (E.isLeft(p)) return p;
+  const decoded = decodeWith(Overrides, 'optimizer overrides', 'optimizer.overrides')(rest);
+  if (E.isLeft(decoded)) return decoded;
   const overrides: Record<string, ParamValue> = {};
-  for (const [k, v] of Object.entries(rest)) {
-    if (v === undefined) continue;
-    // A string value is not a hyperparameter value; let validation reject it with the range message.
-    overrides[k] = v as ParamValue;
-  }
-  const resolved = resolveOptimizer({ name, ...(preset !== undefined ? { preset } : {}), overrides });
+  for (const [k, v] of Object.entries(decoded.right)) if (v !== undefined) overrides[k] = v;
+  const resolved = resolveOptimizer({ name, ...(p.right !== undefined ? { preset: p.right } : {}), overrides });
   return E.isLeft(resolved) ? resolved : E.tryCatch(() => instantiate(resolved.right), toOptbenchError);
 };

@@ -154,7 +154,7 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
     const finals = recs.map((r) => finalValue(r, kind)).filter((v): v is number => v !== null && Number.isFinite(v));
     const value = stat(finals);
     const noOverrides = Object.keys(spec.optimizer.overrides).length === 0;
-    const study = noOverrides ? studyValue(model, spec.optimizer.name) : null;
+    const study = noOverrides ? studyValue(model, spec.optimizer.name, spec.dataset) : null;
     return {
       group,
       recs,

@@ -33,8 +33,10 @@ const cellFor = (m: ModelReport, label: string): Cell | null => m.series.find((s
 export const tableNotes = (r: Report): string[] => {
   const notes = [
     'Classifiers: final test accuracy in %; VAEs: final test loss (sum of squared errors + KL per image). Best per model marked ★ (max accuracy, min loss).',
-    "Study: the single 50-epoch run of the original report; Δ = this run's value minus the study's.",
   ];
+  // The study's values are a reference only for its own data set (Fashion-MNIST).
+  if (r.models.some((m) => m.series.some((s) => s.cell.study !== null)))
+    notes.push("Study: the single 50-epoch run of the original report; Δ = this run's value minus the study's.");
   if (r.models.some((m) => m.series.some((s) => s.seeds.length > 1)))
     notes.push(
       'With several seeds: mean ± half-width of the 95 % Student t confidence interval over n seeds (the CSV also has the standard deviation and the interval).',
