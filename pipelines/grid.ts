@@ -41,8 +41,8 @@ export const gridPipeline = (
       ...fitOptions,
       ...(train ? { trainer: train } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
-      // Given, the options travel with each run to its trainer (a queue's worker evaluates where the model is).
-      ...(evaluation !== undefined ? { evaluate: evaluation } : {}),
+      // Options given here travel with every run (a trainer elsewhere evaluates where its model is).
+      ...(evaluation ? { evaluate: evaluation } : {}),
     }),
     evaluate(evaluation ?? {}),
     store ? persist(store) : identity,

@@ -7,9 +7,8 @@ import { lastValueFrom, of, tap, toArray, type Subscription } from 'rxjs';
 import { runId, type RunSpec } from '../lib/config/spec.js';
 import { seededBatches, type Batcher } from '../lib/data/batches.js';
 import { batches } from '../lib/data/batches-stage.js';
-import { useBackend } from '../lib/backend/index.js';
-import { loadDataset } from '../lib/data/load.js';
 import type { Dataset } from '../lib/data/types.js';
+import { fixtureOnCpu } from './support/fixture.js';
 import type { EpochEnded, RunEnded, RunEvent, RunFailed, RunPaused } from '../lib/train/events.js';
 import { evaluate } from '../lib/train/evaluate.js';
 import { runFit, type Checkpointer } from '../lib/train/fit.js';
@@ -40,11 +39,8 @@ const noBatches = (events: RunEvent[]) => events.filter((e) => e.type !== 'Batch
 describe('fit', function () {
   let data: Dataset;
   before(async () => {
-    // useBackend also installs the flat cpu Conv2DBackpropFilter (TF.js's own takes minutes per CNN step).
-    assert.ok(E.isRight(await useBackend('cpu')));
-    const loaded = await loadDataset({ dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' });
-    assert.ok(E.isRight(loaded), E.isLeft(loaded) ? loaded.left.message : '');
-    data = loaded.right;
+    // useBackend (in fixtureOnCpu) also installs the flat cpu Conv2DBackpropFilter (TF.js's own takes minutes per CNN step).
+    data = await fixtureOnCpu();
   });
 
   it('emits RunStarted, EpochEnded per epoch and RunEnded, with Keras fit metrics', async () => {
@@ -192,10 +188,7 @@ describe('fit', function () {
 describe('runFit: the trainer contract', function () {
   let data: Dataset;
   before(async () => {
-    assert.ok(E.isRight(await useBackend('cpu')));
-    const loaded = await loadDataset({ dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' });
-    assert.ok(E.isRight(loaded));
-    data = loaded.right;
+    data = await fixtureOnCpu();
   });
 
   it('without evaluate, runs carry training metrics only: test and final are null', async () => {

@@ -10,9 +10,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { useBackend } from '../lib/backend/index.js';
-import { loadDataset } from '../lib/data/load.js';
 import type { Dataset } from '../lib/data/types.js';
+import { fixtureOnCpu } from './support/fixture.js';
 import { evaluate } from '../lib/train/evaluate.js';
 import type { RunEvent } from '../lib/train/events.js';
 import { trainGrid } from '../lib/train/train-grid.js';
@@ -24,10 +23,7 @@ const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex
 describe('numerics: training reproduces the recorded numbers bit for bit (cpu)', function () {
   let data: Dataset;
   before(async () => {
-    assert.ok(E.isRight(await useBackend('cpu')));
-    const loaded = await loadDataset({ dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' });
-    assert.ok(E.isRight(loaded));
-    data = loaded.right;
+    data = await fixtureOnCpu();
   });
 
   it('the fixture covers every pinned spec', () => {

@@ -18,30 +18,15 @@ import type { HistoryOf } from '../lib/sweep/trial.js';
 import type { AshaState } from '../lib/sweep/asha.js';
 import type { RunEvent } from '../lib/train/events.js';
 import type { RunTrainer } from '../lib/train/trainer.js';
+import { searchConfig } from './support/marbles.js';
 
 const right = <A>(e: E.Either<unknown, A>): A => {
   if (E.isLeft(e)) assert.fail(`expected Right, got ${JSON.stringify(e.left)}`);
   return e.right;
 };
 
-const config = (over: Partial<SearchConfig> = {}): SearchConfig => ({
-  dataset: 'toy',
-  model: 'fcnn',
-  optimizer: 'adam',
-  preset: 'tfkeras2',
-  space: [{ name: 'lr', kind: 'log', lo: 1e-4, hi: 1e-1 }],
-  strategy: 'asha',
-  trials: 9,
-  epochs: 9,
-  minEpochs: 1,
-  eta: 3,
-  searchSeed: 0,
-  holdout: 10,
-  batchSize: 10,
-  backend: 'cpu',
-  direction: 'max',
-  ...over,
-});
+const config = (over: Partial<SearchConfig> = {}): SearchConfig =>
+  searchConfig({ dataset: 'toy', space: [{ name: 'lr', kind: 'log', lo: 1e-4, hi: 1e-1 }], strategy: 'asha', trials: 9, epochs: 9, ...over });
 
 /**
  * A fake RunTrainer over a toy objective: trial i's validation metric after epoch e is quality(i) + e / 1000

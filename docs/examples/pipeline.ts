@@ -21,6 +21,12 @@ import {
   type RunEvent,
 } from '../../lib/index.js';
 
+/** The grid the spec runs: the tiny model of adding-a-model.md on 50 fixture images, two optimizers. */
+export const miniPlan: GridPlan = {
+  dataset: 'fashion-mini', models: ['tiny-mlp'], optimizers: [{ name: 'sgd' }, { name: 'adam', overrides: { lr: 3e-3 } }],
+  preset: 'tfkeras2', seeds: 1, epochs: 2, batchSize: 25, backend: 'cpu', subset: 50, testSubset: 50,
+};
+
 export interface MiniGrid {
   readonly out: string;
   readonly data: LoadConfig;
@@ -36,9 +42,11 @@ export interface MiniGridResult {
 }
 
 /**
- * load -> trainGrid (store-aware trainer: finished runs skipped, interrupted ones resumed) -> persist
- * (each event committed before anything downstream sees it) -> recordRuns (runs/*.json) -> showProgress,
- * then a report from the run directory. Running it again with the same `out` trains nothing twice.
+ * load -> trainGrid (store-aware trainer: finished runs skipped, interrupted ones resumed) -> evaluate
+ * (the lent model of each epoch) -> persist (each event committed before anything downstream sees it) ->
+ * recordRuns (grid.json, runs/*.json) -> showProgress, then a report from the run directory (the store,
+ * which also holds runs finished by an earlier invocation). Running it again with the same `out` trains
+ * nothing twice.
  */
 export const runMiniGrid = async (job: MiniGrid): Promise<E.Either<OptbenchError, MiniGridResult>> => {
   const opened = openStore(storePath(job.out));

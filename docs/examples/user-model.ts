@@ -1,10 +1,11 @@
-// docs/adding-a-model.md: a user model, registered and trained with runFit under the study's protocol.
+// docs/adding-a-model.md: a user model, registered and trained with runFit (and evaluated) under the study's protocol.
 // In your own project, import from 'optbench' instead of '../../lib/index.js'.
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { lastValueFrom, toArray } from 'rxjs';
 import {
   dense,
+  evaluate,
   getModel,
   registerModel,
   runFit,
@@ -63,5 +64,5 @@ export const trainTinyMlp = async (
     testSubset: 100,
     ...overrides,
   };
-  return E.right(await lastValueFrom(runFit(spec, data).pipe(toArray())));
+  return E.right(await lastValueFrom(runFit(spec, data).pipe(evaluate(), toArray())));
 };

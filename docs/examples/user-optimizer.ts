@@ -8,8 +8,7 @@ import {
   RuleOptimizer,
   classifierForward,
   deriveSeed,
-  epochOrder,
-  gatherBatch,
+  seededBatches,
   registerOptimizer,
   registeredOptimizer,
   runFit,
@@ -137,16 +136,14 @@ export const trainClassifier = async (
   const variables = trainableVariables(model);
   const means: number[] = [];
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-    const order = epochOrder(train.count, opts.seed, epoch);
     let sum = 0;
-    for (let start = 0, step = 0; start < order.length; start += opts.batchSize, step++) {
-      const indices = order.subarray(start, start + opts.batchSize);
-      const batch = gatherBatch(train, indices);
+    for (const batch of seededBatches(train, { seed: opts.seed, epoch, batchSize: opts.batchSize })) {
+      const size = batch.indices.length;
       const loss = tf.tidy(() =>
-        withDropoutSeed(deriveSeed(opts.seed, epoch, step), () =>
+        withDropoutSeed(deriveSeed(opts.seed, epoch, batch.step), () =>
           optimizer.minimize(
             () => {
-              const x = tf.tensor4d(batch.x, [indices.length, train.rows, train.cols, 1]);
+              const x = tf.tensor4d(batch.x, [size, train.rows, train.cols, 1]);
               const y = tf.tensor1d(batch.y, 'int32');
               return classifierForward(model, x, y, true).loss;
             },
@@ -155,10 +152,10 @@ export const trainClassifier = async (
           )!,
         ),
       );
-      sum += (await loss.data())[0]! * indices.length;
+      sum += (await loss.data())[0]! * size;
       loss.dispose();
     }
-    means.push(sum / order.length);
+    means.push(sum / train.count);
   }
   return means;
 };

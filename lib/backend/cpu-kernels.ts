@@ -20,7 +20,7 @@ type Attrs = {
   filterShape: [number, number, number, number];
 };
 
-export const conv2dBackpropFilterFlat = (
+const conv2dBackpropFilterFlat = (
   x: Float32Array,
   dy: Float32Array,
   info: tf.backend_util.Conv2DInfo,

@@ -12,9 +12,9 @@ import { size, values } from './native-kernels.js';
  * draws a dropout multiplier in C++ instead of TF.js's per-element JavaScript generator.
  */
 
-export const ADAMAX_KERNEL = 'OptbenchAdamax';
-export const ADAM_KERNEL = 'OptbenchAdam';
-export const DROPOUT_MASK_KERNEL = 'OptbenchDropoutMask';
+const ADAMAX_KERNEL = 'OptbenchAdamax';
+const ADAM_KERNEL = 'OptbenchAdam';
+const DROPOUT_MASK_KERNEL = 'OptbenchDropoutMask';
 
 /** The per-step scalars of Adamax, as the optimizer already holds them. */
 export interface AdamaxScalars {

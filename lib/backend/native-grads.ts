@@ -14,7 +14,7 @@ import { values } from './native-kernels.js';
  * (a gradient of a gradient needs differentiable ops); otherwise they compute TF.js's own expression.
  */
 
-export const ACTIVATION_GRAD_KERNEL = 'OptbenchActivationGrad';
+const ACTIVATION_GRAD_KERNEL = 'OptbenchActivationGrad';
 
 const CODES = { tanh: 0, sigmoid: 1, relu: 2 } as const;
 type Activation = keyof typeof CODES;

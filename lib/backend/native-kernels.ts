@@ -17,7 +17,7 @@ type Native = (args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: t
 export const values = (b: Backend, t: Info): Float32Array => b.data.get(t.dataId).values as Float32Array;
 
 /** True when every tensor is float32 and stored as a Float32Array (not complex, not a string). */
-export const allF32 = (b: Backend, ...ts: (Info | undefined | null)[]): boolean =>
+const allF32 = (b: Backend, ...ts: (Info | undefined | null)[]): boolean =>
   ts.every((t) => t == null || (t.dtype === 'float32' && b.data.get(t.dataId).values instanceof Float32Array));
 
 const output = (b: Backend, shape: number[], data: Float32Array): Info => b.adopt(shape, data);

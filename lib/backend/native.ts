@@ -8,7 +8,7 @@ import { NativeBackend } from './native-backend.js';
 import { adamKernelConfig, adamaxKernelConfig, dropoutMaskKernelConfig } from './native-fused.js';
 import { activationGradConfigs, activationGradKernelConfig } from './native-grads.js';
 
-export const NATIVE_BACKEND = 'native';
+const NATIVE_BACKEND = 'native';
 
 /** OpenMP threads: OPTBENCH_THREADS when set, else one per core. */
 export const nativeThreads = (env: NodeJS.ProcessEnv = process.env): E.Either<BackendUnavailable, number> => {
@@ -26,10 +26,6 @@ export const nativeThreads = (env: NodeJS.ProcessEnv = process.env): E.Either<Ba
 };
 
 let loaded: E.Either<BackendUnavailable, NativeAddon> | undefined;
-
-/** The addon of a successful loadNative(), for diagnostics and benchmarks. */
-export const nativeAddon = (): NativeAddon | undefined =>
-  loaded !== undefined && E.isRight(loaded) ? loaded.right : undefined;
 
 const register = (addon: NativeAddon): E.Either<BackendUnavailable, NativeAddon> => {
   const threads = nativeThreads();

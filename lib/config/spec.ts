@@ -24,13 +24,9 @@ export const OptimizerChoice = t.type({
 });
 export type OptimizerChoice = t.TypeOf<typeof OptimizerChoice>;
 
-/** Everything that decides what a run computes. Its hash is the run's id. */
-export const RunSpec = t.intersection([
+/** What the runs of a grid share: how long, in which batches, on which backend and which images. */
+export const RunSizes = t.intersection([
   t.type({
-    dataset: t.string,
-    model: t.string,
-    optimizer: OptimizerChoice,
-    seed: NonNegativeInt,
     epochs: PositiveInt,
     batchSize: PositiveInt,
     backend: t.string,
@@ -42,10 +38,21 @@ export const RunSpec = t.intersection([
     testSubset: PositiveInt,
     /**
      * Hold out the LAST N training images for validation (sweeps choose hyperparameters on them, never on
-     * the test set): the run trains on the rest and its per-epoch "test" metrics are on the held-out images.
+     * the test set): the run trains on the rest and `evaluate` reports on the held-out images.
      */
     holdout: PositiveInt,
   }),
+]);
+
+/** Everything that decides what a run computes. Its hash is the run's id. */
+export const RunSpec = t.intersection([
+  t.type({
+    dataset: t.string,
+    model: t.string,
+    optimizer: OptimizerChoice,
+    seed: NonNegativeInt,
+  }),
+  RunSizes,
 ]);
 export type RunSpec = t.TypeOf<typeof RunSpec>;
 

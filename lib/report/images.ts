@@ -7,7 +7,7 @@ const SCALE = 2;
 const GAP = 2;
 
 /** The `count` images of `rows x cols` bytes packed in a base64 string. */
-export const splitImages = (b64: string, rows: number, cols: number): Uint8Array[] => {
+const splitImages = (b64: string, rows: number, cols: number): Uint8Array[] => {
   const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
   const size = rows * cols;
   return Array.from({ length: Math.floor(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));

@@ -5,7 +5,7 @@ import { renderAsync } from '@resvg/resvg-js';
  * Fonts for the PNGs. resvg draws no text without a font; Debian's fonts-dejavu-core (or
  * fonts-liberation) provides one. When neither is installed, resvg falls back to the system's fonts.
  */
-export const FONT_FILES = [
+const FONT_FILES = [
   '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
   '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
   '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf',

@@ -5,7 +5,7 @@ import { D3Node } from 'd3-node';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Svg = d3.Selection<any, unknown, null, undefined>;
 
-export const FONT = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif";
+const FONT = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif";
 
 /** A detached SVG document from d3-node, and its serialiser. */
 // Building a jsdom document costs about half a second, so every figure borrows the same one and

@@ -150,7 +150,7 @@ export const toCsv = (r: Report): string => {
   return `${[CSV_COLUMNS.join(','), ...rows].join('\n')}\n`;
 };
 
-export const texEscape = (s: string): string =>
+const texEscape = (s: string): string =>
   s.replace(/[\\{}&%$#_^~]/g, (c) =>
     c === '\\' ? '\\textbackslash{}' : c === '^' ? '\\textasciicircum{}' : c === '~' ? '\\textasciitilde{}' : `\\${c}`,
   ).replace(/</g, '\\textless{}').replace(/>/g, '\\textgreater{}');

@@ -22,7 +22,7 @@ export const logGamma = (x: number): number => {
 };
 
 /** ln B(a, b). */
-export const logBeta = (a: number, b: number): number => logGamma(a) + logGamma(b) - logGamma(a + b);
+const logBeta = (a: number, b: number): number => logGamma(a) + logGamma(b) - logGamma(a + b);
 
 const EPS = 1e-16;
 const TINY = 1e-300;
@@ -75,7 +75,7 @@ export const regularizedIncompleteBeta = (x: number, a: number, b: number, y: nu
 };
 
 /** Q(a, x) = Γ(a, x) / Γ(a), the regularized upper incomplete gamma function, for a > 0, x >= 0. */
-export const regularizedUpperGamma = (a: number, x: number): number => {
+const regularizedUpperGamma = (a: number, x: number): number => {
   if (!(a > 0) || !(x >= 0)) return NaN;
   if (x === 0) return 1;
   const lead = -x + a * Math.log(x) - logGamma(a);
@@ -155,7 +155,7 @@ export const normalQuantile = (p: number): number => {
 };
 
 /** Density of Student's t with `df` degrees of freedom. */
-export const studentTPdf = (t: number, df: number): number =>
+const studentTPdf = (t: number, df: number): number =>
   Math.exp(
     logGamma((df + 1) / 2) - logGamma(df / 2) - 0.5 * Math.log(df * Math.PI) - ((df + 1) / 2) * Math.log1p((t * t) / df),
   );

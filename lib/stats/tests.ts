@@ -57,7 +57,7 @@ export const wilcoxonExactCounts = (n: number): number[] => {
 };
 
 /** Mid-ranks of |x| (1-based, ties get the mean of the ranks they span) and the sizes of tie groups. */
-export const midRanks = (xs: readonly number[]): { ranks: number[]; tieSizes: number[] } => {
+const midRanks = (xs: readonly number[]): { ranks: number[]; tieSizes: number[] } => {
   const order = xs.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
   const ranks = new Array<number>(xs.length).fill(0);
   const tieSizes: number[] = [];

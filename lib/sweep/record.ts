@@ -33,9 +33,9 @@ export interface SweepRecord {
   readonly final: readonly FinalGroup[];
 }
 
-export const SWEEP_FILE = 'sweep.json';
+const SWEEP_FILE = 'sweep.json';
 
-export const sweepRecordPath = (outDir: string): string => join(outDir, SWEEP_FILE);
+const sweepRecordPath = (outDir: string): string => join(outDir, SWEEP_FILE);
 
 export const writeSweepRecord = (outDir: string, r: SweepRecord): void =>
   writeFileAtomic(sweepRecordPath(outDir), `${JSON.stringify(r, null, 2)}\n`);

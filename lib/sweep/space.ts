@@ -173,8 +173,6 @@ export const formatSearchSpace = (space: SearchSpace): string =>
     .join(',');
 
 /** Whether figures should put this dimension on a log axis. */
-export const isLogScale = (d: SpaceDimension): boolean => d.kind === 'log';
-
 const draw = (d: SpaceDimension, u: number): SpaceValue => {
   switch (d.kind) {
     case 'log':
@@ -210,7 +208,7 @@ const maxPoints = (d: SpaceDimension): number =>
   d.kind === 'choice' ? d.values.length : d.kind === 'int' ? d.hi - d.lo + 1 : Infinity;
 
 /** k grid values of one dimension: endpoints included (log-spaced for log), the centre when k = 1. */
-export const gridValues = (d: SpaceDimension, k: number): SpaceValue[] => {
+const gridValues = (d: SpaceDimension, k: number): SpaceValue[] => {
   const frac = (i: number) => (k === 1 ? 0.5 : i / (k - 1));
   return Array.from({ length: k }, (_, i): SpaceValue => {
     switch (d.kind) {

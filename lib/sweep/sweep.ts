@@ -31,7 +31,7 @@ export const SweepSpec = t.intersection([
 ]);
 export type SweepSpec = t.TypeOf<typeof SweepSpec>;
 
-export const decodeSweepSpec = decodeWith(SweepSpec, 'sweep');
+const decodeSweepSpec = decodeWith(SweepSpec, 'sweep');
 
 export interface SweepOptions {
   /** Trains every trial and retraining run (default `localTrainer()`). */
@@ -45,7 +45,7 @@ export interface SweepOptions {
 }
 
 /** The retraining: the chosen configuration of each search (and the stock defaults for tune). */
-export const retrainPlan = (spec: SweepSpec, searches: readonly SearchResult[]): E.Either<OptbenchError, { plan: GridPlan; groups: FinalGroup[] } | null> => {
+const retrainPlan = (spec: SweepSpec, searches: readonly SearchResult[]): E.Either<OptbenchError, { plan: GridPlan; groups: FinalGroup[] } | null> => {
   const first = spec.searches[0]!;
   const optimizers: Array<{ name: string; overrides: Record<string, number> }> = [];
   const roles: Array<FinalGroup['role']> = [];

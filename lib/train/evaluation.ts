@@ -14,7 +14,7 @@ export interface Evaluation {
 }
 
 /** A [n, rows, cols, 1] tensor over images [start, end) of a split, without copying pixels. */
-export const imagesTensor = (split: Split, start: number, end: number): tf.Tensor4D => {
+const imagesTensor = (split: Split, start: number, end: number): tf.Tensor4D => {
   const px = split.rows * split.cols;
   return tf.tensor4d(split.images.subarray(start * px, end * px), [end - start, split.rows, split.cols, 1]);
 };
@@ -105,5 +105,5 @@ export const vaeGrids = (model: BuiltVae, seed: number, steps: readonly number[]
   return { rows: 28, cols: 28, steps: [...steps], traversal, samples };
 };
 
-export const linspace = (lo: number, hi: number, n: number): number[] =>
+const linspace = (lo: number, hi: number, n: number): number[] =>
   Array.from({ length: n }, (_, i) => +(lo + ((hi - lo) * i) / (n - 1)).toFixed(6));

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { NonNegativeInt, PositiveInt, decodeWith, type RunSpec } from '../config/spec.js';
+import { NonNegativeInt, PositiveInt, RunSizes, decodeWith, type RunSpec } from '../config/spec.js';
 import type { OptbenchError } from '../errors.js';
 
 const Overrides = t.record(t.string, t.union([t.number, t.boolean]));
@@ -14,22 +14,14 @@ export const GridPlan = t.intersection([
     preset: t.string,
     /** Seeds seedBase .. seedBase + seeds - 1. */
     seeds: PositiveInt,
-    epochs: PositiveInt,
-    batchSize: PositiveInt,
-    backend: t.string,
   }),
-  t.partial({
-    subset: PositiveInt,
-    testSubset: PositiveInt,
-    /** Held-out training images, evaluated as `validation` (see RunSpec). */
-    holdout: PositiveInt,
-    /** First seed (default 0). */
-    seedBase: NonNegativeInt,
-  }),
+  RunSizes,
+  /** First seed (default 0). */
+  t.partial({ seedBase: NonNegativeInt }),
 ]);
 export type GridPlan = t.TypeOf<typeof GridPlan>;
 
-export const decodeGridPlan = decodeWith(GridPlan, 'grid plan');
+const decodeGridPlan = decodeWith(GridPlan, 'grid plan');
 
 /**
  * The grid's runs in the order they train: model by model, then seed by seed, then optimizer, so that a

@@ -2,7 +2,7 @@ import { defer, tap, type Observable } from 'rxjs';
 import { runLabel } from '../config/spec.js';
 import { isRunEvent, type RunEvent, type RunStarted, type StreamEvent } from './events.js';
 
-export const formatDuration = (ms: number): string => {
+const formatDuration = (ms: number): string => {
   if (!Number.isFinite(ms) || ms < 0) return '?';
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;

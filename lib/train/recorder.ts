@@ -12,10 +12,10 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
   renameSync(tmp, path);
 };
 
-export const runFileName = (spec: RunSpec, runId: string): string =>
+const runFileName = (spec: RunSpec, runId: string): string =>
   `${runLabel(spec).replace(/[^A-Za-z0-9_.-]+/g, '-')}-${runId}.json`;
 
-export const writeGridRecord = (outDir: string, grid: GridRecord): void => {
+const writeGridRecord = (outDir: string, grid: GridRecord): void => {
   mkdirSync(join(outDir, 'runs'), { recursive: true });
   writeFileAtomic(join(outDir, 'grid.json'), JSON.stringify(grid, null, 2));
 };

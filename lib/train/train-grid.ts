@@ -26,7 +26,7 @@ export interface GridOptions extends Omit<FitOptions, 'index' | 'total' | 'until
 }
 
 /** The specs of a list or a plan, decoded: a field of the wrong type is an InvalidConfig naming its path. */
-export const gridSpecs = (grid: readonly RunSpec[] | GridPlan): E.Either<OptbenchError, RunSpec[]> => {
+const gridSpecs = (grid: readonly RunSpec[] | GridPlan): E.Either<OptbenchError, RunSpec[]> => {
   if (!Array.isArray(grid)) return planGrid(grid as GridPlan);
   const specs: RunSpec[] = [];
   for (const [i, s] of (grid as readonly unknown[]).entries()) {

@@ -2,9 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { Observable, catchError, map, of, tap } from 'rxjs';
-import { useBackend } from '../../lib/backend/index.js';
 import type { RunSpec } from '../../lib/config/spec.js';
-import { loadDataset } from '../../lib/data/load.js';
 import type { Dataset, Split } from '../../lib/data/types.js';
 import type { OptbenchError } from '../../lib/errors.js';
 import { getModel } from '../../lib/models/registry.js';
@@ -13,6 +11,7 @@ import { disposeModel, modelWeights } from '../../lib/models/weights.js';
 import { evaluate, type EvaluateOptions } from '../../lib/train/evaluate.js';
 import type { EpochEnded, GridEvent, RunEnded, RunEvent } from '../../lib/train/events.js';
 import { lend, revoke, type ModelLoan } from '../../lib/train/loan.js';
+import { fixtureOnCpu } from '../support/fixture.js';
 import { ended, epochEnded, newScheduler, spec, started } from '../support/marbles.js';
 
 // evaluate on the test scheduler: a fake trainer lends a real (untrained) FCNN with its events, as runFit
@@ -71,10 +70,7 @@ describe('evaluate (marbles, a real model lent by a fake trainer)', function () 
   const loan = (over: Partial<ModelLoan> = {}): ModelLoan => ({ model, spec: s, data, fail: (e) => void failures.push(e), ...over });
 
   before(async () => {
-    assert.ok(E.isRight(await useBackend('cpu')));
-    const loaded = await loadDataset({ dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' });
-    assert.ok(E.isRight(loaded));
-    data = loaded.right;
+    data = await fixtureOnCpu();
     model = E.getOrElseW(() => assert.fail('fcnn'))(getModel('fcnn')).build(0) as BuiltClassifier;
   });
   after(() => disposeModel(model));

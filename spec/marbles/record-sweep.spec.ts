@@ -8,25 +8,9 @@ import { logSearches } from '../../lib/sweep/log-searches.js';
 import { recordSweep } from '../../lib/sweep/record-sweep.js';
 import type { SweepRecord } from '../../lib/sweep/record.js';
 import type { SearchConfig, SearchResult } from '../../lib/sweep/search.js';
-import { newScheduler, spec, started } from '../support/marbles.js';
+import { newScheduler, searchConfig, spec, started } from '../support/marbles.js';
 
-const config: SearchConfig = {
-  dataset: 'fake',
-  model: 'fcnn',
-  optimizer: 'adam',
-  preset: 'tfkeras2',
-  space: [{ name: 'lr', kind: 'log', lo: 1e-3, hi: 1e-1 }],
-  strategy: 'random',
-  trials: 2,
-  epochs: 1,
-  minEpochs: 1,
-  eta: 3,
-  searchSeed: 0,
-  holdout: 10,
-  batchSize: 10,
-  backend: 'cpu',
-  direction: 'max',
-};
+const config: SearchConfig = searchConfig({ strategy: 'random' });
 const trial = (i: number, status: 'completed' | 'not started') => ({ trial: i, point: { lr: 0.01 * (i + 1) }, runId: `t${i}`, metrics: status === 'completed' ? [0.5 + i / 10] : [], status, error: null });
 const partial: SearchResult = { config, trials: [trial(0, 'completed'), trial(1, 'not started')], asha: null, best: 0, interrupted: false };
 const done: SearchResult = { ...partial, trials: [trial(0, 'completed'), trial(1, 'completed')], best: 1 };

@@ -10,29 +10,13 @@ import { searchTrials } from '../../lib/sweep/search-trials.js';
 import { searchPoints, trialSpec, type SearchConfig } from '../../lib/sweep/search.js';
 import type { RunEvent } from '../../lib/train/events.js';
 import type { RunContext, RunTrainer } from '../../lib/train/trainer.js';
-import { ended, epochEnded, failed, fakeData, newScheduler, paused, started } from '../support/marbles.js';
+import { ended, epochEnded, failed, fakeData, newScheduler, paused, searchConfig, started } from '../support/marbles.js';
 
 // searchTrials on the test scheduler: each trial is a cold Observable of a fake trainer, so the frames at
 // which trials start (their subscriptions) show the concurrency and ASHA's promotions as they happen.
 
-const config = (over: Partial<SearchConfig> = {}): SearchConfig => ({
-  dataset: 'fake',
-  model: 'fcnn',
-  optimizer: 'adam',
-  preset: 'tfkeras2',
-  space: [{ name: 'lr', kind: 'log', lo: 1e-4, hi: 1e-1 }],
-  strategy: 'grid',
-  trials: 3,
-  epochs: 1,
-  minEpochs: 1,
-  eta: 3,
-  searchSeed: 0,
-  holdout: 10,
-  batchSize: 10,
-  backend: 'cpu',
-  direction: 'max',
-  ...over,
-});
+const config = (over: Partial<SearchConfig> = {}): SearchConfig =>
+  searchConfig({ space: [{ name: 'lr', kind: 'log', lo: 1e-4, hi: 1e-1 }], trials: 3, ...over });
 
 /** The events of a trial trained from `from` to `until` epochs with validation accuracy `acc(epoch)`. */
 const trialEvents = (s: RunSpec, from: number, until: number, acc: (epoch: number) => number): RunEvent[] => [

@@ -8,25 +8,9 @@ import type { SearchConfig } from '../../lib/sweep/search.js';
 import { sweep, type SweepSpec } from '../../lib/sweep/sweep.js';
 import type { RunEvent } from '../../lib/train/events.js';
 import type { RunContext, RunTrainer } from '../../lib/train/trainer.js';
-import { ended, epochEnded, failed, fakeData, newScheduler, started } from '../support/marbles.js';
+import { ended, epochEnded, failed, fakeData, newScheduler, searchConfig, started } from '../support/marbles.js';
 
-const search = (optimizer: string): SearchConfig => ({
-  dataset: 'fake',
-  model: 'fcnn',
-  optimizer,
-  preset: 'tfkeras2',
-  space: [{ name: 'lr', kind: 'log', lo: 1e-3, hi: 1e-1 }],
-  strategy: 'grid',
-  trials: 2,
-  epochs: 1,
-  minEpochs: 1,
-  eta: 3,
-  searchSeed: 0,
-  holdout: 10,
-  batchSize: 10,
-  backend: 'cpu',
-  direction: 'max',
-});
+const search = (optimizer: string): SearchConfig => searchConfig({ optimizer });
 
 const sweepSpec = (over: Partial<SweepSpec> = {}): SweepSpec => ({ kind: 'sweep', title: 'A sweep', searches: [search('adam')], seeds: 1, withDefaults: false, concurrency: 1, ...over });
 

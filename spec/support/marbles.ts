@@ -8,6 +8,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { runId, type RunSpec } from '../../lib/config/spec.js';
 import type { Dataset } from '../../lib/data/types.js';
 import { diverged, type OptbenchError } from '../../lib/errors.js';
+import type { SearchConfig } from '../../lib/sweep/search.js';
 import type { EpochEnded, RunEnded, RunFailed, RunPaused, RunStarted, BatchEnded } from '../../lib/train/events.js';
 
 export const newScheduler = (): TestScheduler => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
@@ -85,4 +86,24 @@ export const failed = (s: RunSpec, error: OptbenchError = diverged({ epoch: 1, s
   spec: s,
   error,
   epochsDone,
+});
+
+/** A small search config (one log-uniform learning rate), for the sweep operators' specs. */
+export const searchConfig = (over: Partial<SearchConfig> = {}): SearchConfig => ({
+  dataset: 'fake',
+  model: 'fcnn',
+  optimizer: 'adam',
+  preset: 'tfkeras2',
+  space: [{ name: 'lr', kind: 'log', lo: 1e-3, hi: 1e-1 }],
+  strategy: 'grid',
+  trials: 2,
+  epochs: 1,
+  minEpochs: 1,
+  eta: 3,
+  searchSeed: 0,
+  holdout: 10,
+  batchSize: 10,
+  backend: 'cpu',
+  direction: 'max',
+  ...over,
 });
