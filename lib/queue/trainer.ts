@@ -59,13 +59,20 @@ export const submitRuns = async (client: QueueClient, specs: readonly RunSpec[],
     const job = jobFor(spec, data, opts);
     const existing = await client.queue.getJob(id);
     if (existing !== undefined) {
-      const state = await existing.getState();
-      if (state === 'failed') await existing.retry('failed');
-      const was = (existing.data as { untilEpoch?: number }).untilEpoch ?? spec.epochs;
+      let state = await existing.getState();
+      // A rung's pause is recorded just before its job completes: wait for that, then send it on.
+      const pausedAt = (existing.data as { untilEpoch?: number }).untilEpoch;
+      for (let i = 0; state === 'active' && pausedAt !== undefined && (opts.untilEpoch ?? spec.epochs) > pausedAt && i < 600; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await existing.getState();
+      }
+      const current = (await client.queue.getJob(id)) ?? existing;
+      if (state === 'failed') await current.retry('failed');
+      const was = (current.data as { untilEpoch?: number }).untilEpoch ?? spec.epochs;
       const wants = job.untilEpoch ?? spec.epochs;
-      if (state === 'completed' && (existing.returnvalue as { outcome?: string } | null)?.outcome === 'paused' && wants > was) {
-        await existing.updateData(job);
-        await existing.retry('completed');
+      if (state === 'completed' && (current.returnvalue as { outcome?: string } | null)?.outcome === 'paused' && wants > was) {
+        await current.updateData(job);
+        await current.retry('completed');
       }
       continue;
     }
