@@ -48,6 +48,16 @@ export interface Interrupted extends Base<'Interrupted'> {}
 export interface InternalError extends Base<'InternalError'> {
   readonly cause?: unknown;
 }
+/** The queue of runs (Redis) cannot be reached, refused us, or holds something unusable. */
+export interface QueueError extends Base<'QueueError'> {
+  /** The queue's URL with any password blanked out. */
+  readonly url: string;
+}
+/** The workers training a run died (were killed, lost their machine) more often than the queue allows. */
+export interface WorkerLost extends Base<'WorkerLost'> {
+  /** How many workers lost the run. */
+  readonly attempts: number;
+}
 
 export type OptbenchError =
   | DatasetMissing
@@ -60,7 +70,9 @@ export type OptbenchError =
   | StoreError
   | IoError
   | Interrupted
-  | InternalError;
+  | InternalError
+  | QueueError
+  | WorkerLost;
 
 export type ErrorTag = OptbenchError['_tag'];
 
@@ -79,6 +91,8 @@ export const diverged = (f: Fields<Diverged>): Diverged => ({ _tag: 'Diverged', 
 export const storeError = (f: Fields<StoreError>): StoreError => ({ _tag: 'StoreError', ...f });
 export const ioError = (f: Fields<IoError>): IoError => ({ _tag: 'IoError', ...f });
 export const interrupted = (message: string): Interrupted => ({ _tag: 'Interrupted', message });
+export const queueError = (f: Fields<QueueError>): QueueError => ({ _tag: 'QueueError', ...f });
+export const workerLost = (f: Fields<WorkerLost>): WorkerLost => ({ _tag: 'WorkerLost', ...f });
 export const internalError = (message: string, cause?: unknown): InternalError => ({
   _tag: 'InternalError',
   message,
@@ -97,6 +111,8 @@ const TAGS: ReadonlySet<string> = new Set<ErrorTag>([
   'IoError',
   'Interrupted',
   'InternalError',
+  'QueueError',
+  'WorkerLost',
 ]);
 
 export const isOptbenchError = (u: unknown): u is OptbenchError =>

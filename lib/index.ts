@@ -11,3 +11,4 @@ export * from './store/index.js';
 export * from './report/index.js';
 export * from './stats/index.js';
 export * from './sweep/index.js';
+export * from './queue/index.js';

@@ -21,6 +21,7 @@ import {
   toOptbenchError,
   type LoadConfig,
   type OptbenchError,
+  type RunTrainer,
   type Store,
   type SweepRecord,
   type SweepSpec,
@@ -38,6 +39,8 @@ export interface SweepOptions {
   readonly log?: (line: string) => void;
   /** Show every run's progress (trials and retraining) on stderr. */
   readonly progress?: boolean;
+  /** Trains each run the store gives this process (default: here; e.g. `queueTrainer` for workers elsewhere). */
+  readonly train?: RunTrainer;
 }
 
 export interface SweepOutcome {
@@ -57,7 +60,7 @@ export const runSweep = async (job: SweepJob, opts: SweepOptions): Promise<E.Eit
   if (E.isLeft(saved)) return saved;
   const { out, data, ...spec } = job;
   const stop = opts.shouldStop ? { shouldStop: opts.shouldStop } : {};
-  const trainer = storeTrainer(opts.store, out, { keepFailed: true, ...stop }, log);
+  const trainer = storeTrainer(opts.store, out, { keepFailed: true, ...stop, ...(opts.train ? { train: opts.train } : {}) }, log);
   const first = job.searches[0];
   if (first === undefined) return E.left(invalidConfig({ path: 'searches', message: 'A sweep needs at least one search.' }));
   const model = first.model;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine for optbench: Debian packages (the data set, oneDNN for the native backend,
-# Chromium for the browser test, fonts for figures), then npm ci (which builds the native addon) and
+# Chromium for the browser test, fonts for figures, Redis for spreading runs over machines; the tests
+# start their own redis-server, never the system's), then npm ci (which builds the native addon) and
 # the TypeScript build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(dataset-fashion-mnist libdnnl-dev chromium fonts-dejavu-core)
+APT_PACKAGES=(dataset-fashion-mnist libdnnl-dev chromium fonts-dejavu-core redis-server)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -8,6 +8,8 @@
  *   sh    every command runs: `optbench ...` through the CLI on the fixture data with the cpu backend and
  *         the sizes scaled down (options appended last win; see scaledDown); `bash scripts/setup.sh` and `npm test` are
  *         the commands CI runs (.ci/run), this spec among them.
+ *         Commands that need more than one process (a Redis, workers and a coordinator) or a quiet machine
+ *         run in a spec of their own (OWN_SPECS), which reads or quotes them.
  *   text  not code (diagrams, a synopsis): each synopsis line `optbench X ...` names a command the CLI's
  *         own usage lists.
  */
@@ -42,6 +44,15 @@ const blocks: Block[] = [join(ROOT, 'README.md'), ...markdown(join(ROOT, 'docs')
   }));
 });
 const where = (b: Block) => `${b.file}:${b.line}`;
+
+/** Commands run by a spec of their own, and the text that spec must contain to be running them. */
+const OWN_SPECS: ReadonlyArray<{ readonly command: RegExp; readonly spec: string; readonly mentions: string }> = [
+  // README's "On several machines": Redis, a worker and a coordinator at once.
+  { command: /^redis-server |^(npx )?optbench worker |--queue /, spec: 'spec/readme-queue.spec.ts', mentions: '## On several machines' },
+  { command: /^node --import tsx bench\/scale-out-sim\.ts/, spec: 'spec/scale-out-doc.spec.ts', mentions: 'node --import tsx bench/scale-out-sim.ts' },
+  { command: /^node --import tsx bench\/scale-out-measure\.ts/, spec: 'spec/scale-out-doc.spec.ts', mentions: 'node --import tsx bench/scale-out-measure.ts' },
+];
+const ownSpec = (command: string) => OWN_SPECS.find((o) => o.command.test(command));
 
 /** Splits a shell command line into words, honouring double and single quotes. */
 const words = (line: string): string[] => [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
@@ -130,20 +141,30 @@ describe('every code block of README.md and docs/ runs', function () {
         .split('\n')
         .flatMap((line) => line.split('&&'))
         .map((c) => c.trim())
+        .map((c) => c.replace(/\s+#.*$/, ''))
         .filter((c) => c !== '' && !c.startsWith('#'))
         .map((command) => ({ block: b, command })),
     );
 
+  it('commands that need several processes or a quiet machine are run by the spec named for them', () => {
+    for (const { block, command } of commands) {
+      const own = ownSpec(command);
+      if (own === undefined) continue;
+      assert.ok(existsSync(join(ROOT, own.spec)), `${where(block)}: ${own.spec} does not exist`);
+      assert.ok(readFileSync(join(ROOT, own.spec), 'utf8').includes(own.mentions), `${where(block)}: ${own.spec} does not run '${command}'`);
+    }
+  });
+
   it('the setup and test commands are the ones CI runs, in that order', () => {
     const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
-    for (const { block, command } of commands.filter((c) => !/^(npx )?optbench /.test(c.command))) {
+    for (const { block, command } of commands.filter((c) => !/^(npx )?optbench /.test(c.command) && ownSpec(c.command) === undefined)) {
       assert.ok(['bash scripts/setup.sh', 'npm test'].includes(command), `${where(block)}: '${command}' is neither an optbench command nor one CI runs`);
       assert.ok(ci.includes(command), `${where(block)}: CI does not run '${command}'`);
     }
     assert.ok(ci.indexOf('bash scripts/setup.sh') < ci.indexOf('npm test'));
   });
 
-  for (const [i, { block, command }] of commands.filter((c) => /^(npx )?optbench /.test(c.command)).entries())
+  for (const [i, { block, command }] of commands.filter((c) => /^(npx )?optbench /.test(c.command) && ownSpec(c.command) === undefined).entries())
     it(`\`${command.slice(0, 70)}${command.length > 70 ? '…' : ''}\` (${where(block)}) runs on the fixture data`, async () => {
       const argv = words(command).slice(command.startsWith('npx ') ? 2 : 1);
       const out = join(tmp, `command-${i}`);

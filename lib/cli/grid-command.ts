@@ -21,6 +21,7 @@ import { onCtrlC, type StopSignal } from './interrupt.js';
 import { outputDir } from './out-dir.js';
 
 export { ensureWritable } from './out-dir.js';
+import { attachQueue } from './queue-grid.js';
 
 export const timestamp = (d = new Date()): string => d.toISOString().replace(/\..*$/, '').replace(/:/g, '-');
 
@@ -28,6 +29,8 @@ export interface GridCommand {
   readonly job: GridJob;
   readonly json: boolean;
   readonly report: boolean;
+  /** Train on the queue's workers (its Redis URL) instead of in this process. */
+  readonly queue?: string;
 }
 
 /** Reads the options shared by `task` and `run` into a GridJob, validating every name and number. */
@@ -92,6 +95,7 @@ const readGrid = async (
   return E.right({
     json: v.json === true,
     report: v['no-report'] !== true,
+    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
     job: {
       task,
       title: base.title,
@@ -197,9 +201,21 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
   const store = opened.right;
   const ctrlC = onCtrlC();
   let planned: readonly RunSpec[] = [];
+  const queue = cmd.queue !== undefined ? await attachQueue(cmd.queue, cmd, store, ctrlC.stopRequested) : undefined;
+  if (queue !== undefined && E.isLeft(queue)) {
+    ctrlC.release();
+    store.close();
+    return queue;
+  }
   try {
     await lastValueFrom(
-      gridPipeline(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: true, onPlan: (specs) => (planned = specs) }).pipe(
+      gridPipeline(cmd.job, {
+        store,
+        shouldStop: ctrlC.stopRequested,
+        progress: true,
+        onPlan: (specs) => (planned = specs),
+        ...(queue ? { trainer: queue.right.trainer, concurrency: queue.right.concurrency, evaluate: {} } : {}),
+      }).pipe(
         filter((e) => e.type !== 'BatchEnded'),
         toArray(),
       ),
@@ -212,6 +228,7 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
   } catch (e) {
     return E.left(toOptbenchError(e));
   } finally {
+    await queue?.right.close();
     ctrlC.release();
     store.close();
   }

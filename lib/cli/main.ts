@@ -12,6 +12,8 @@ import { dataCommand, listCommand } from './info-commands.js';
 import { reportCommand } from './report-command.js';
 import { sweepMain } from './sweep-command.js';
 import { exportCommand, runsCommand } from './store-commands.js';
+import { queueCommand } from './queue-command.js';
+import { workerCommand } from './worker-command.js';
 
 const USAGE = `optbench: train and compare optimizers on Fashion-MNIST models
 
@@ -29,19 +31,23 @@ Usage:
   optbench runs <run-dir> [--json]                               every run: status, epochs done, final metrics
   optbench export <run-dir> [--format csv|json] [--out FILE]     every run and epoch from the store
   optbench rebuild <run-dir>                                     a new store from runs/*.json (when the store is lost)
+  optbench worker --queue URL [--concurrency N] [--threads T] [--backend B] [--data-dir D]
+                 trains the runs of a queue (Redis) until stopped; task and run take --queue URL
+  optbench queue status|clean --queue URL [--json]              what the queue holds; remove finished runs
 
 Grid options:
   --epochs N  --batch-size N  --subset N (training images)  --test-subset N  --seeds N
   --optimizers adam:lr=3e-4,beta2=0.99,sgd|all   --preset tfkeras2|keras231|torch|paper
   --backend auto|native|cpu|tensorflow|tensorflow-gpu   --out DIR (default runs/<task>-<time>)
   --data-dir D  --dataset NAME  --download  --json  --no-report  --force (write into a non-empty directory)
+  --queue redis://HOST:PORT  (task, run, sweep, tune: runs are trained by the queue's workers; see optbench worker)
   --precision fp32|bf16 (task, run: bf16 convolutions and products on native; fp32 is the default)
 
 Exit codes: 0 done, 1 failed (at run time, or every run of the grid failed), 2 bad input,
 130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.
 `;
 
-export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'rebuild', 'sweep', 'tune', 'help'];
+export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'rebuild', 'sweep', 'tune', 'worker', 'queue', 'help'];
 
 // The CLI runs TF.js in production mode: no debug checks, and no banner urging tfjs-node on stderr.
 tf.env().set('PROD', true);
@@ -93,6 +99,10 @@ export const main = async (argv: readonly string[]): Promise<number> => {
       return exportCommand(rest);
     case 'rebuild':
       return rebuildCommand(rest);
+    case 'worker':
+      return workerCommand(rest, fail);
+    case 'queue':
+      return queueCommand(rest, fail);
     default:
       return fail(unknown('command', command, COMMANDS));
   }

@@ -19,6 +19,8 @@ import { onCtrlC, SIGNAL_EXIT, type StopSignal } from './interrupt.js';
 import { timestamp } from './grid-command.js';
 import { outputDir } from './out-dir.js';
 import { checkRunCount, list, parseOptions, positiveInt, TRAINING_OPTIONS, type Parsed } from './options.js';
+import { connectQueue } from '../queue/client.js';
+import { queueTrainer } from '../queue/trainer.js';
 
 const COMMON = {
   ...TRAINING_OPTIONS,
@@ -29,6 +31,7 @@ const COMMON = {
   holdout: { type: 'string' },
   'search-seed': { type: 'string' },
   strategy: { type: 'string' },
+  queue: { type: 'string' },
 } as const;
 
 export const SWEEP_OPTIONS = { ...COMMON, optimizer: { type: 'string' }, space: { type: 'string' }, trials: { type: 'string' } } as const;
@@ -41,6 +44,9 @@ export interface SweepCommand {
   readonly job: SweepJob;
   readonly json: boolean;
   readonly report: boolean;
+  /** Train on the queue's workers (its Redis URL). */
+  readonly queue?: string;
+  readonly concurrencyGiven?: boolean;
 }
 
 /** Every dimension's extremes (and every choice) must be a valid value of the optimizer's hyperparameter. */
@@ -190,6 +196,8 @@ export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Eith
   return E.right({
     json: c.right.json,
     report: c.right.report,
+    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
+    concurrencyGiven: v.concurrency !== undefined,
     job: {
       kind: 'sweep',
       title: `Sweep: ${c.right.model} / ${optimizer} (${c.right.strategy}, ${trials.right} trials)`,
@@ -238,6 +246,8 @@ export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Eithe
   return E.right({
     json: c.right.json,
     report: c.right.report,
+    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
+    concurrencyGiven: v.concurrency !== undefined,
     job: {
       kind: 'tune',
       title: `Tune: ${c.right.model}, ${optimizers.length} optimizer${optimizers.length === 1 ? '' : 's'}, learning rate with budget ${budget.right}`,
@@ -275,8 +285,23 @@ export const executeSweep = async (
   if (E.isLeft(opened)) return opened;
   const store = opened.right;
   const ctrlC = onCtrlC();
+  const queue = cmd.queue !== undefined ? await connectQueue(cmd.queue) : undefined;
+  if (queue !== undefined && E.isLeft(queue)) {
+    ctrlC.release();
+    store.close();
+    return queue;
+  }
   try {
-    const done = await runSweep(cmd.job, { store, shouldStop: ctrlC.stopRequested, progress: !cmd.json });
+    const done = await runSweep(
+      // Over the queue every trial of a rung (and every retraining run) is in flight at once, unless --concurrency says otherwise.
+      queue && cmd.concurrencyGiven !== true ? { ...cmd.job, concurrency: 1_000_000 } : cmd.job,
+      {
+        store,
+        shouldStop: ctrlC.stopRequested,
+        progress: !cmd.json,
+        ...(queue ? { train: queueTrainer(queue.right, { shouldStop: ctrlC.stopRequested }) } : {}),
+      },
+    );
     if (E.isLeft(done)) return done;
     const signal = ctrlC.signal();
     if (done.right.record.final.length > 0) await finishRunDir(cmd.job.out, { report: cmd.report });
@@ -287,6 +312,7 @@ export const executeSweep = async (
     }
     return E.right({ ...done.right, signal });
   } finally {
+    await queue?.right.close();
     ctrlC.release();
     store.close();
   }

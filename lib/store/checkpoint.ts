@@ -115,23 +115,15 @@ const removeTemps = (dir: string, runId: string, io: CheckpointIo) => {
 };
 
 /**
- * Writes `<dir>/<runId>.ckpt`: magic, format, header length (u32 LE), a JSON header, the float32 payload and
- * a SHA-256 of all that. It goes to a temporary file that is fsync'd and then renamed over the old checkpoint,
- * so a crash at any moment leaves either the previous checkpoint or the new one, never a mix.
+ * A checkpoint's bytes, in pieces: magic, format, header length (u32 LE), a JSON header, the float32 payload
+ * and a SHA-256 of all that. Files and the queue's shared store hold the same format.
  */
-export const writeCheckpoint = (
-  dir: string,
-  runId: string,
-  state: Omit<Checkpoint, 'runId'>,
-  io: CheckpointIo = nodeCheckpointIo,
-): E.Either<OptbenchError, string> => {
-  const c: Checkpoint = { ...state, runId };
+const checkpointChunks = (c: Checkpoint): E.Either<OptbenchError, Uint8Array[]> => {
   const bad = invalid(c);
-  if (bad !== null) return E.left(internalError(`Cannot checkpoint run ${runId}: ${bad}.`));
-  const file = checkpointPath(dir, runId);
+  if (bad !== null) return E.left(internalError(`Cannot checkpoint run ${c.runId}: ${bad}.`));
   const list = entries(c);
   const header: Header = {
-    runId,
+    runId: c.runId,
     epoch: c.epoch,
     iteration: c.optimizer.iteration,
     rng: c.rng,
@@ -142,6 +134,29 @@ export const writeCheckpoint = (
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(FORMAT, MAGIC.length);
   prefix.writeUInt32LE(json.length, MAGIC.length + 4);
+  const chunks: Uint8Array[] = [prefix, json, ...list.map(({ d }) => new Uint8Array(d.values.buffer, d.values.byteOffset, d.values.byteLength))];
+  const hash = createHash('sha256');
+  for (const chunk of chunks) hash.update(chunk);
+  return E.right([...chunks, hash.digest()]);
+};
+
+/** A checkpoint as one buffer (for a store other than files, e.g. the queue's Redis). */
+export const encodeCheckpoint = (c: Checkpoint): E.Either<OptbenchError, Buffer> => E.map((chunks: Uint8Array[]) => Buffer.concat(chunks))(checkpointChunks(c));
+
+/**
+ * Writes `<dir>/<runId>.ckpt` (see checkpointChunks for the format). It goes to a temporary file that is
+ * fsync'd and then renamed over the old checkpoint, so a crash at any moment leaves either the previous
+ * checkpoint or the new one, never a mix.
+ */
+export const writeCheckpoint = (
+  dir: string,
+  runId: string,
+  state: Omit<Checkpoint, 'runId'>,
+  io: CheckpointIo = nodeCheckpointIo,
+): E.Either<OptbenchError, string> => {
+  const chunks = checkpointChunks({ ...state, runId });
+  if (E.isLeft(chunks)) return chunks;
+  const file = checkpointPath(dir, runId);
 
   try {
     fs.mkdirSync(dir, { recursive: true });
@@ -153,15 +168,7 @@ export const writeCheckpoint = (
   let fd: number | undefined;
   try {
     fd = io.openSync(tmp, 'w', 0o644);
-    const hash = createHash('sha256');
-    const put = (chunk: Uint8Array) => {
-      hash.update(chunk);
-      for (let off = 0; off < chunk.length; ) off += io.writeSync(fd!, chunk.subarray(off));
-    };
-    put(prefix);
-    put(json);
-    for (const { d } of list) put(new Uint8Array(d.values.buffer, d.values.byteOffset, d.values.byteLength));
-    put(hash.copy().digest());
+    for (const chunk of chunks.right) for (let off = 0; off < chunk.length; ) off += io.writeSync(fd!, chunk.subarray(off));
     io.fsyncSync(fd);
     io.closeSync(fd);
     fd = undefined;
@@ -200,7 +207,8 @@ const unusable = (file: string, runId: string, why: string): OptbenchError =>
     message: `Checkpoint ${file} is unusable (${why}): run ${runId} cannot resume from it and restarts from its first epoch.`,
   });
 
-const decode = (file: string, runId: string, buf: Buffer): E.Either<OptbenchError, Checkpoint> => {
+/** Reads a checkpoint's bytes (`source` names where they came from, for messages). */
+export const decodeCheckpoint = (file: string, runId: string, buf: Buffer): E.Either<OptbenchError, Checkpoint> => {
   const bad = (why: string) => E.left(unusable(file, runId, why));
   if (buf.length < PREFIX + HASH) return bad(`truncated: ${buf.length} bytes`);
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return bad('not an optbench checkpoint');
@@ -267,7 +275,7 @@ export const readCheckpoint = (dir: string, runId: string): E.Either<OptbenchErr
       }),
     );
   }
-  return decode(file, runId, buf);
+  return decodeCheckpoint(file, runId, buf);
 };
 
 /** Removes a finished run's checkpoint (and any temporary file a crash left); a missing one is fine. */
