@@ -3,7 +3,12 @@
  * with a t interval; checked here on made-up records against a hand computation.
  */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bf16Table, pairRuns } from '../bench/bf16-vs-fp32.js';
+import { FIXTURE, ROOT, cli } from './support/cli.js';
 import type { RunSpec } from '../lib/config/spec.js';
 import type { RunRecord } from '../lib/train/record.js';
 
@@ -53,5 +58,34 @@ describe('bf16 vs fp32 pairing (bench/bf16-vs-fp32.ts)', function () {
     const fp32 = [record('fcnn', 0, 'bf16', { testLoss: 1, testAccuracy: 0.5 })];
     const bf16 = [record('fcnn', 0, 'bf16', { testLoss: 1, testAccuracy: 0.5 })];
     assert.deepEqual(pairRuns(fp32, bf16), []);
+  });
+});
+
+/**
+ * docs/results/bf16-vs-fp32/README.md's commands, scaled down to the fixture data (one epoch, 2 seeds of
+ * FCNN): both run directories are trained on native and the script writes its table from them.
+ */
+describe('docs/results/bf16-vs-fp32: its commands, scaled down', function () {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'optbench-bf16-doc-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('node --import tsx bench/bf16-vs-fp32.ts pairs an fp32 and a bf16 run directory into results.md', async () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'results', 'bf16-vs-fp32', 'README.md'), 'utf8');
+    assert.match(doc, /node --import tsx bench\/bf16-vs-fp32\.ts runs\/bf16-vs-fp32\/fp32 runs\/bf16-vs-fp32\/bf16 --out docs\/results\/bf16-vs-fp32/);
+    const grid = ['run', '--models', 'fcnn', '--optimizers', 'adamax', '--seeds', '2', '--epochs', '1', '--subset', '100', '--test-subset', '50'];
+    const data = ['--data-dir', FIXTURE, '--dataset', 'fashion-mini', '--backend', 'native', '--no-report'];
+    for (const [dir, extra] of [['fp32', []], ['bf16', ['--precision', 'bf16']]] as const) {
+      const ran = await cli([...grid, ...data, ...extra, '--out', join(tmp, dir)]);
+      assert.equal(ran.code, 0, ran.stderr);
+    }
+    const out = join(tmp, 'doc');
+    const script = spawnSync(process.execPath, ['--import', 'tsx', 'bench/bf16-vs-fp32.ts', join(tmp, 'fp32'), join(tmp, 'bf16'), '--out', out], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(script.status, 0, script.stderr);
+    const table = readFileSync(join(out, 'results.md'), 'utf8');
+    // One row for fcnn/adamax, paired over both seeds.
+    assert.match(table, /^\| fcnn \| adamax \| test accuracy \(points\) \| 2 \|/m);
   });
 });

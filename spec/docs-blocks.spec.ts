@@ -6,7 +6,7 @@
  *         here with tsx on the fixture data: `from 'optbench'` is the library's source, and
  *         `const cfg: LoadConfig = {};` (the real data set) becomes the fixture's config.
  *   sh    every command runs: `optbench ...` through the CLI on the fixture data with the cpu backend and
- *         the sizes scaled down (options appended last win; see scaledDown); `bash scripts/setup.sh` and `npm test` are
+ *         the sizes scaled down (the documented options replaced; see scaledCommand); `bash scripts/setup.sh` and `npm test` are
  *         the commands CI runs (.ci/run), this spec among them.
  *         Commands that need more than one process (a Redis, workers and a coordinator) or a quiet machine
  *         run in a spec of their own (OWN_SPECS), which reads or quotes them.
@@ -51,6 +51,7 @@ const OWN_SPECS: ReadonlyArray<{ readonly command: RegExp; readonly spec: string
   { command: /^redis-server |^(npx )?optbench worker |--queue /, spec: 'spec/readme-queue.spec.ts', mentions: '## On several machines' },
   { command: /^node --import tsx bench\/scale-out-sim\.ts/, spec: 'spec/scale-out-doc.spec.ts', mentions: 'node --import tsx bench/scale-out-sim.ts' },
   { command: /^node --import tsx bench\/scale-out-measure\.ts/, spec: 'spec/scale-out-doc.spec.ts', mentions: 'node --import tsx bench/scale-out-measure.ts' },
+  { command: /^node --import tsx bench\/bf16-vs-fp32\.ts/, spec: 'spec/bf16-vs-fp32.spec.ts', mentions: "'bench/bf16-vs-fp32.ts'" },
 ];
 const ownSpec = (command: string) => OWN_SPECS.find((o) => o.command.test(command));
 
@@ -62,7 +63,9 @@ const words = (line: string): string[] => [...line.matchAll(/"([^"]*)"|'([^']*)'
  * most two seeds, one epoch, a few dozen images) and no figures (the report's own specs draw them).
  */
 const scaledDown = (argv: readonly string[], out: string): string[] => {
-  const common = ['--backend', 'cpu', '--data-dir', FIXTURE, '--dataset', 'fashion-mini', '--out', out, '--no-report'];
+  // bf16 products need the native backend (CI builds it); everything else runs on cpu.
+  const backend = argv.includes('bf16') ? 'native' : 'cpu';
+  const common = ['--backend', backend, '--data-dir', FIXTURE, '--dataset', 'fashion-mini', '--out', out, '--no-report'];
   const seeds = (n: number) => ['--seeds', String(Math.min(n, Number(argv[argv.indexOf('--seeds') + 1] ?? 1) || 1))];
   switch (argv[0]) {
     case 'task':
@@ -75,6 +78,22 @@ const scaledDown = (argv: readonly string[], out: string): string[] => {
     default:
       return [];
   }
+};
+
+/**
+ * The documented command scaled down: each option scaledDown sets replaces the documented one (with its
+ * value), because an option may be given only once.
+ */
+const scaledCommand = (argv: readonly string[], out: string): string[] => {
+  const extra = scaledDown(argv, out);
+  const set = new Set(extra.filter((a) => a.startsWith('--')));
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!set.has(a)) kept.push(a);
+    else if (a !== '--no-report' && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) i++;
+  }
+  return [...kept, ...extra];
 };
 
 const runTs = (file: string, cwd: string): Promise<{ code: number | null; output: string }> =>
@@ -168,7 +187,7 @@ describe('every code block of README.md and docs/ runs', function () {
     it(`\`${command.slice(0, 70)}${command.length > 70 ? '…' : ''}\` (${where(block)}) runs on the fixture data`, async () => {
       const argv = words(command).slice(command.startsWith('npx ') ? 2 : 1);
       const out = join(tmp, `command-${i}`);
-      const ran = await cli([...argv, ...scaledDown(argv, out)]);
+      const ran = await cli(scaledCommand(argv, out));
       assert.equal(ran.code, 0, `${where(block)}: ${command}\n${ran.stderr}`);
       assert.ok(existsSync(join(out, 'optbench.sqlite')), 'it trained into its run directory');
     });
