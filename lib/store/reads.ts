@@ -7,7 +7,7 @@ import { holds } from './owner.js';
 import { artifactRow, contiguous, epochRecord, holder, runRow, toRecord, type ArtifactDbRow, type EpochDbRow, type RunDbRow } from './rows.js';
 import type { ArtifactRow, RunRow } from './types.js';
 
-export interface Reads {
+interface Reads {
   listRuns(): R<readonly RunRow[]>;
   runEpochs(runId: string): R<readonly EpochRecord[]>;
   completedEpochs(runId: string): R<number>;

@@ -10,7 +10,7 @@ import type { Leases } from './leases.js';
 import { artifactRow, errorJson, holder, type ArtifactDbRow, type RunDbRow } from './rows.js';
 import type { ArtifactInput, ArtifactRow, StoreStatus } from './types.js';
 
-export interface Writes {
+interface Writes {
   writeEvent(e: RunEvent): R<void>;
   recordArtifact(a: ArtifactInput): R<ArtifactRow>;
 }
