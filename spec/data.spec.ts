@@ -37,6 +37,12 @@ const SYSTEM = '/usr/share/datasets/fashion-mnist';
 const NAMES = Object.values(IDX_FILES);
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
+/** Damages one byte in place; a position outside the buffer is a mistake in the test itself. */
+const flipByte = (b: Uint8Array, at: number, mask: number): void => {
+  const byte = b[at];
+  if (byte === undefined) throw new Error(`flipByte: no byte ${at} in ${b.length}`);
+  b[at] = byte ^ mask;
+};
 const bytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
 
 /** An independent IDX reader: plain zlib and DataView, no code under test. */
@@ -189,7 +195,7 @@ describe('data: IDX parsing', () => {
 
   it('refuses bad gzip data and a gzip bomb', () => {
     const gz = new Uint8Array(gzipSync(idxBytes(0x801, [100], new Uint8Array(100).fill(3))));
-    gz[gz.length - 10] ^= 0xff; // inside the deflate stream or CRC
+    flipByte(gz, gz.length - 10, 0xff); // inside the deflate stream or CRC
     corrupt(gz, /gzip/);
     corrupt(Uint8Array.from([0x1f, 0x8b, 1, 2, 3]), /gzip data is damaged/);
     const bomb = gzipSync(new Uint8Array(4 * 1024 * 1024));
@@ -410,7 +416,7 @@ describe('data: download', () => {
         return;
       }
       const body = readFileSync(join(FIXTURE, name));
-      if (name === corruptName) body[body.length >> 1] ^= 0x55;
+      if (name === corruptName) flipByte(body, body.length >> 1, 0x55);
       res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

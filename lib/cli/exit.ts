@@ -10,7 +10,7 @@ import { printable, type OptbenchError } from '../errors.js';
 export const EXIT = { done: 0, failed: 1, badInput: 2, sigint: 130, sigterm: 143 } as const;
 
 /** The exit code an error ends a command with. */
-export const exitCodeOf = (e: OptbenchError): number =>
+const exitCodeOf = (e: OptbenchError): number =>
   e._tag === 'InvalidConfig' || e._tag === 'UnknownName' ? EXIT.badInput : EXIT.failed;
 
 /** Prints the error as one line (control characters escaped) and returns its exit code. */

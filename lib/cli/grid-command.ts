@@ -146,7 +146,7 @@ export const parseRunCommand = async (argv: readonly string[]): Promise<E.Either
   }));
 };
 
-export interface GridOutcome {
+interface GridOutcome {
   /** Every run of the grid as the store has it now (including runs finished by an earlier invocation). */
   readonly runs: readonly RunRow[];
   readonly interrupted: boolean;

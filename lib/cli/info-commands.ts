@@ -12,7 +12,7 @@ import { parseOptions } from './options.js';
  * input; a classifier must output the classes the data set declares or, when it declares none, at least
  * as many as its labels reach.
  */
-export const modelsFed = (r: DataReport): { readonly feeds: readonly string[]; readonly not: readonly string[] } | undefined => {
+const modelsFed = (r: DataReport): { readonly feeds: readonly string[]; readonly not: readonly string[] } | undefined => {
   const split = r.train;
   if (split === undefined) return undefined;
   const seen = r.classesSeen ?? 0;

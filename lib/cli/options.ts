@@ -31,7 +31,7 @@ export interface Parsed {
 }
 
 /** What a command takes besides its options, for the error a stray argument gets. */
-export interface Positionals {
+interface Positionals {
   /** `run`, `task`, `runs`, ... as the message names the command. */
   readonly command: string;
   /** The arguments it takes, in order, e.g. ['<run-dir>']; any more is an error. */
@@ -136,8 +136,6 @@ export const LIMITS = {
   /** Runs one command may plan: models x optimizers x seeds (a sweep: trials, and its retraining). */
   runs: 10_000,
 } as const;
-
-export type Limited = keyof typeof LIMITS;
 
 const grouped = (n: number): string => n.toLocaleString('en-US');
 

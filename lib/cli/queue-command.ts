@@ -5,7 +5,7 @@ import { connectQueue } from '../queue/client.js';
 import { cleanQueue, formatStatus, queueStatus } from '../queue/status.js';
 import { parseOptions } from './options.js';
 
-export const QUEUE_OPTIONS = { queue: { type: 'string' }, json: { type: 'boolean' } } as const;
+const QUEUE_OPTIONS = { queue: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 export const queueCommand = async (argv: readonly string[], fail: (e: OptbenchError) => number): Promise<number> => {
   const p = parseOptions(argv, QUEUE_OPTIONS);

@@ -14,7 +14,7 @@ import { planGrid } from '../train/plan.js';
 import type { RunTrainer } from '../train/trainer.js';
 import type { GridCommand } from './grid-command.js';
 
-export interface AttachedQueue {
+interface AttachedQueue {
   readonly trainer: RunTrainer;
   /** Every run is followed at once: the workers train them in parallel anyway. */
   readonly concurrency: number;

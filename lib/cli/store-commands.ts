@@ -22,7 +22,7 @@ const withStore = <A>(dir: string, f: (s: Store) => E.Either<OptbenchError, A>):
 };
 
 /** Why a run is where it is, in a few words: what failed, who trains it, where it stopped. */
-export const runNote = (r: RunRow): string => {
+const runNote = (r: RunRow): string => {
   switch (r.status) {
     case 'failed':
       return r.error?.message ?? 'failed (no reason recorded)';
@@ -38,7 +38,7 @@ export const runNote = (r: RunRow): string => {
 };
 
 /** What `runs --json` prints per run: plain data for scripts. */
-export const runSummary = (r: RunRow) => ({
+const runSummary = (r: RunRow) => ({
   runId: r.runId,
   label: r.label,
   model: r.spec.model,
@@ -64,7 +64,7 @@ const pct = (x: number | null | undefined): string => (x === null || x === undef
  * (`fcnn/adam:lr=0.01/s0`), so that no two lines look alike; when the runs are of several protocols
  * (a directory written before one directory held one protocol), each line says which.
  */
-export const runsTable = (rows: readonly RunRow[]): string => {
+const runsTable = (rows: readonly RunRow[]): string => {
   const protocols = [...new Set(rows.map((r) => protocolKey(protocolOf(r.spec))))];
   const head = ['run', 'status', 'epochs', 'test acc', 'test loss', 'note'];
   const body = rows.map((r) => [

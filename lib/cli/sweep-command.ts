@@ -34,13 +34,13 @@ const COMMON = {
   queue: { type: 'string' },
 } as const;
 
-export const SWEEP_OPTIONS = { ...COMMON, optimizer: { type: 'string' }, space: { type: 'string' }, trials: { type: 'string' } } as const;
-export const TUNE_OPTIONS = { ...COMMON, optimizers: { type: 'string' }, budget: { type: 'string' } } as const;
+const SWEEP_OPTIONS = { ...COMMON, optimizer: { type: 'string' }, space: { type: 'string' }, trials: { type: 'string' } } as const;
+const TUNE_OPTIONS = { ...COMMON, optimizers: { type: 'string' }, budget: { type: 'string' } } as const;
 
 /** The learning-rate range of `tune`: wide enough for all seven optimizers' useful rates. */
-export const TUNE_SPACE = 'lr=log(1e-5,1)';
+const TUNE_SPACE = 'lr=log(1e-5,1)';
 
-export interface SweepCommand {
+interface SweepCommand {
   readonly job: SweepJob;
   readonly json: boolean;
   readonly report: boolean;
@@ -213,7 +213,7 @@ export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Eith
 };
 
 /** `optbench tune --model M --optimizers all --budget K ...`: the same learning-rate search for every optimizer. */
-export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, SweepCommand>> => {
+const parseTuneCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, SweepCommand>> => {
   const p = parseOptions(argv, TUNE_OPTIONS, { command: 'tune', names: [] });
   if (E.isLeft(p)) return p;
   const v = p.right.values;
@@ -263,7 +263,7 @@ export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Eithe
 };
 
 /** The one-object summary printed by `--json`. */
-export const sweepJson = (r: SweepRecord) => ({
+const sweepJson = (r: SweepRecord) => ({
   kind: r.kind,
   searches: r.searches.map((s) => ({
     optimizer: s.config.optimizer,
@@ -278,7 +278,7 @@ export const sweepJson = (r: SweepRecord) => ({
  * Runs a sweep or tune against the store in its output directory; Ctrl-C stops after the current step
  * (finished epochs are kept and the same command continues), a second Ctrl-C exits at once.
  */
-export const executeSweep = async (
+const executeSweep = async (
   cmd: SweepCommand,
 ): Promise<E.Either<OptbenchError, { record: SweepRecord; interrupted: boolean; signal: StopSignal | null }>> => {
   const opened = openStore(storePath(cmd.job.out));

@@ -8,7 +8,7 @@ import { invalidConfig, type OptbenchError } from '../errors.js';
 import { startWorker } from '../queue/worker.js';
 import { parseOptions, positiveInt } from './options.js';
 
-export const WORKER_OPTIONS = {
+const WORKER_OPTIONS = {
   queue: { type: 'string' },
   concurrency: { type: 'string' },
   threads: { type: 'string' },

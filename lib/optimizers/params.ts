@@ -67,8 +67,6 @@ export const knownKindOf = (param: string): ParamKind | undefined => KINDS[param
 
 export const rangeOf = (param: string, kind: ParamKind = KINDS[param] ?? 'rate'): string => RANGE[kind];
 
-export const isFlag = (param: string): boolean => KINDS[param] === 'flag';
-
 /** Checks one value against a range; booleans are stored as booleans. `optimizer` only labels the message. */
 export const checkParam = (
   optimizer: string,

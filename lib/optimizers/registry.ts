@@ -59,8 +59,6 @@ export const registeredOptimizerNames = (): string[] => [...registry.keys()];
 /** Every optimizer name createOptimizer knows: the seven built-ins, then registered ones. */
 export const optimizerNames = (): string[] => [...OPTIMIZER_NAMES, ...registry.keys()];
 
-export const isRegisteredOptimizer = (name: string): boolean => registry.has(name);
-
 /** The definition of a registered optimizer, as it was registered. */
 export const registeredOptimizer = (name: string): OptimizerDef | undefined => registry.get(name)?.def;
 

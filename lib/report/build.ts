@@ -56,18 +56,18 @@ const slots = (source: ReportSource): Slot[] => {
   return [...byKey.values()];
 };
 
-const cumulativeSeconds = (epochs: readonly EpochRecord[]): number[] => {
+/** Each epoch in order, beside the training seconds spent up to and including it. */
+const timedEpochs = (epochs: readonly EpochRecord[]): { e: EpochRecord; s: number }[] => {
   let total = 0;
-  return epochs.map((e) => (total += e.trainMs / 1000));
+  return [...epochs].sort((a, b) => a.epoch - b.epoch).map((e) => ({ e, s: (total += e.trainMs / 1000) }));
 };
 
 const curve = (records: readonly RunRecord[]): CurvePoint[] => {
-  const sorted = records.map((r) => [...r.epochs].sort((a, b) => a.epoch - b.epoch));
-  const seconds = sorted.map(cumulativeSeconds);
-  const maxEpoch = Math.max(0, ...sorted.map((es) => es.length));
+  const runs = records.map((r) => timedEpochs(r.epochs));
+  const maxEpoch = Math.max(0, ...runs.map((es) => es.length));
   const points: CurvePoint[] = [];
   for (let i = 0; i < maxEpoch; i++) {
-    const at = sorted.flatMap((es, r) => (es[i] ? [{ e: es[i], s: seconds[r]![i]! }] : []));
+    const at = runs.flatMap((es) => es[i] ?? []);
     const pick = (f: (e: EpochRecord) => number | null): number[] =>
       at.map(({ e }) => f(e)).filter((v): v is number => v !== null);
     const acc = (f: (e: EpochRecord) => number | null): Stat | null => {
@@ -78,9 +78,10 @@ const curve = (records: readonly RunRecord[]): CurvePoint[] => {
     const evaluated = at.some(({ e }) => e.test !== null);
     const testLoss = stat(pick((e) => e.test?.loss ?? null));
     const secs = stat(at.map(({ s }) => s));
-    if (!trainLoss || !secs || (evaluated && !testLoss)) break; // a diverged epoch ends the curve
+    const first = at[0];
+    if (!first || !trainLoss || !secs || (evaluated && !testLoss)) break; // a diverged epoch ends the curve
     points.push({
-      epoch: at[0]!.e.epoch,
+      epoch: first.e.epoch,
       seconds: secs,
       trainLoss,
       testLoss,

@@ -31,7 +31,7 @@ export const currentOwner = (): Owner => ({
 });
 
 /** Whether process `pid` on this host is still the one that claimed (same start time where known). */
-export const processAlive = (pid: number, started: string | null): boolean => {
+const processAlive = (pid: number, started: string | null): boolean => {
   try {
     process.kill(pid, 0);
   } catch (u) {

@@ -7,7 +7,7 @@ import { fromSqlite } from './sqlite-error.js';
  * Ordered migrations: entry i takes a store from schema version i to i + 1. A released migration is never
  * edited, only followed by a new one, so that every older store can be brought up to date.
  */
-export const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly string[] = [
   // v1: runs keyed by the hash of their spec, every epoch's metrics, the files written for them.
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE runs (

@@ -1,0 +1,88 @@
+/** Reading runs back: listings, epochs, run records and exports, each from one consistent snapshot. */
+import * as E from 'fp-ts/lib/Either.js';
+import type { EpochRecord, RunRecord } from '../train/record.js';
+import type { R, StoreContext } from './context.js';
+import { exportCsv, exportJson, type ExportFormat } from './export.js';
+import { holds } from './owner.js';
+import { artifactRow, contiguous, epochRecord, holder, runRow, toRecord, type ArtifactDbRow, type EpochDbRow, type RunDbRow } from './rows.js';
+import type { ArtifactRow, RunRow } from './types.js';
+
+interface Reads {
+  listRuns(): R<readonly RunRow[]>;
+  runEpochs(runId: string): R<readonly EpochRecord[]>;
+  completedEpochs(runId: string): R<number>;
+  toRunRecords(): R<readonly RunRecord[]>;
+  exportRuns(format: ExportFormat, runIds?: readonly string[]): R<string>;
+  artifacts(runId?: string): R<readonly ArtifactRow[]>;
+}
+
+const byRun = (epochs: readonly EpochDbRow[]): Map<string, EpochDbRow[]> => {
+  const m = new Map<string, EpochDbRow[]>();
+  for (const e of epochs) {
+    const list = m.get(e.run_id) ?? [];
+    list.push(e);
+    m.set(e.run_id, list);
+  }
+  return m;
+};
+
+export const reads = (ctx: StoreContext): Reads => {
+  const { db, file, q, owner, now, leaseMs, attempt } = ctx;
+
+  const snapshot = () =>
+    db.transaction(() => ({
+      runs: q.runs.all() as RunDbRow[],
+      epochs: q.allEpochs.all() as EpochDbRow[],
+    }))();
+
+  /** The run as it stands at time `t`: a `running` run nobody holds any more lists as interrupted. */
+  const rowAt = (r: RunDbRow, epochs: readonly EpochDbRow[], t: number): RunRow => {
+    const h = holder(r);
+    const live = h.token !== null && holds(h, owner, t, leaseMs);
+    return runRow(file, r, epochs.map((e) => e.epoch), live);
+  };
+
+  const listRuns = (): R<readonly RunRow[]> =>
+    attempt('listing runs', () => {
+      const s = snapshot();
+      const eps = byRun(s.epochs);
+      const t = now();
+      return E.right(s.runs.map((r) => rowAt(r, eps.get(r.id) ?? [], t)));
+    });
+
+  const records = (runIds?: readonly string[]) => {
+    const s = snapshot();
+    const eps = byRun(s.epochs);
+    const t = now();
+    const wanted = runIds === undefined ? undefined : new Set(runIds);
+    return s.runs
+      .filter((r) => wanted === undefined || wanted.has(r.id))
+      .map((r) => {
+        const list = eps.get(r.id) ?? [];
+        const row = rowAt(r, list, t);
+        return { row, record: toRecord(r, row, list) };
+      });
+  };
+
+  return {
+    listRuns,
+    runEpochs: (runId) =>
+      attempt(`reading the epochs of run ${runId}`, () =>
+        E.right((q.epochsOf.all(runId) as EpochDbRow[]).map(epochRecord)),
+      ),
+    completedEpochs: (runId) =>
+      attempt(`reading the epochs of run ${runId}`, () =>
+        E.right(contiguous((q.epochNumbers.all(runId) as { epoch: number }[]).map((r) => r.epoch))),
+      ),
+    toRunRecords: () => attempt('reading runs', () => E.right(records().map((x) => x.record))),
+    exportRuns: (format, runIds) =>
+      attempt('exporting runs', () => {
+        const rs = records(runIds);
+        return E.right(format === 'csv' ? exportCsv(rs) : exportJson(rs));
+      }),
+    artifacts: (runId) =>
+      attempt('listing artifacts', () =>
+        E.right(((runId === undefined ? q.artifacts.all() : q.artifactsOf.all(runId)) as ArtifactDbRow[]).map(artifactRow)),
+      ),
+  };
+};

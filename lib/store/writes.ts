@@ -1,0 +1,157 @@
+/** Persisting a run's events, each in one transaction, and recording the files written for it. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as E from 'fp-ts/lib/Either.js';
+import { runLabel } from '../config/spec.js';
+import type { RunEvent, RunStarted, EpochEnded, RunEnded, RunFailed } from '../train/events.js';
+import { pausedError } from '../train/record.js';
+import type { R, StoreContext } from './context.js';
+import type { Leases } from './leases.js';
+import { artifactRow, errorJson, holder, type ArtifactDbRow, type RunDbRow } from './rows.js';
+import type { ArtifactInput, ArtifactRow, StoreStatus } from './types.js';
+
+interface Writes {
+  writeEvent(e: RunEvent): R<void>;
+  recordArtifact(a: ArtifactInput): R<ArtifactRow>;
+}
+
+export const writes = (ctx: StoreContext, lease: Leases): Writes => {
+  const { q, owner, now, iso, heartbeatEveryMs, versions, lastBeat, attempt, tx } = ctx;
+
+  const versionParams = () => ({ optbench: versions.optbench, tfjs: versions.tfjs, node: versions.node });
+
+  const writeStarted = (e: RunStarted): R<void> =>
+    tx(`recording the start of run ${e.runId}`, () => {
+      const row = q.holder.get(e.runId) as RunDbRow | undefined;
+      if (row !== undefined && lease.heldByAnother(row)) return E.left(lease.busyError(e.runId, holder(row)));
+      q.startRun.run({
+        ...ctx.ownerParams(),
+        ...versionParams(),
+        id: e.runId,
+        label: runLabel(e.spec),
+        spec: JSON.stringify(e.spec),
+        backend: e.backend,
+        parameters: e.parameters,
+        steps: e.steps,
+        epochs: e.spec.epochs,
+        startedAt: e.startedAt,
+      });
+      // Epochs after the resume point were trained past the last checkpoint: they are trained again.
+      q.trimEpochs.run(e.runId, e.fromEpoch);
+      q.dropResult.run(e.runId);
+      lastBeat.set(e.runId, now());
+      return E.right(undefined);
+    });
+
+  const writeEpoch = (e: EpochEnded): R<void> =>
+    tx(`recording epoch ${e.epoch} of run ${e.runId}`, () => {
+      const why = lease.notHeld(e.runId, `epoch ${e.epoch}`);
+      if (why !== null) return E.left(why);
+      const p = ctx.ownerParams();
+      q.touch.run({ id: e.runId, token: owner.token, now: p.now, beat: p.beat });
+      q.putEpoch.run({
+        id: e.runId,
+        epoch: e.epoch,
+        trainLoss: e.train.loss,
+        trainAcc: e.train.accuracy,
+        testLoss: e.test?.loss ?? null,
+        testAcc: e.test?.accuracy ?? null,
+        trainMs: e.trainMs,
+        evalMs: e.evalMs,
+        now: p.now,
+      });
+      lastBeat.set(e.runId, p.beat);
+      return E.right(undefined);
+    });
+
+  const writeEnded = (e: RunEnded): R<void> =>
+    tx(`recording the results of run ${e.runId}`, () => {
+      const why = lease.notHeld(e.runId, 'the results');
+      if (why !== null) return E.left(why);
+      const t = iso();
+      q.putResult.run({
+        id: e.runId,
+        testLoss: e.final?.testLoss ?? null,
+        testAcc: e.final?.testAccuracy ?? null,
+        confusion: e.confusion === null ? null : JSON.stringify(e.confusion),
+        vae: e.vae === null ? null : JSON.stringify(e.vae),
+        now: t,
+      });
+      q.finish.run({ id: e.runId, status: 'done', error: null, trainMs: e.trainMs, evalMs: e.evalMs, now: t });
+      lastBeat.delete(e.runId);
+      return E.right(undefined);
+    });
+
+  const writeFailed = (e: RunFailed): R<void> =>
+    tx(`recording the failure of run ${e.runId}`, () => {
+      const t = iso();
+      const row = q.holder.get(e.runId) as RunDbRow | undefined;
+      if (row === undefined) {
+        // A run can fail before it starts (a bad spec, a backend that will not load): keep why.
+        q.insertFailed.run({
+          ...versionParams(),
+          id: e.runId,
+          label: runLabel(e.spec),
+          spec: JSON.stringify(e.spec),
+          error: errorJson(e.error),
+          backend: e.spec.backend,
+          epochs: e.spec.epochs,
+          host: owner.host,
+          pid: owner.pid,
+          now: t,
+        });
+        return E.right(undefined);
+      }
+      if (lease.heldByAnother(row)) return E.left(lease.busyError(e.runId, holder(row)));
+      const status: StoreStatus = e.error._tag === 'Interrupted' ? 'interrupted' : 'failed';
+      q.finish.run({ id: e.runId, status, error: errorJson(e.error), trainMs: null, evalMs: null, now: t });
+      // Epochs past epochsDone were never completed; keep the store's epochs consistent with the failure.
+      q.trimEpochs.run(e.runId, e.epochsDone);
+      lastBeat.delete(e.runId);
+      return E.right(undefined);
+    });
+
+  /** BatchEnded only renews the lease, at most every heartbeatEveryMs, and fails when the run was lost. */
+  const writeBatch = (runId: string, step: number): R<void> => {
+    const last = lastBeat.get(runId);
+    if (last === undefined || now() - last < heartbeatEveryMs) return E.right(undefined);
+    const beat = lease.heartbeat(runId);
+    if (E.isLeft(beat)) return beat;
+    if (beat.right) return E.right(undefined);
+    const why = attempt('checking who holds the run', () => E.right(lease.notHeld(runId, `step ${step}`)));
+    return E.isLeft(why) ? why : why.right === null ? E.right(undefined) : E.left(why.right);
+  };
+
+  const writeEvent = (e: RunEvent): R<void> => {
+    switch (e.type) {
+      case 'RunStarted':
+        return writeStarted(e);
+      case 'EpochEnded':
+        return writeEpoch(e);
+      case 'RunEnded':
+        return writeEnded(e);
+      case 'RunFailed':
+        return writeFailed(e);
+      case 'RunPaused':
+        // Paused is resumable, as interrupted is: the store keeps it so, with why.
+        return writeFailed({ type: 'RunFailed', runId: e.runId, spec: e.spec, error: pausedError(e), epochsDone: e.epochsDone });
+      case 'BatchEnded':
+        return writeBatch(e.runId, e.step);
+    }
+  };
+
+  const recordArtifact = (a: ArtifactInput): R<ArtifactRow> =>
+    attempt(`recording artifact ${a.path}`, () => {
+      let bytes = a.bytes;
+      let sha256 = a.sha256;
+      if (bytes === undefined || sha256 === undefined) {
+        const data = readFileSync(a.path);
+        bytes ??= data.length;
+        sha256 ??= createHash('sha256').update(data).digest('hex');
+      }
+      const r = q.putArtifact.get({ runId: a.runId, kind: a.kind, path: a.path, bytes, sha256, now: iso() }) as ArtifactDbRow;
+      return E.right(artifactRow(r));
+    });
+
+  return { writeEvent, recordArtifact };
+};
