@@ -1,7 +1,7 @@
 /**
  * Runs across processes through the queue, end to end, each test on a redis-server of its own: a
  * coordinator and two workers with one SIGKILLed mid-epoch, Redis killed and restarted mid-grid (AOF), a
- * coordinator interrupted and re-run. In each, the runs' epochs must equal those of the same grid trained
+ * coordinator interrupted and re-run, a worker stopped by SIGTERM mid-run. In each, the runs' epochs must equal those of the same grid trained
  * locally (same backend), with no epoch stored twice. Also: a worker with other data files refuses, a
  * malformed job is rejected, a wrong password is a clear error, and a step far longer than the lock
  * does not get a healthy worker declared stalled (while a blocked event loop does).
@@ -169,6 +169,63 @@ describe('the queue, across processes', function () {
       await stopWorker(survivor);
     } finally {
       for (const w of [w1, w2]) w.proc.kill('SIGKILL');
+      r.disconnect();
+      await redis.stop();
+    }
+  });
+
+  it('a worker asked to stop (SIGTERM) mid-epoch hands its run back at once and exits 0; another continues it from the last epoch', async () => {
+    const redis = await startRedis();
+    const r = new Redis(redis.url);
+    // Locks far longer than the test: if the run went back to the queue only when its lock expired, the
+    // second worker could not get it in time. It goes back because the stopping worker moves it back.
+    const SLOW_LOCKS = { OPTBENCH_QUEUE_LOCK_MS: '600000', OPTBENCH_QUEUE_STALLED_MS: '600000' };
+    const w1 = start(['worker', '--queue', redis.url, '--data-dir', FIXTURE, '--name', 'w1'], SLOW_LOCKS);
+    let w2: Child | undefined;
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection, prefix: PREFIX });
+    try {
+      const out = join(tmp, 'stopped');
+      const coord = start(gridArgs(out, redis.url));
+      let victim = '';
+      await waitFor(
+        'a run in its second epoch',
+        async () => {
+          for (const id of ids) {
+            const m = await r.hgetall(runKeys(id).meta);
+            if (m.epochs === '1' && m.terminal === undefined && m.worker === 'w1') {
+              victim = id;
+              return true;
+            }
+          }
+          return false;
+        },
+        240_000,
+        [coord, w1],
+      );
+      w1.proc.kill('SIGTERM');
+      const stopped = await w1.exit;
+      assert.equal(stopped.code, 0, `a worker stopped by SIGTERM exits 0:\n${w1.stderr}`);
+      assert.match(w1.stderr, /stopping after the current step/);
+      const job = await queue.getJob(victim);
+      assert.ok(job !== undefined, 'the run is still on the queue');
+      const state = await job.getState();
+      assert.ok(['waiting', 'prioritized'].includes(state), `the stopped run is back on the queue, not ${state}`);
+      w2 = start(['worker', '--queue', redis.url, '--data-dir', FIXTURE, '--name', 'w2'], SLOW_LOCKS);
+      const done = await coord.exit;
+      assert.equal(done.code, 0, coord.stderr);
+      assert.deepEqual(storedEpochs(out), local);
+      // Resumed from the checkpoint of its first epoch, not restarted, and its first epoch not trained twice.
+      const events = await recorded(r, victim);
+      const starts = events.filter((e) => e.type === 'RunStarted').map((e) => e.fromEpoch);
+      assert.deepEqual(starts, [0, 1], `RunStarted of the stopped run: ${starts.join(',')}`);
+      await stopWorker(w2);
+    } finally {
+      w1.proc.kill('SIGKILL');
+      w2?.proc.kill('SIGKILL');
+      await queue.close();
+      // BullMQ leaves a connection it was given open.
+      connection.disconnect();
       r.disconnect();
       await redis.stop();
     }
