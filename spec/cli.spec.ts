@@ -1,6 +1,7 @@
 /**
  * End to end: the optbench command as a user runs it (child processes, cpu backend, the fixture data set).
  */
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,20 @@ describe('optbench CLI (end to end, cpu)', () => {
       .flatMap((r) => r.epochs.map((e) => ({ run_id: r.runId, epoch: e.epoch, train_loss: e.train.loss, test_loss: e.test.loss, test_accuracy: e.test.accuracy })))
       .sort((a, b) => (a.run_id === b.run_id ? a.epoch - b.epoch : a.run_id < b.run_id ? -1 : 1));
     assert.deepEqual(epochs, fromFiles);
+    // The store records every file the report wrote, with what it held when written.
+    const artifacts = new Database(join(out, 'optbench.sqlite'), { readonly: true }).prepare('SELECT path, bytes, sha256 FROM artifacts').all() as {
+      path: string;
+      bytes: number;
+      sha256: string;
+    }[];
+    const recorded = new Map(artifacts.map((a) => [a.path, a]));
+    for (const f of ['results.md', 'report.html', join('report', 'table.csv')]) {
+      const a = recorded.get(join(out, f));
+      assert.ok(a !== undefined, `${f} is in the artifacts table (${[...recorded.keys()].join(', ')})`);
+      const content = readFileSync(join(out, f));
+      assert.equal(a.bytes, content.length, f);
+      assert.equal(a.sha256, createHash('sha256').update(content).digest('hex'), f);
+    }
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     assert.match(md, /SGD|sgd/);
     assert.match(md, /Adam|adam/);

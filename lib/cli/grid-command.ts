@@ -220,7 +220,7 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
         toArray(),
       ),
     );
-    await finishRunDir(cmd.job.out, { report: cmd.report });
+    await finishRunDir(cmd.job.out, { report: cmd.report, store });
     const ids = new Set(planned.map(runId));
     const rows = store.listRuns();
     if (E.isLeft(rows)) return rows;

@@ -304,7 +304,7 @@ const executeSweep = async (
     );
     if (E.isLeft(done)) return done;
     const signal = ctrlC.signal();
-    if (done.right.record.final.length > 0) await finishRunDir(cmd.job.out, { report: cmd.report });
+    if (done.right.record.final.length > 0) await finishRunDir(cmd.job.out, { report: cmd.report, store });
     if (cmd.report) {
       const written = await writeSweepReport(cmd.job.out);
       if (E.isLeft(written)) process.stderr.write(`optbench: the sweep report could not be written: ${written.left.message}\n`);
