@@ -95,6 +95,27 @@ const waitFor = async (what: string, cond: () => Promise<boolean>, timeoutMs = 2
   }
 };
 
+/** The first run whose first epoch is committed while it trains on: a worker holding it is inside epoch 2. */
+const runInSecondEpoch = async (r: Redis, children: Child[]): Promise<string> => {
+  let found = '';
+  await waitFor(
+    'a run in its second epoch',
+    async () => {
+      for (const id of ids) {
+        const m = await r.hgetall(runKeys(id).meta);
+        if (m.epochs === '1' && m.terminal === undefined && m.worker) {
+          found = id;
+          return true;
+        }
+      }
+      return false;
+    },
+    240_000,
+    children,
+  );
+  return found;
+};
+
 const stopWorker = async (w: Child): Promise<void> => {
   if (w.proc.exitCode !== null || w.proc.signalCode !== null) return;
   w.proc.kill('SIGTERM');
@@ -126,22 +147,7 @@ describe('the queue, across processes', function () {
       const out = join(tmp, 'killed');
       const coord = start(gridArgs(out, redis.url));
       // The first run to commit its first epoch is inside its second: kill its worker there.
-      let victim = '';
-      await waitFor(
-        'a run in its second epoch',
-        async () => {
-          for (const id of ids) {
-            const m = await r.hgetall(runKeys(id).meta);
-            if (m.epochs === '1' && m.terminal === undefined && m.worker) {
-              victim = id;
-              return true;
-            }
-          }
-          return false;
-        },
-        240_000,
-        [coord, w1, w2],
-      );
+      const victim = await runInSecondEpoch(r, [coord, w1, w2]);
       const holder = (await r.hget(runKeys(victim).meta, 'worker')) === 'w1' ? w1 : w2;
       const survivor = holder === w1 ? w2 : w1;
       holder.proc.kill('SIGKILL');
@@ -187,22 +193,8 @@ describe('the queue, across processes', function () {
     try {
       const out = join(tmp, 'stopped');
       const coord = start(gridArgs(out, redis.url));
-      let victim = '';
-      await waitFor(
-        'a run in its second epoch',
-        async () => {
-          for (const id of ids) {
-            const m = await r.hgetall(runKeys(id).meta);
-            if (m.epochs === '1' && m.terminal === undefined && m.worker === 'w1') {
-              victim = id;
-              return true;
-            }
-          }
-          return false;
-        },
-        240_000,
-        [coord, w1],
-      );
+      const victim = await runInSecondEpoch(r, [coord, w1]);
+      assert.equal(await r.hget(runKeys(victim).meta, 'worker'), 'w1');
       w1.proc.kill('SIGTERM');
       const stopped = await w1.exit;
       assert.equal(stopped.code, 0, `a worker stopped by SIGTERM exits 0:\n${w1.stderr}`);
