@@ -5,6 +5,8 @@
       "sources": [
         "native/addon.cc",
         "native/conv.cc",
+        "native/conv-prims.cc",
+        "native/conv-1c.cc",
         "native/matmul.cc",
         "native/pool.cc",
         "native/elementwise.cc",

@@ -3,7 +3,7 @@
  * on the `native` backend and, for one step, on TF.js's JavaScript `cpu` backend.
  *
  *   npm run bench -- [--json] [--backends native,cpu] [--models fcnn,scnn] [--steps 20] [--batch 200]
- *                    [--precision fp32|bf16|both] [--profile] [--torch [--rounds 5]]
+ *                    [--precision fp32|bf16|both] [--profile] [--torch [--rounds 5]] [--conv-layouts nhwc,auto]
  *
  * `--precision` times native's products in fp32 (the default), bf16, or both (lib/backend/native-precision.ts).
  * `--profile` also prints, per model, the kernels that take the most time in one native step (tf.profile).
@@ -21,6 +21,7 @@ import { getModel, trainableVariables, disposeModel, type BuiltModel } from '../
 import { createOptimizer } from '../lib/optimizers/index.js';
 import { classifierForward, vaeForward } from '../lib/train/losses.js';
 import { cpuInfo, median, pairedRounds, type TorchMode } from './torch.js';
+import { CONV_LAYOUTS, setNativeConvLayout, type ConvLayout } from '../lib/backend/native-layout.js';
 
 const MODELS = ['fcnn', 'scnn', 'bcnn', 'mcnn', 'vae1', 'vae2'] as const;
 const BACKENDS = ['native', 'cpu'] as const;
@@ -39,6 +40,8 @@ interface Options {
   rounds: number;
   /** native's precisions; undefined: fp32, and bf16 too in the PyTorch rounds where the CPU has fast bf16. */
   precisions: string[] | undefined;
+  /** Convolution layouts to compare on native, in alternating rounds; the first is the reference. */
+  convLayouts: ConvLayout[] | undefined;
 }
 
 const fail = (message: string): never => {
@@ -47,7 +50,7 @@ const fail = (message: string): never => {
 };
 
 const parseArgs = (argv: readonly string[]): Options => {
-  const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false, torch: false, rounds: 5, precisions: undefined };
+  const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false, torch: false, rounds: 5, precisions: undefined, convLayouts: undefined };
   const list = (v: string | undefined, valid: readonly string[], what: string): string[] => {
     const xs = (v ?? '').split(',').filter((s) => s !== '');
     const bad = xs.filter((s) => !valid.includes(s));
@@ -72,7 +75,10 @@ const parseArgs = (argv: readonly string[]): Options => {
     else if (a === '--precision') {
       const p = list(argv[++i], PRECISION_CHOICES, 'precision');
       o.precisions = p.includes('both') ? ['fp32', 'bf16'] : p;
-    } else fail(`unknown option '${a}'; options: --json --backends --models --steps --batch --precision --profile --torch --rounds`);
+    } else if (a === '--conv-layouts') {
+      o.convLayouts = list(argv[++i], Object.keys(CONV_LAYOUTS), 'conv layout') as ConvLayout[];
+      if (o.convLayouts.length < 2) fail('--conv-layouts compares two or more layouts, e.g. nhwc,auto');
+    } else fail(`unknown option '${a}'; options: --json --backends --models --steps --batch --precision --profile --torch --rounds --conv-layouts`);
   }
   return o;
 };
@@ -258,6 +264,28 @@ const main = async (): Promise<void> => {
         for (const line of await profile(name, o)) log(line);
         setNativePrecisionMode('fp32');
       }
+    }
+  }
+  if (o.convLayouts !== undefined && o.backends.includes('native')) {
+    await tf.setBackend('native');
+    log(`  convolution layouts on native (fp32), ${o.rounds} rounds of (each layout), median of ${o.steps} steps each:`);
+    for (const name of o.models) {
+      const ms = new Map<ConvLayout, number[]>(o.convLayouts.map((l) => [l, []]));
+      for (let r = 0; r < o.rounds; r++)
+        for (const l of o.convLayouts) {
+          setNativeConvLayout(l);
+          ms.get(l)!.push(nativeMs(name, o).median);
+        }
+      setNativeConvLayout('auto');
+      const [ref, ...others] = o.convLayouts;
+      const refMs = ms.get(ref!)!;
+      const ratios = others.map((l) => {
+        const rs = ms.get(l)!.map((v, r) => v / refMs[r]!);
+        return `${l}/${ref} ${median(rs).toFixed(2)}x (${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})`;
+      });
+      const medians = o.convLayouts.map((l) => `${l} ${median(ms.get(l)!).toFixed(1)}`).join(', ');
+      log(`  ${name.padEnd(5)} ${medians} ms; per-round ratio, median (range): ${ratios.join('  ')}`);
+      Object.assign((results[name] ??= {}), { convLayouts: Object.fromEntries([...ms.entries()].map(([l, v]) => [l, v.map(round)])) });
     }
   }
   if (o.torch && o.backends.includes('native')) {

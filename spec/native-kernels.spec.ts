@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { nativeThreads } from '../lib/backend/native.js';
 import { requireNative } from './support/native.js';
+import { relativeError } from './support/compare.js';
 import { nativeFallbacks, reductionBlock } from '../lib/backend/native-kernels.js';
 import { dropoutMask, fusedAdam, fusedAdamax } from '../lib/backend/native-fused.js';
 import { DENSE_KERNEL, fusedDense } from '../lib/backend/native-dense.js';
@@ -60,32 +61,6 @@ const runOn = async (
   const results = outs.map((t) => ({ shape: t.shape, dtype: t.dtype as string, data: Float64Array.from(t.dataSync()) }));
   tf.dispose(outs);
   return results;
-};
-
-export const relativeError = (actual: Float64Array, expected: Float64Array): number => {
-  let squares = 0;
-  let finite = 0;
-  for (const v of expected)
-    if (Number.isFinite(v)) {
-      squares += v * v;
-      finite++;
-    }
-  const floor = Math.max(Math.sqrt(squares / Math.max(finite, 1)), 1e-30);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i]!;
-    const a = actual[i]!;
-    if (Number.isNaN(e) || Number.isNaN(a)) {
-      if (Number.isNaN(e) !== Number.isNaN(a)) return Infinity;
-      continue;
-    }
-    if (!Number.isFinite(e) || !Number.isFinite(a)) {
-      if (e !== a) return Infinity;
-      continue;
-    }
-    worst = Math.max(worst, Math.abs(a - e) / Math.max(Math.abs(e), floor));
-  }
-  return worst;
 };
 
 const report: { kernel: string; kase: string; error: number; tol: number }[] = [];

@@ -16,7 +16,10 @@ export interface NativeAddon {
   conv2d(x: F32, filter: F32, bias: F32 | null, y: F32, geom: number[], act: number, alpha: number): void;
   conv2dBackpropInput(dy: F32, filter: F32, dx: F32, geom: number[]): void;
   conv2dBackpropFilter(x: F32, dy: F32, dw: F32, geom: number[]): void;
+  /** oneDNN's implementation for that convolution and its activations' layout: 'jit:avx2 blocked'. */
   convImpl(kind: 'fwd' | 'bwd_data' | 'bwd_weights', geom: number[]): string;
+  /** Where the convolutions' activations live: see CONV_LAYOUTS in native-layout.ts. */
+  setConvLayout(code: number): void;
   /** dims: batchA, batchB, M, N, K, transposeA (0|1), transposeB (0|1). */
   matmul(a: F32, b: F32, out: F32, dims: number[], bias: F32 | null, act: number, alpha: number): void;
   /** geom: N, H, W, C, OH, OW, KH, KW, SH, SW, PT, PL. */
