@@ -38,7 +38,7 @@ import {
 } from '../lib/backend/native-precision.js';
 import { getModel, modelWeights, trainableVariables, disposeModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
-import { classifierForward, vaeForward } from '../lib/train/losses.js';
+import { batchTensors, trainStep, trainingLoss } from './support/train-step.js';
 
 /** bf16's unit roundoff: 8 significant bits, round to nearest. */
 const U = 2 ** -8;
@@ -294,25 +294,13 @@ describe('bf16 convolutions and products on native', function () {
         const initial = flat();
         // The first batch's gradients, from the initial weights (the same in both modes).
         const gradTensors = tf.tidy(() => {
-          const x = tf.tensor4d(batches[0]!.images, [16, 28, 28, 1]);
-          const y = tf.tensor1d(batches[0]!.labels, 'int32');
-          const f = () => (model.kind === 'classifier' ? classifierForward(model, x, y, true).loss : vaeForward(model, x, true, 1000).loss);
-          const { grads: g } = tf.variableGrads(f as () => tf.Scalar, vars);
+          const { x, y } = batchTensors(batches[0]!);
+          const { grads: g } = tf.variableGrads(() => trainingLoss(model, x, y, 1000), vars);
           return vars.map((v) => g[v.name]!);
         });
         const grads = gradTensors.map((t) => Float64Array.from(t.dataSync()));
         tf.dispose(gradTensors);
-        const losses = batches.map((b, i) => {
-          const loss = tf.tidy(() => {
-            const x = tf.tensor4d(b.images, [16, 28, 28, 1]);
-            const y = tf.tensor1d(b.labels, 'int32');
-            const f = () => (model.kind === 'classifier' ? classifierForward(model, x, y, true).loss : vaeForward(model, x, true, 1000 + i).loss);
-            return opt.right.minimize(f, true, vars)!;
-          });
-          const v = loss.dataSync()[0]!;
-          loss.dispose();
-          return v;
-        });
+        const losses = batches.map((b, i) => trainStep(model, opt.right, vars, b, 1000 + i));
         const change = flat().map((w, i) => w - initial[i]!);
         opt.right.dispose();
         disposeModel(model);

@@ -16,7 +16,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { requireNative } from './support/native.js';
 import { getModel, modelWeights, trainableVariables, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
-import { classifierForward, vaeForward } from '../lib/train/losses.js';
+import { trainStep, type Batch } from './support/train-step.js';
 
 const REFERENCE = 'cpu-reference';
 const STEPS = 20;
@@ -212,10 +212,6 @@ const rng = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
-interface Batch {
-  readonly images: Float32Array;
-  readonly labels: Int32Array;
-}
 const batches = (count: number, seed: number): Batch[] => {
   const r = rng(seed);
   return Array.from({ length: count }, () => ({
@@ -246,17 +242,7 @@ const run = (name: string, weights: readonly Float32Array[] | undefined): Run =>
   const vars = trainableVariables(model);
   return {
     model,
-    step: (b, i) => {
-      const loss = tf.tidy(() => {
-        const x = tf.tensor4d(b.images, [BATCH, 28, 28, 1]);
-        const y = tf.tensor1d(b.labels, 'int32');
-        const f = () => (model.kind === 'classifier' ? classifierForward(model, x, y, true).loss : vaeForward(model, x, true, 1000 + i).loss);
-        return opt.right.minimize(f, true, vars)!;
-      });
-      const v = loss.dataSync()[0]!;
-      loss.dispose();
-      return v;
-    },
+    step: (b, i) => trainStep(model, opt.right, vars, b, 1000 + i),
     dispose: () => {
       opt.right.dispose();
       disposeModel(model);

@@ -275,6 +275,40 @@ describe('the queue, across processes', function () {
       await redis.stop();
     }
   });
+
+  it('a plan larger than the data is fitted before any run is submitted: one job per run, with the sizes it records', async () => {
+    const redis = await startRedis();
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection: conn, prefix: PREFIX });
+    const w1 = worker(redis.url, 'w1');
+    try {
+      const out = join(tmp, 'fitted');
+      // 500 training images in the fixture: --subset 100000 is fitted down to them.
+      const args = gridArgs(out, redis.url).map((a, i, all) =>
+        all[i - 1] === '--subset' ? '100000' : all[i - 1] === '--epochs' ? '1' : a,
+      );
+      const r = await cli(args);
+      assert.equal(r.code, 0, r.stderr);
+      const store = openStore(storePath(out), { mustExist: true });
+      assert.ok(E.isRight(store));
+      const runs = E.getOrElseW(() => assert.fail('cannot list runs'))(store.right.listRuns());
+      store.right.close();
+      assert.equal(runs.length, OPTIMIZERS.length);
+      const jobs = await queue.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed', 'prioritized']);
+      assert.deepEqual(
+        jobs.map((j) => j.id).sort(),
+        runs.map((run) => run.runId).sort(),
+        'the queue holds exactly the runs the store recorded, no job with the unfitted plan',
+      );
+      for (const j of jobs) assert.ok((j.data as { spec: RunSpec }).spec.subset !== 100000, `job ${j.id} carries the unfitted subset`);
+      await stopWorker(w1);
+    } finally {
+      w1.proc.kill('SIGKILL');
+      await queue.close();
+      conn.disconnect();
+      await redis.stop();
+    }
+  });
 });
 
 describe('ASHA over the queue', function () {
