@@ -20,9 +20,10 @@ Geom ReadGeom(const Napi::Value &v) {
               g[9], g[10], g[11], g[12], g[13], g[14], g[15], g[16]};
 }
 
-std::string Key(const Napi::Value &v, const std::string &extra) {
+std::string Key(const Geom &g, const std::string &extra) {
   std::string k = extra;
-  for (auto x : Ints(v)) k += "," + std::to_string(x);
+  for (int64_t x : {g.n, g.h, g.w, g.c, g.oh, g.ow, g.oc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.pb, g.pr})
+    k += "," + std::to_string(x);
   return k;
 }
 
@@ -124,10 +125,9 @@ std::string LayoutKey(bool blocked) { return blocked ? ":blk" : ""; }
 void SetConvLayout(ConvLayout layout) { layout_mode = layout; }
 ConvLayout GetConvLayout() { return layout_mode; }
 
-Fwd &GetFwd(const Napi::Value &geom, bool bias, int act, float alpha, bool bf16) {
-  Geom g = ReadGeom(geom);
+Fwd &GetFwd(const Geom &g, bool bias, int act, float alpha, bool bf16) {
   const bool blocked = UseBlocked(g, kFwd, bf16);
-  std::string key = Key(geom, std::to_string(bias) + ":" + std::to_string(act) + ":" + std::to_string(alpha) +
+  std::string key = Key(g, std::to_string(bias) + ":" + std::to_string(act) + ":" + std::to_string(alpha) +
                                   (bf16 ? ":bf16" : "") + LayoutKey(blocked));
   auto it = fwd_cache.find(key);
   if (it != fwd_cache.end()) return *it->second;
@@ -142,10 +142,9 @@ Fwd &GetFwd(const Napi::Value &geom, bool bias, int act, float alpha, bool bf16)
 }
 
 // bf16: the output's gradient and the weights in bf16, the input's gradient in fp32.
-BwdData &GetBwdData(const Napi::Value &geom, bool bf16) {
-  Geom g = ReadGeom(geom);
+BwdData &GetBwdData(const Geom &g, bool bf16) {
   const bool blocked = UseBlocked(g, kBwdData, bf16);
-  std::string key = Key(geom, std::string(bf16 ? "bd16" : "bd") + LayoutKey(blocked));
+  std::string key = Key(g, std::string(bf16 ? "bd16" : "bd") + LayoutKey(blocked));
   auto it = bwd_data_cache.find(key);
   if (it != bwd_data_cache.end()) return *it->second;
   auto hint = ForwardPd(g, false, kLinear, 0.f, bf16, blocked);
@@ -163,10 +162,9 @@ BwdData &GetBwdData(const Napi::Value &geom, bool bf16) {
 }
 
 // bf16: the input and the output's gradient in bf16, the weights' gradient in fp32.
-BwdWeights &GetBwdWeights(const Napi::Value &geom, bool bf16) {
-  Geom g = ReadGeom(geom);
+BwdWeights &GetBwdWeights(const Geom &g, bool bf16) {
   const bool blocked = UseBlocked(g, kBwdWeights, bf16);
-  std::string key = Key(geom, std::string(bf16 ? "bw16" : "bw") + LayoutKey(blocked));
+  std::string key = Key(g, std::string(bf16 ? "bw16" : "bw") + LayoutKey(blocked));
   auto it = bwd_weights_cache.find(key);
   if (it != bwd_weights_cache.end()) return *it->second;
   auto hint = ForwardPd(g, false, kLinear, 0.f, bf16, blocked);

@@ -39,14 +39,14 @@ Napi::Value Conv2d(const Napi::CallbackInfo &info) {
   float *y = F32(info[3], "y");
   int act = static_cast<int>(Int(info[5]));
   float alpha = static_cast<float>(Dbl(info[6]));
+  Geom g = ReadGeom(info[4]);
   Precision p = CurrentPrecision();
-  if (p == kBf16 && !FastBf16(Key(info[4], "f" + std::to_string(has_bias) + std::to_string(act)),
-                              [&] { return GetFwd(info[4], has_bias, act, alpha, true).pd; }))
+  if (p == kBf16 && !FastBf16(Key(g, "f" + std::to_string(has_bias) + std::to_string(act)),
+                              [&] { return GetFwd(g, has_bias, act, alpha, true).pd; }))
     p = kBf16Emulated;
   const bool bf16 = p == kBf16;
   const dt in = bf16 ? dt::bf16 : dt::f32;
-  Fwd &e = GetFwd(info[4], has_bias, act, alpha, bf16);
-  Geom g = ReadGeom(info[4]);
+  Fwd &e = GetFwd(g, has_bias, act, alpha, bf16);
   Require(Len(info[0]) == g.SrcLen() && Len(info[3]) == g.DstLen() && Len(info[1]) == g.WeightsLen() &&
               (!has_bias || Len(info[2]) == g.oc),
           info.Env(), "conv2d: array sizes do not match the geometry");
@@ -70,14 +70,14 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo &info) {
   Require(Len(info[0]) == g.DstLen() && Len(info[2]) == g.SrcLen() && Len(info[1]) == g.WeightsLen(), info.Env(),
           "conv2dBackpropInput: array sizes do not match the geometry");
   Precision p = CurrentPrecision();
-  if (p == kBf16 && !FastBf16(Key(info[3], "bd"), [&] { return GetBwdData(info[3], true).pd; })) p = kBf16Emulated;
+  if (p == kBf16 && !FastBf16(Key(g, "bd"), [&] { return GetBwdData(g, true).pd; })) p = kBf16Emulated;
   if (g.c == 1 && p != kBf16) {
     void *dys = Operand(dy, g.DstLen(), p, 0), *ws = Operand(w, g.WeightsLen(), p, 1);
     SingleChannelBackpropInput(g, static_cast<float *>(dys), static_cast<float *>(ws), dx);
     return info.Env().Undefined();
   }
   const dt in = p == kBf16 ? dt::bf16 : dt::f32;
-  BwdData &e = GetBwdData(info[3], p == kBf16);
+  BwdData &e = GetBwdData(g, p == kBf16);
   void *dys = Operand(dy, g.DstLen(), p, 0), *ws = Operand(w, g.WeightsLen(), p, 1);
   e.prim.execute(Stream(), {{DNNL_ARG_DIFF_DST, e.diff_dst.In(g.Dst(in), dys)},
                             {DNNL_ARG_WEIGHTS, e.weights.In(g.UserWeights(in), ws)},
@@ -96,10 +96,10 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo &info) {
   Require(Len(info[0]) == g.SrcLen() && Len(info[1]) == g.DstLen() && Len(info[2]) == g.WeightsLen(), info.Env(),
           "conv2dBackpropFilter: array sizes do not match the geometry");
   Precision p = CurrentPrecision();
-  if (p == kBf16 && !FastBf16(Key(info[3], "bw"), [&] { return GetBwdWeights(info[3], true).pd; }))
+  if (p == kBf16 && !FastBf16(Key(g, "bw"), [&] { return GetBwdWeights(g, true).pd; }))
     p = kBf16Emulated;
   const dt in = p == kBf16 ? dt::bf16 : dt::f32;
-  BwdWeights &e = GetBwdWeights(info[3], p == kBf16);
+  BwdWeights &e = GetBwdWeights(g, p == kBf16);
   void *xs = Operand(x, g.SrcLen(), p, 0), *dys = Operand(dy, g.DstLen(), p, 1);
   e.prim.execute(Stream(), {{DNNL_ARG_SRC, e.src.In(g.Src(in), xs)},
                             {DNNL_ARG_DIFF_DST, e.diff_dst.In(g.Dst(in), dys)},
@@ -116,15 +116,16 @@ Napi::Value ConvImpl(const Napi::CallbackInfo &info) {
   std::string kind = info[0].As<Napi::String>();
   std::string s;
   const bool bf16 = CurrentPrecision() == kBf16;
+  const Geom g = ReadGeom(info[1]);
   auto layout = [](const Reorder &r) { return r.needed ? " blocked" : " nhwc"; };
   if (kind == "fwd") {
-    Fwd &e = GetFwd(info[1], false, kLinear, 0.f, bf16);
+    Fwd &e = GetFwd(g, false, kLinear, 0.f, bf16);
     s = std::string(e.pd.impl_info_str()) + layout(e.src);
   } else if (kind == "bwd_data") {
-    BwdData &e = GetBwdData(info[1], bf16);
+    BwdData &e = GetBwdData(g, bf16);
     s = std::string(e.pd.impl_info_str()) + layout(e.diff_dst);
   } else {
-    BwdWeights &e = GetBwdWeights(info[1], bf16);
+    BwdWeights &e = GetBwdWeights(g, bf16);
     s = std::string(e.pd.impl_info_str()) + layout(e.src);
   }
   return Napi::String::New(info.Env(), s);

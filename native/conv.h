@@ -19,7 +19,8 @@ struct Geom {
 };
 
 Geom ReadGeom(const Napi::Value &v);
-std::string Key(const Napi::Value &v, const std::string &extra);
+// A cache key: `extra`, then the geometry's 17 numbers.
+std::string Key(const Geom &g, const std::string &extra);
 
 // Where a primitive's activations live. TF.js's tensors are NHWC; oneDNN's AVX2 kernels run some shapes
 // markedly faster on their own channel-blocked layout (nChw8c), paid for by a reorder of the input and
@@ -60,9 +61,9 @@ struct BwdWeights {
 };
 
 // Built once per geometry, precision and layout, then kept (building one costs far more than running it).
-Fwd &GetFwd(const Napi::Value &geom, bool bias, int act, float alpha, bool bf16);
-BwdData &GetBwdData(const Napi::Value &geom, bool bf16);
-BwdWeights &GetBwdWeights(const Napi::Value &geom, bool bf16);
+Fwd &GetFwd(const Geom &g, bool bias, int act, float alpha, bool bf16);
+BwdData &GetBwdData(const Geom &g, bool bf16);
+BwdWeights &GetBwdWeights(const Geom &g, bool bf16);
 
 // The gradient of a convolution with respect to a one-channel input (a decoder's output layer is a
 // transposed convolution to one channel): a direct loop over the taps, vectorised over the output

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { nativeAddon } from '../lib/backend/native.js';
-import { nativeFallbacks } from '../lib/backend/native-kernels.js';
+import { convGeometry, nativeFallbacks } from '../lib/backend/native-kernels.js';
 import { setNativeConvLayout, type ConvLayout } from '../lib/backend/native-layout.js';
 import { bf16Support } from '../lib/backend/native-precision.js';
 import { requireNative } from './support/native.js';
@@ -69,14 +69,8 @@ const label = (c: Case) => `x${c.x.join('x')} f${c.f.join('x')} s${c.s.join('x')
 
 const info = (c: Case) => tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad);
 
-/** The addon's 17-number geometry (lib/backend/native-kernels.ts convGeometry) of a case. */
-const geometry = (c: Case): number[] => {
-  const ci = info(c);
-  const p = ci.padInfo;
-  return [ci.batchSize, ci.inHeight, ci.inWidth, ci.inChannels, ci.outHeight, ci.outWidth, ci.outChannels,
-    ci.filterHeight, ci.filterWidth, ci.strideHeight, ci.strideWidth, ci.dilationHeight, ci.dilationWidth,
-    p.top, p.left, p.bottom, p.right];
-};
+/** The addon's geometry of a case, as the kernels send it. */
+const geometry = (c: Case): number[] => convGeometry(info(c)) ?? assert.fail(`${label(c)}: no native geometry`);
 
 const conv = (c: Case, x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad);
 const fusedConv = (c: Case, x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>

@@ -82,7 +82,8 @@ const REDUCE_MEAN = 3;
 const consistent = (inSize: number, out: number, k: number, stride: number, dil: number, lo: number, hi: number) =>
   Math.floor((inSize + lo + hi - ((k - 1) * dil + 1)) / stride) + 1 === out;
 
-const convGeometry = (ci: tf.backend_util.Conv2DInfo): number[] | undefined => {
+/** The addon's 17-number geometry of a convolution (see NativeAddon.conv2d), or undefined where the C++ side declines it. */
+export const convGeometry = (ci: tf.backend_util.Conv2DInfo): number[] | undefined => {
   const p = ci.padInfo;
   if (ci.dataFormat !== 'channelsLast') return undefined;
   if (
