@@ -28,6 +28,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { requireNative } from './support/native.js';
+import { uniform } from './support/random.js';
 import { nativeFallbacks } from '../lib/backend/native-kernels.js';
 import {
   bf16Support,
@@ -48,15 +49,9 @@ const bound = (k: number) => 2 * U + U * U + 2 * k * F32_EPS;
 const GRAD_TOL = 32 * U;
 const DRIFT_TOL = 0.5;
 
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
 const sizeOf = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 const randomArray = (n: number, seed: number): Float32Array => {
-  const r = rng(seed);
+  const r = uniform(seed);
   // Spread over several binades, so that rounding to bf16 loses different amounts.
   return Float32Array.from({ length: n }, () => (2 * r() - 1) * 2 ** Math.floor(4 * r() - 2));
 };
@@ -278,7 +273,7 @@ describe('bf16 convolutions and products on native', function () {
     it(`${name}: 20 training steps in bf16 follow float32 (gradients within 32u, losses within 4u then 8u, weight changes within 0.5)`, async function () {
       this.timeout(600_000);
       await tf.setBackend('native');
-      const r = rng(11);
+      const r = uniform(11);
       const batches = Array.from({ length: 20 }, () => ({
         images: Float32Array.from({ length: 16 * 784 }, r),
         labels: Int32Array.from({ length: 16 }, () => Math.floor(10 * r())),

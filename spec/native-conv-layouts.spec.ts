@@ -13,19 +13,9 @@ import { setNativeConvLayout, type ConvLayout } from '../lib/backend/native-layo
 import { bf16Support } from '../lib/backend/native-precision.js';
 import { requireNative } from './support/native.js';
 import { relativeError } from './support/compare.js';
+import { randomTensor } from './support/random.js';
 
 const TOL = 1e-4;
-
-/** Uniform in [-1, 1) from a seeded LCG, so that failures reproduce. */
-const randomTensor = (shape: number[], seed: number): tf.Tensor => {
-  let s = seed >>> 0;
-  const n = shape.reduce((p, d) => p * d, 1);
-  const data = Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-  return tf.tensor(data, shape);
-};
 
 /** f on fresh tensors of the given shapes (seeded) on `backend`, as float64 values. */
 const on = async (backend: string, shapes: number[][], seed: number, f: (...xs: tf.Tensor[]) => tf.Tensor) => {

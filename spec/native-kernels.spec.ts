@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { nativeThreads } from '../lib/backend/native.js';
 import { requireNative } from './support/native.js';
+import { bits, randomArray } from './support/random.js';
 import { relativeError } from './support/compare.js';
 import { nativeFallbacks, reductionBlock } from '../lib/backend/native-kernels.js';
 import { dropoutMask, fusedAdam, fusedAdamax } from '../lib/backend/native-fused.js';
@@ -20,19 +21,6 @@ import { mixSeed, seededDropout, withDropoutSeed } from '../lib/models/index.js'
 
 const PRODUCT_TOL = 1e-4;
 const ELEMENTWISE_TOL = 1e-6;
-
-/** mulberry32: a seeded generator, so that failures reproduce. */
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-
-const randomArray = (n: number, seed: number, lo = -1, hi = 1): Float32Array => {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-};
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
@@ -431,7 +419,6 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
   });
 
   describe('fused Dense (OptbenchDense)', function () {
-    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
     for (const act of ['linear', 'relu', 'sigmoid', 'tanh'] as const) {
       it(`${act}: forward and every gradient bit-identical to matMul + add + ${act} on native`, async function () {
         await tf.setBackend('native');
@@ -465,7 +452,6 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
   });
 
   describe('fused softmax cross-entropy (OptbenchSoftmaxCrossEntropy)', function () {
-    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
     for (const [rows, cols, lo, hi] of [[200, 10, -5, 5], [7, 3, -60, 60], [1, 2, -1, 1], [33, 17, -1e-3, 1e-3]] as const) {
       it(`[${rows}, ${cols}] logits in [${lo}, ${hi}]: loss and gradient bit-identical to tf.losses.softmaxCrossEntropy on native`, async function () {
         await tf.setBackend('native');
