@@ -39,7 +39,7 @@ import {
 } from '../lib/backend/native-precision.js';
 import { getModel, modelWeights, trainableVariables, disposeModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
-import { batchTensors, trainStep, trainingLoss } from './support/train-step.js';
+import { batchTensors, randomBatches, trainStep, trainingLoss } from './support/train-step.js';
 
 /** bf16's unit roundoff: 8 significant bits, round to nearest. */
 const U = 2 ** -8;
@@ -273,11 +273,7 @@ describe('bf16 convolutions and products on native', function () {
     it(`${name}: 20 training steps in bf16 follow float32 (gradients within 32u, losses within 4u then 8u, weight changes within 0.5)`, async function () {
       this.timeout(600_000);
       await tf.setBackend('native');
-      const r = uniform(11);
-      const batches = Array.from({ length: 20 }, () => ({
-        images: Float32Array.from({ length: 16 * 784 }, r),
-        labels: Int32Array.from({ length: 16 }, () => Math.floor(10 * r())),
-      }));
+      const batches = randomBatches(20, 16, 11);
       const train = (mode: PrecisionMode): { losses: number[]; change: Float64Array; grads: Float64Array[] } => {
         setNativePrecisionMode(mode);
         const def = getModel(name);

@@ -16,7 +16,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { requireNative } from './support/native.js';
 import { getModel, modelWeights, trainableVariables, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
-import { trainStep, type Batch } from './support/train-step.js';
+import { randomBatches, trainStep, type Batch } from './support/train-step.js';
+import { uniform } from './support/random.js';
 
 const REFERENCE = 'cpu-reference';
 const STEPS = 20;
@@ -205,21 +206,6 @@ const registerReference = (): void => {
 
 // ---- training ----
 
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-
-const batches = (count: number, seed: number): Batch[] => {
-  const r = rng(seed);
-  return Array.from({ length: count }, () => ({
-    images: Float32Array.from({ length: BATCH * 784 }, r),
-    labels: Int32Array.from({ length: BATCH }, () => Math.floor(10 * r())),
-  }));
-};
-
 interface Run {
   readonly model: BuiltModel;
   step(b: Batch, i: number): number;
@@ -272,7 +258,7 @@ describe('training on native follows the JavaScript cpu backend', function () {
   });
 
   it('the float64 reference kernels agree with the cpu kernels', async function () {
-    const r = rng(5);
+    const r = uniform(5);
     const arr = (n: number) => Float32Array.from({ length: n }, () => 2 * r() - 1);
     const cases: [string, (xs: tf.Tensor[]) => tf.Tensor, number[][]][] = [
       ['conv valid', (xs) => tf.conv2d(xs[0] as tf.Tensor4D, xs[1] as tf.Tensor4D, 1, 'valid'), [[2, 7, 7, 3], [3, 3, 3, 4]]],
@@ -299,7 +285,7 @@ describe('training on native follows the JavaScript cpu backend', function () {
 
   for (const name of ['fcnn', 'scnn', 'vae1']) {
     it(`${name}: ${STEPS} Adamax steps at batch ${BATCH} give the same losses (within ${LOSS_TOL} relative)`, async function () {
-      const data = batches(STEPS, 11);
+      const data = randomBatches(STEPS, BATCH, 11);
       await tf.setBackend('native');
       const native = run(name, undefined);
       const initial = finalWeights(native.model);
@@ -346,7 +332,7 @@ describe('training on native follows the JavaScript cpu backend', function () {
     await tf.setBackend('native');
     for (const name of ['scnn', 'vae1']) {
       const r = run(name, undefined);
-      const data = batches(4, 12);
+      const data = randomBatches(4, BATCH, 12);
       for (let i = 0; i < 10; i++) r.step(data[i % 4]!, i);
       const tensors = tf.memory().numTensors;
       const bytes = tf.memory().numBytes;

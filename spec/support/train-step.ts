@@ -5,11 +5,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BuiltModel } from '../../lib/models/index.js';
 import { classifierForward, vaeForward } from '../../lib/train/losses.js';
+import { uniform } from './random.js';
 
 export interface Batch {
   readonly images: Float32Array;
   readonly labels: Int32Array;
 }
+
+/** `count` batches of `size` images uniform in [0, 1) with labels 0-9, seeded. */
+export const randomBatches = (count: number, size: number, seed: number): Batch[] => {
+  const r = uniform(seed);
+  return Array.from({ length: count }, () => ({
+    images: Float32Array.from({ length: size * 784 }, r),
+    labels: Int32Array.from({ length: size }, () => Math.floor(10 * r())),
+  }));
+};
 
 /** The training loss of `model` on tensors x (images) and y (labels). */
 export const trainingLoss = (model: BuiltModel, x: tf.Tensor4D, y: tf.Tensor1D, seed: number): tf.Scalar =>
