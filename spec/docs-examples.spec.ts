@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { DEMO_BACKEND, demoCalls, registerDemoBackend } from '../docs/examples/backend.js';
@@ -256,24 +256,14 @@ describe('docs examples', function () {
   });
 
   describe('the guides quote the code that runs', function () {
-    const guides = readdirSync('docs').filter((f) => f.endsWith('.md'));
-
-    // Quoted blocks are checked, with every other code block, by spec/docs-blocks.spec.ts.
+    // Quoted blocks are checked, with every other code block, by spec/docs-blocks.spec.ts, and the
+    // guides' links by spec/docs-links.spec.ts.
 
     it("architecture.md's rule holds: pipelines/ imports only lib/index.js of the library", () => {
       for (const f of readdirSync('pipelines').filter((n) => n.endsWith('.ts'))) {
         const imports = [...readFileSync(join('pipelines', f), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
         for (const i of imports.filter((x) => x.startsWith('.')))
           assert.ok(i === '../lib/index.js' || /^\.\/[\w-]+\.js$/.test(i), `pipelines/${f} imports ${i}`);
-      }
-    });
-
-    it('every relative link of the guides points at a file that exists', () => {
-      for (const g of guides) {
-        const text = readFileSync(join('docs', g), 'utf8');
-        for (const m of text.matchAll(/\]\(([^)#:]+)(#[^)]*)?\)/g)) {
-          assert.ok(existsSync(join(dirname(join('docs', g)), m[1]!)), `${g} links to ${m[1]}, which does not exist`);
-        }
       }
     });
 
