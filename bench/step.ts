@@ -76,7 +76,7 @@ const parseArgs = (argv: readonly string[]): Options => {
       const p = list(argv[++i], PRECISION_CHOICES, 'precision');
       o.precisions = p.includes('both') ? ['fp32', 'bf16'] : p;
     } else if (a === '--conv-layouts') {
-      o.convLayouts = list(argv[++i], Object.keys(CONV_LAYOUTS), 'conv layout') as ConvLayout[];
+      o.convLayouts = list(argv[++i], CONV_LAYOUTS, 'conv layout') as ConvLayout[];
       if (o.convLayouts.length < 2) fail('--conv-layouts compares two or more layouts, e.g. nhwc,auto');
     } else fail(`unknown option '${a}'; options: --json --backends --models --steps --batch --precision --profile --torch --rounds --conv-layouts`);
   }

@@ -60,11 +60,28 @@ static Napi::Value Version(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// The op tables of ops.h as {table: {name: code}}: lib/backend/native-ops.ts takes its codes from here.
+static Napi::Object OpTables(Napi::Env env) {
+  Napi::Object tables = Napi::Object::New(env);
+#define OB_ENTRY(id, name) table.Set(name, static_cast<int>(id));
+#define OB_TABLE(key, LIST)                      \
+  {                                              \
+    Napi::Object table = Napi::Object::New(env); \
+    LIST(OB_ENTRY)                               \
+    tables.Set(key, table);                      \
+  }
+  OB_OP_TABLES(OB_TABLE)
+#undef OB_TABLE
+#undef OB_ENTRY
+  return tables;
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   StartThreads(omp_get_max_threads());
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("version", Napi::Function::New(env, Version));
+  exports.Set("ops", OpTables(env));
   InitConv(env, exports);
   InitMatmul(env, exports);
   InitPool(env, exports);

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+#include "ops.h"
 
 namespace ob {
 
@@ -69,8 +70,8 @@ inline int64_t Product(const std::vector<int64_t> &d) {
 // Precision of convolutions and matrix products (lib/backend/native-precision.ts): fp32; bf16 through
 // oneDNN's bf16 primitives (bf16 operands, fp32 accumulation and output); or bf16 emulated: the operands
 // rounded to bf16 and the fp32 primitives run on them, which equals oneDNN's bf16 up to summation order
-// (a product of two bf16 values is exact in fp32). Everything else stays fp32 in every mode.
-enum Precision { kFp32 = 0, kBf16 = 1, kBf16Emulated = 2 };
+// (a product of two bf16 values is exact in fp32). Everything else stays fp32 in every mode. The modes:
+// `Precision` in ops.h.
 Precision CurrentPrecision();
 
 // float -> bf16 bits, round to nearest even (NaN stays a quiet NaN), as oneDNN converts.
@@ -114,9 +115,6 @@ bool FastBf16(const std::string &key, Make make) {
 // x converted to bf16 into `out`; x rounded to bf16 and kept as float into `out` (the emulation).
 void ConvertToBf16(const float *x, uint16_t *out, int64_t n);
 void RoundToBf16(const float *x, float *out, int64_t n);
-
-// Activation codes shared with lib/backend/native-kernels.ts.
-enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5, kTanhAct = 6 };
 
 // y = exp(x) exactly as the Exp kernel computes it (same vector and scalar paths at the same positions).
 void ExpArray(const float *x, float *y, int64_t n);

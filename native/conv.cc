@@ -131,11 +131,11 @@ Napi::Value ConvImpl(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), s);
 }
 
-// setConvLayout(code): where the convolutions' activations live (ConvLayout in conv.h); primitives already
+// setConvLayout(code): where the convolutions' activations live (ConvLayout in ops.h); primitives already
 // built for the other layout are kept and used again when it returns.
 Napi::Value SetConvLayoutJs(const Napi::CallbackInfo &info) {
   const int64_t code = Int(info[0]);
-  Require(code >= kLayoutAuto && code <= kLayoutBlocked, info.Env(), "conv layout must be 0 (auto), 1 (nhwc) or 2 (blocked)");
+  Require(code >= 0 && code < kConvLayoutCount, info.Env(), "setConvLayout: unknown conv layout code (see ops.convLayout)");
   SetConvLayout(static_cast<ConvLayout>(code));
   return info.Env().Undefined();
 }

@@ -25,8 +25,7 @@ std::string Key(const Geom &g, const std::string &extra);
 // Where a primitive's activations live. TF.js's tensors are NHWC; oneDNN's AVX2 kernels run some shapes
 // markedly faster on their own channel-blocked layout (nChw8c), paid for by a reorder of the input and
 // output. kAuto chooses per primitive (UseBlocked in conv-prims.cc); the others force one layout
-// everywhere (for tests and measurement). Codes shared with lib/backend/native-addon.ts.
-enum ConvLayout { kLayoutAuto = 0, kLayoutNhwc = 1, kLayoutBlocked = 2 };
+// everywhere (for tests and measurement). The codes: `ConvLayout` in ops.h.
 void SetConvLayout(ConvLayout layout);
 ConvLayout GetConvLayout();
 

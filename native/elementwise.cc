@@ -84,12 +84,6 @@ inline int SigmoidVec(int) { return 0; }
 inline int TanhVec(int) { return 0; }
 #endif
 
-// Codes shared with lib/backend/native-kernels.ts.
-enum Unary {
-  kExp, kLog, kSqrt, kRsqrt, kSquare, kAbs, kNeg, kReluU, kRelu6U, kSigmoidU, kTanh, kSoftplus, kStep,
-  kReciprocal, kFloor, kSign, kEluU, kLeakyReluU, kLog1p, kExpm1
-};
-
 // unary(op, x, y, alpha)
 Napi::Value UnaryOp(const Napi::CallbackInfo &info) {
   const int op = static_cast<int>(Int(info[0]));
@@ -153,9 +147,6 @@ Napi::Value UnaryOp(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// Codes shared with lib/backend/native-grads.ts.
-enum ActivationGrad { kTanhGrad, kSigmoidGrad, kReluGrad };
-
 // activationGrad(op, v, dy, dx): the gradient of an activation in one pass, in TF.js's own order of
 // float32 operations (its Tanh, Sigmoid and Relu gradients are three element-wise ops each):
 //   tanh:    dx = (1 - y*y) * dy          (v = y, the activation's output)
@@ -189,8 +180,6 @@ Napi::Value ActivationGradOp(const Napi::CallbackInfo &info) {
   }
   return info.Env().Undefined();
 }
-
-enum Binary { kAdd, kSub, kMul, kDiv, kMax, kMin, kSqDiff, kPow };
 
 // One broadcast dimension: its size and each operand's stride (0 where it is broadcast).
 struct Dim {

@@ -43,10 +43,10 @@ const char *IsaName(dnnl::cpu_isa isa) {
   }
 }
 
-// setPrecision(mode): 0 fp32, 1 bf16 through oneDNN, 2 bf16 emulated.
+// setPrecision(mode): a code of ops.precision (OB_PRECISIONS in ops.h).
 Napi::Value SetPrecision(const Napi::CallbackInfo &info) {
   const int64_t mode = Int(info[0]);
-  Require(mode >= kFp32 && mode <= kBf16Emulated, info.Env(), "setPrecision: mode must be 0, 1 or 2");
+  Require(mode >= 0 && mode < kPrecisionCount, info.Env(), "setPrecision: unknown precision code (see ops.precision)");
   precision = static_cast<Precision>(mode);
   return info.Env().Undefined();
 }

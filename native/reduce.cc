@@ -9,8 +9,6 @@
 namespace ob {
 namespace {
 
-enum Reduce { kSum, kMax, kMin, kMean };
-
 template <typename Init, typename Step, typename Combine, typename Finish>
 void Run(const float *x, float *out, int64_t outer, int64_t r, int64_t inner, Init init, Step step, Combine combine,
          Finish finish) {
@@ -88,16 +86,16 @@ Napi::Value ReduceOp(const Napi::CallbackInfo &info) {
   auto max = [](double a, double b) { return (std::isnan(b) || b > a) ? b : a; };
   auto min = [](double a, double b) { return (std::isnan(b) || b < a) ? b : a; };
   switch (op) {
-    case kSum: Run(x, out, outer, r, inner, zero, [](double a, float v) { return a + v; }, add, to_f); break;
-    case kMean: {
+    case kReduceSum: Run(x, out, outer, r, inner, zero, [](double a, float v) { return a + v; }, add, to_f); break;
+    case kReduceMean: {
       // As the JavaScript kernel: each value is divided by the count in float32, then summed.
       const float cnt = static_cast<float>(r);
       Run(x, out, outer, r, inner, zero, [cnt](double a, float v) { return a + static_cast<double>(v / cnt); }, add,
           to_f);
       break;
     }
-    case kMax: Run(x, out, outer, r, inner, id, max, max, to_f); break;
-    case kMin: Run(x, out, outer, r, inner, id, min, min, to_f); break;
+    case kReduceMax: Run(x, out, outer, r, inner, id, max, max, to_f); break;
+    case kReduceMin: Run(x, out, outer, r, inner, id, min, min, to_f); break;
     default: throw Napi::RangeError::New(info.Env(), "reduce: unknown op " + std::to_string(op));
   }
   return info.Env().Undefined();

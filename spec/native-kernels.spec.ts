@@ -12,6 +12,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { nativeThreads } from '../lib/backend/native.js';
 import { requireNative } from './support/native.js';
 import { bits, randomArray } from './support/random.js';
+import { BINARY_CASES, UNARY_CASES } from './support/elementwise.js';
 import { relativeError } from './support/compare.js';
 import { nativeFallbacks, reductionBlock } from '../lib/backend/native-kernels.js';
 import { dropoutMask, fusedAdam, fusedAdamax } from '../lib/backend/native-fused.js';
@@ -292,29 +293,7 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
   });
 
   describe('element-wise unary kernels', function () {
-    const unary: [string, (x: tf.Tensor) => tf.Tensor, number, number][] = [
-      ['Exp', tf.exp, -10, 10],
-      ['Log', tf.log, 1e-3, 10],
-      ['Sqrt', tf.sqrt, 0, 10],
-      ['Rsqrt', tf.rsqrt, 1e-3, 10],
-      ['Square', tf.square, -10, 10],
-      ['Abs', tf.abs, -10, 10],
-      ['Neg', tf.neg, -10, 10],
-      ['Relu', tf.relu, -10, 10],
-      ['Relu6', tf.relu6, -10, 10],
-      ['Sigmoid', tf.sigmoid, -20, 20],
-      ['Tanh', tf.tanh, -10, 10],
-      ['Softplus', tf.softplus, -30, 30],
-      ['Step', (x) => tf.step(x, 0.25), -3, 3],
-      ['Reciprocal', tf.reciprocal, 0.1, 10],
-      ['Floor', tf.floor, -10, 10],
-      ['Sign', tf.sign, -2, 2],
-      ['Elu', tf.elu, -5, 5],
-      ['LeakyRelu', (x) => tf.leakyRelu(x, 0.3), -5, 5],
-      ['Log1p', tf.log1p, -0.9, 10],
-      ['Expm1', tf.expm1, -5, 5],
-    ];
-    for (const [name, f, lo, hi] of unary) {
+    for (const [name, f, lo, hi] of UNARY_CASES) {
       for (const shape of [[1], [3, 7], [40000]]) {
         it(`${name} [${shape.join(',')}]`, async function () {
           await check(name, `[${shape.join(',')}] in [${lo}, ${hi}]`, ELEMENTWISE_TOL, [input(shape, shape.length + name.length, lo, hi)], (x) => f(x!));
@@ -329,16 +308,6 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
   });
 
   describe('element-wise binary kernels with broadcasting', function () {
-    const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, number, number][] = [
-      ['Add', tf.add, -10, 10],
-      ['Sub', tf.sub, -10, 10],
-      ['Multiply', tf.mul, -10, 10],
-      ['RealDiv', tf.div, 0.5, 10],
-      ['Maximum', tf.maximum, -10, 10],
-      ['Minimum', tf.minimum, -10, 10],
-      ['SquaredDifference', tf.squaredDifference, -10, 10],
-      ['Pow', tf.pow, 0.1, 3],
-    ];
     const shapes: [number[], number[]][] = [
       [[3, 4, 5], [3, 4, 5]],
       [[3, 1, 5], [4, 1]],
@@ -351,7 +320,7 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
       [[200, 24, 24, 40], [40]],
       [[70000], [70000]],
     ];
-    for (const [name, f, lo, hi] of ops)
+    for (const [name, f, lo, hi] of BINARY_CASES)
       for (const [i, [sa, sb]] of shapes.entries()) {
         const kase = `[${sa.join(',')}] with [${sb.join(',')}]`;
         it(`${name} ${kase}`, async function () {

@@ -3,22 +3,26 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { backendUnavailable, type BackendUnavailable } from '../errors.js';
+import { decodeOps, type NativeOps } from './native-ops.js';
 
 type F32 = Float32Array;
 
 /** The C++ side (native/*.cc): every function writes into an output array allocated by the caller. */
 export interface NativeAddon {
+  /** The op tables of native/ops.h, name -> code: every `op`, `act`, `mode` and `code` below comes from here. */
+  readonly ops: NativeOps;
   setThreads(n: number): void;
   getThreads(): number;
   version(): { major: number; minor: number; patch: number; cpuRuntime: string };
-  /** geom: N, H, W, C, OH, OW, OC, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR; act: see ActivationCode. */
+  /** geom: N, H, W, C, OH, OW, OC, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR; act: ops.act. */
   conv2d(x: F32, filter: F32, bias: F32 | null, y: F32, geom: number[], act: number, alpha: number): void;
   conv2dBackpropInput(dy: F32, filter: F32, dx: F32, geom: number[]): void;
   conv2dBackpropFilter(x: F32, dy: F32, dw: F32, geom: number[]): void;
   /** oneDNN's implementation for that convolution and its activations' layout: 'jit:avx2 blocked'. */
   convImpl(kind: 'fwd' | 'bwd_data' | 'bwd_weights', geom: number[]): string;
-  /** Where the convolutions' activations live: see CONV_LAYOUTS in native-layout.ts. */
+  /** Where the convolutions' activations live (ops.convLayout; see native-layout.ts). */
   setConvLayout(code: number): void;
   /** dims: batchA, batchB, M, N, K, transposeA (0|1), transposeB (0|1). */
   matmul(a: F32, b: F32, out: F32, dims: number[], bias: F32 | null, act: number, alpha: number): void;
@@ -26,7 +30,7 @@ export interface NativeAddon {
   maxPool(x: F32, y: F32, geom: number[]): void;
   maxPoolGrad(dy: F32, x: F32, dx: F32, geom: number[]): void;
   unary(op: number, x: F32, y: F32, alpha: number): void;
-  /** op: 0 tanh (v = y), 1 sigmoid (v = y), 2 relu (v = x); dx = the activation's gradient times dy. */
+  /** op: ops.activationGrad (tanh and sigmoid take v = y, relu v = x); dx = the activation's gradient times dy. */
   activationGrad(op: number, v: F32, dy: F32, dx: F32): void;
   binary(op: number, a: F32, aShape: number[], b: F32, bShape: number[], out: F32, outShape: number[]): void;
   addN(xs: F32[], out: F32): void;
@@ -75,7 +79,7 @@ export interface NativeAddon {
   softmaxCrossEntropy(logits: F32, labels: Int32Array, out: F32, rows: number, cols: number): void;
   /** dx = its gradient with respect to the logits for the upstream gradient dy. */
   softmaxCrossEntropyGrad(logits: F32, labels: Int32Array, dy: number, dx: F32, rows: number, cols: number): void;
-  /** Precision of convolutions and products: 0 fp32, 1 bf16 (oneDNN where fast, else emulated), 2 bf16 emulated. */
+  /** Precision of convolutions and products (ops.precision): fp32, bf16 (oneDNN), bf16 emulated. */
   setPrecision(mode: number): void;
   getPrecision(): number;
   /** The oneDNN implementations of sample bf16 primitives ("unavailable: ..." where there is none) and the ISA. */
@@ -125,15 +129,38 @@ export const loadAddon = (): E.Either<BackendUnavailable, NativeAddon> => {
   // libgomp reads this when it loads, so it must be set before the addon is; a user's own setting wins.
   if (process.env['OMP_WAIT_POLICY'] === undefined && process.env['GOMP_SPINCOUNT'] === undefined)
     process.env['OMP_WAIT_POLICY'] = 'passive';
-  try {
-    return E.right(createRequire(import.meta.url)(file) as NativeAddon);
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    return E.left(
-      backendUnavailable({
-        backend: 'native',
-        message: `The 'native' backend's addon ${file} failed to load (${why}). ${HOW_TO_BUILD}`,
-      }),
-    );
-  }
+  return pipe(
+    E.tryCatch(
+      () => createRequire(import.meta.url)(file) as RawAddon,
+      (e) =>
+        backendUnavailable({
+          backend: 'native',
+          message: `The 'native' backend's addon ${file} failed to load (${e instanceof Error ? e.message : String(e)}). ${HOW_TO_BUILD}`,
+        }),
+    ),
+    E.chain((raw) => withOps(raw, file)),
+  );
 };
+
+/** The addon as loaded, before its op tables are checked. */
+export type RawAddon = Omit<NativeAddon, 'ops'> & { readonly ops?: unknown };
+
+/**
+ * The loaded addon with its op tables checked (native-ops.ts): an addon compiled from other sources (an
+ * older checkout's build/) would take codes it does not know, so it is refused with how to rebuild it.
+ */
+export const withOps = (raw: RawAddon, file: string): E.Either<BackendUnavailable, NativeAddon> =>
+  pipe(
+    decodeOps(raw.ops),
+    E.bimap(
+      (why) =>
+        backendUnavailable({
+          backend: 'native',
+          message:
+            `The 'native' backend's addon ${file} does not match this optbench: ${why}; it was built from other ` +
+            `sources. Rebuild it with 'npm rebuild optbench' (or 'node scripts/build-native.mjs' in a checkout), ` +
+            `or use --backend cpu.`,
+        }),
+      (ops): NativeAddon => Object.assign(raw, { ops }),
+    ),
+  );

@@ -3,6 +3,7 @@ import type { NativeAddon } from './native-addon.js';
 import type { NativeBackend } from './native-backend.js';
 import { activationGradFromOutput } from './native-grads.js';
 import { values } from './native-kernels.js';
+import { opCode } from './native-ops.js';
 
 /**
  * A Dense layer's training forward, y = activation(x W + b), as one kernel on `native`: the product, the
@@ -21,8 +22,6 @@ export const DENSE_KERNEL = 'OptbenchDense';
 
 type DenseActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh';
 
-/** native/common.h `Act`. */
-const ACT: Record<DenseActivation, number> = { linear: 0, relu: 1, sigmoid: 5, tanh: 6 };
 
 export const denseKernelConfig = (addon: NativeAddon, backendName: string): tf.KernelConfig => ({
   kernelName: DENSE_KERNEL,
@@ -33,7 +32,7 @@ export const denseKernelConfig = (addon: NativeAddon, backendName: string): tf.K
     const [m, k] = x.shape as [number, number];
     const n = w.shape[1]!;
     const out = b.alloc(m * n);
-    addon.matmul(values(b, x), values(b, w), out, [1, 1, m, n, k, 0, 0], values(b, bias), ACT[attrs!['activation'] as DenseActivation], 0);
+    addon.matmul(values(b, x), values(b, w), out, [1, 1, m, n, k, 0, 0], values(b, bias), opCode(addon.ops.act, attrs!['activation'] as DenseActivation), 0);
     return b.adopt([m, n], out);
   },
 });

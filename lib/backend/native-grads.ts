@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
 import type { NativeBackend } from './native-backend.js';
 import { values } from './native-kernels.js';
+import { opCode, type GradActivation } from './native-ops.js';
 
 /**
  * Activation gradients in one pass on `native`. TF.js's gradients of Tanh, Sigmoid and Relu are three
@@ -16,8 +17,7 @@ import { values } from './native-kernels.js';
 
 const ACTIVATION_GRAD_KERNEL = 'OptbenchActivationGrad';
 
-const CODES = { tanh: 0, sigmoid: 1, relu: 2 } as const;
-type Activation = keyof typeof CODES;
+type Activation = GradActivation;
 
 type Info = tf.TensorInfo;
 
@@ -28,7 +28,7 @@ export const activationGradKernelConfig = (addon: NativeAddon, backendName: stri
     const b = backend as NativeBackend;
     const v = values(b, inputs['v'] as Info);
     const dx = b.alloc(v.length);
-    addon.activationGrad(CODES[attrs!['activation'] as Activation], v, values(b, inputs['dy'] as Info), dx);
+    addon.activationGrad(opCode(addon.ops.activationGrad, attrs!['activation'] as Activation), v, values(b, inputs['dy'] as Info), dx);
     return b.adopt((inputs['v'] as Info).shape, dx);
   },
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
 import type { NativeBackend } from './native-backend.js';
+import { opCode } from './native-ops.js';
 
 /**
  * TF.js kernels of the `native` backend that run in C++ (native/*.cc). Each reads its inputs' Float32Arrays
@@ -24,59 +25,16 @@ const output = (b: Backend, shape: number[], data: Float32Array): Info => b.adop
 
 export const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
-/** Fused activations understood by the C++ side (native/common.h `Act`). PReLU is left to JavaScript. */
-export const ActivationCode: Readonly<Record<string, number>> = {
-  linear: 0,
-  relu: 1,
-  relu6: 2,
-  elu: 3,
-  leakyrelu: 4,
-  sigmoid: 5,
-};
+/** TF.js's fused activations that the C++ kernels apply; PReLU is left to the JavaScript kernel. */
+const FUSED_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'];
 
-const activationCode = (a: unknown): number | undefined =>
-  a == null ? 0 : typeof a === 'string' ? ActivationCode[a] : undefined;
-
-/** Unary op codes (native/elementwise.cc `Unary`). */
-export const UnaryCode: Readonly<Record<string, number>> = {
-  Exp: 0,
-  Log: 1,
-  Sqrt: 2,
-  Rsqrt: 3,
-  Square: 4,
-  Abs: 5,
-  Neg: 6,
-  Relu: 7,
-  Relu6: 8,
-  Sigmoid: 9,
-  Tanh: 10,
-  Softplus: 11,
-  Step: 12,
-  Reciprocal: 13,
-  Floor: 14,
-  Sign: 15,
-  Elu: 16,
-  LeakyRelu: 17,
-  Log1p: 18,
-  Expm1: 19,
-};
-
-/** Binary op codes (native/elementwise.cc `Binary`), keyed by TF.js kernel name. */
-export const BinaryCode: Readonly<Record<string, number>> = {
-  Add: 0,
-  Sub: 1,
-  Multiply: 2,
-  RealDiv: 3,
-  Maximum: 4,
-  Minimum: 5,
-  SquaredDifference: 6,
-  Pow: 7,
-};
-
-const REDUCE_SUM = 0;
-const REDUCE_MAX = 1;
-const REDUCE_MIN = 2;
-const REDUCE_MEAN = 3;
+/** The C++ code of a fused activation ('linear' when there is none), or undefined where JavaScript computes it. */
+const activationCode = (addon: NativeAddon, a: unknown): number | undefined =>
+  a == null
+    ? opCode(addon.ops.act, 'linear')
+    : typeof a === 'string' && FUSED_ACTIVATIONS.includes(a)
+      ? opCode(addon.ops.act, a)
+      : undefined;
 
 /** oneDNN checks that pads, strides and sizes agree; TF.js's 'ceil'/'round' rounding modes may not. */
 const consistent = (inSize: number, out: number, k: number, stride: number, dil: number, lo: number, hi: number) =>
@@ -139,7 +97,7 @@ const conv2d =
     const { x, filter } = inputs as { x: Info; filter: Info };
     const bias = fused ? (inputs['bias'] as Info | undefined) : undefined;
     if (fused && inputs['preluActivationWeights'] != null) return undefined;
-    const act = fused ? activationCode(attrs['activation']) : 0;
+    const act = activationCode(addon, fused ? attrs['activation'] : undefined);
     if (act === undefined || !allF32(backend, x, filter, bias)) return undefined;
     const ci = convInfo(x.shape, filter.shape, attrs, (attrs['dilations'] as [number, number]) ?? 1);
     const geom = ci && convGeometry(ci);
@@ -185,7 +143,7 @@ const matmul =
     const { a, b } = inputs as { a: Info; b: Info };
     const bias = fused ? (inputs['bias'] as Info | undefined) : undefined;
     if (fused && inputs['preluActivationWeights'] != null) return undefined;
-    const act = fused ? activationCode(attrs['activation']) : 0;
+    const act = activationCode(addon, fused ? attrs['activation'] : undefined);
     if (act === undefined || !allF32(backend, a, b, bias) || a.shape.length < 2 || b.shape.length < 2)
       return undefined;
     const ta = attrs['transposeA'] === true;
@@ -453,16 +411,17 @@ export const nativeImplementations = (addon: NativeAddon): ReadonlyMap<string, N
     ['MaxPoolGrad', maxPoolGrad(addon)],
     ['AddN', addN(addon)],
     ['Tile', tile(addon)],
-    ['Sum', reduction(addon, REDUCE_SUM, 'axis')],
-    ['Mean', reduction(addon, REDUCE_MEAN, 'axis')],
-    ['Max', reduction(addon, REDUCE_MAX, 'reductionIndices')],
-    ['Min', reduction(addon, REDUCE_MIN, 'axis')],
+    ['Sum', reduction(addon, opCode(addon.ops.reduce, 'Sum'), 'axis')],
+    ['Mean', reduction(addon, opCode(addon.ops.reduce, 'Mean'), 'axis')],
+    ['Max', reduction(addon, opCode(addon.ops.reduce, 'Max'), 'reductionIndices')],
+    ['Min', reduction(addon, opCode(addon.ops.reduce, 'Min'), 'axis')],
     ['ArgMax', argMax(addon)],
     ['Softmax', softmax(addon)],
     ['FusedBatchNorm', batchNorm(addon)],
   ]);
-  for (const [name, op] of Object.entries(UnaryCode)) m.set(name, unary(addon, op));
-  for (const [name, op] of Object.entries(BinaryCode)) m.set(name, binary(addon, op));
+  // The element-wise kernels are those native/ops.h lists, by TF.js kernel name.
+  for (const [name, op] of Object.entries(addon.ops.unary)) m.set(name, unary(addon, op));
+  for (const [name, op] of Object.entries(addon.ops.binary)) m.set(name, binary(addon, op));
   return m;
 };
 

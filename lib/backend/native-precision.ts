@@ -3,6 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Precision } from '../config/spec.js';
 import { backendUnavailable, type BackendUnavailable } from '../errors.js';
 import { nativeAddon } from './native.js';
+import { opCode, PRECISION_MODES, type PrecisionMode } from './native-ops.js';
 
 /**
  * The precision of a run's convolutions and matrix products. `fp32` (the default and the study's) is
@@ -36,9 +37,8 @@ export interface Bf16Support {
   readonly fast: boolean;
 }
 
-/** Addon modes (native/common.h `Precision`). */
-export const PRECISION_MODE = { fp32: 0, bf16: 1, 'bf16-emulated': 2 } as const;
-export type PrecisionMode = keyof typeof PRECISION_MODE;
+/** Addon modes, by name (their codes: native/ops.h `OB_PRECISIONS`). */
+export { PRECISION_MODES, type PrecisionMode } from './native-ops.js';
 
 const fastImpl = (name: string): boolean => !name.startsWith('ref') && !name.startsWith('unavailable');
 
@@ -64,7 +64,7 @@ export const nativePrecisionMode = (): PrecisionMode | undefined => {
   const addon = nativeAddon();
   if (addon === undefined) return undefined;
   const m = addon.getPrecision();
-  return (Object.keys(PRECISION_MODE) as PrecisionMode[]).find((k) => PRECISION_MODE[k] === m);
+  return PRECISION_MODES.find((k) => opCode(addon.ops.precision, k) === m);
 };
 
 /**
@@ -72,7 +72,8 @@ export const nativePrecisionMode = (): PrecisionMode | undefined => {
  * benchmarks; runs go through usePrecision.
  */
 export const setNativePrecisionMode = (mode: PrecisionMode): void => {
-  nativeAddon()?.setPrecision(PRECISION_MODE[mode]);
+  const addon = nativeAddon();
+  addon?.setPrecision(opCode(addon.ops.precision, mode));
 };
 
 /**
