@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
 import type { NativeBackend } from './native-backend.js';
 import { activationGradFromOutput } from './native-grads.js';
-import { values } from './native-kernels.js';
+import { values } from './native-kernels/kernel.js';
 import { opCode } from './native-ops.js';
 
 /**

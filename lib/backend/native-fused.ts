@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
 import type { NativeBackend } from './native-backend.js';
-import { size, values } from './native-kernels.js';
+import { size, values } from './native-kernels/kernel.js';
 
 /**
  * Fused optimizer updates on the `native` backend. A composed Adam(ax) step is ~10 element-wise kernels per

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
 import type { NativeBackend } from './native-backend.js';
-import { values } from './native-kernels.js';
+import { values } from './native-kernels/kernel.js';
 import { opCode, type GradActivation } from './native-ops.js';
 
 /**
