@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { checkData, type DataReport } from '../data/load.js';
+import { checkData, type DataReport } from '../data/check.js';
 import { invalidConfig, unknown } from '../errors.js';
 import { feedProblem } from '../models/feeds.js';
 import { listModels } from '../models/registry.js';

@@ -4,6 +4,7 @@ export * from './idx.js';
 export * from './locate.js';
 export * from './download.js';
 export * from './load.js';
+export * from './check.js';
 export * from './rng.js';
 export * from './batches.js';
 export * from './batches-stage.js';
