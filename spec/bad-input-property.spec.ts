@@ -10,7 +10,7 @@ import * as fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { parseRunCommand, parseTaskCommand } from '../lib/cli/grid-command.js';
 import { GRID_OPTIONS, LIMITS } from '../lib/cli/options.js';
-import { parseSweepCommand } from '../lib/cli/sweep-command.js';
+import { parseSweepCommand } from '../lib/cli/sweep-args.js';
 import { checkDatasetName } from '../lib/data/locate.js';
 import { loadDataset } from '../lib/data/load.js';
 import type { OptbenchError } from '../lib/errors.js';

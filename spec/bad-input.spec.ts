@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { everyRunFailed, executeGrid, parseRunCommand, parseTaskCommand } from '../lib/cli/grid-command.js';
 import { COMMANDS, main } from '../lib/cli/main.js';
-import { parseSweepCommand } from '../lib/cli/sweep-command.js';
+import { parseSweepCommand } from '../lib/cli/sweep-args.js';
 import { isOptbenchError, printable, unknown, type ErrorTag, type OptbenchError } from '../lib/errors.js';
 import { openStore, storePath } from '../lib/store/store.js';
 import { SCHEMA_VERSION } from '../lib/store/schema.js';

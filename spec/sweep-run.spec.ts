@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { RunSpec } from '../lib/config/spec.js';
 import { openStore, storePath } from '../lib/store/store.js';
-import { parseSweepCommand } from '../lib/cli/sweep-command.js';
+import { parseSweepCommand } from '../lib/cli/sweep-args.js';
 import { readSweepRecord, type SweepRecord } from '../lib/sweep/record.js';
 import { buildSweepReport, sweepFigures, sweepMarkdown } from '../lib/report/sweep.js';
 import { defer, finalize, from, lastValueFrom, mergeMap, of, timer, toArray } from 'rxjs';
