@@ -167,6 +167,29 @@ const searchConfig = (c: Common, optimizer: string, space: SearchSpace, trials: 
 const outDir = (c: Common, name: string): E.Either<OptbenchError, string> =>
   outputDir(c.out, () => join('runs', `${name}-${timestamp()}`), c.force);
 
+/** The command both parsers end with: the common options around a job of the given searches. */
+const sweepCommand = (
+  c: Common,
+  v: { readonly queue?: unknown; readonly concurrency?: unknown },
+  job: Pick<SweepJob, 'kind' | 'title' | 'out' | 'searches' | 'withDefaults'>,
+): SweepCommand => ({
+  json: c.json,
+  report: c.report,
+  ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
+  concurrencyGiven: v.concurrency !== undefined,
+  job: {
+    kind: job.kind,
+    title: job.title,
+    out: job.out,
+    data: c.data,
+    searches: job.searches,
+    seeds: c.seeds,
+    ...(c.testSubset !== undefined ? { testSubset: c.testSubset } : {}),
+    withDefaults: job.withDefaults,
+    concurrency: c.concurrency,
+  },
+});
+
 /** `optbench sweep --model M --optimizer O --space "..." --trials N --strategy grid|random|asha ...`. */
 export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, SweepCommand>> => {
   const p = parseOptions(argv, SWEEP_OPTIONS, { command: 'sweep', names: [] });
@@ -190,23 +213,15 @@ export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Eith
   if (E.isLeft(config)) return config;
   const out = outDir(c.right, `sweep-${c.right.model}-${optimizer}`);
   if (E.isLeft(out)) return out;
-  return E.right({
-    json: c.right.json,
-    report: c.right.report,
-    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
-    concurrencyGiven: v.concurrency !== undefined,
-    job: {
+  return E.right(
+    sweepCommand(c.right, v, {
       kind: 'sweep',
       title: `Sweep: ${c.right.model} / ${optimizer} (${c.right.strategy}, ${trials.right} trials)`,
       out: out.right,
-      data: c.right.data,
       searches: [config.right],
-      seeds: c.right.seeds,
-      ...(c.right.testSubset !== undefined ? { testSubset: c.right.testSubset } : {}),
       withDefaults: false,
-      concurrency: c.right.concurrency,
-    },
-  });
+    }),
+  );
 };
 
 /** `optbench tune --model M --optimizers all --budget K ...`: the same learning-rate search for every optimizer. */
@@ -240,21 +255,13 @@ export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Eithe
   }
   const out = outDir(c.right, `tune-${c.right.model}`);
   if (E.isLeft(out)) return out;
-  return E.right({
-    json: c.right.json,
-    report: c.right.report,
-    ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
-    concurrencyGiven: v.concurrency !== undefined,
-    job: {
+  return E.right(
+    sweepCommand(c.right, v, {
       kind: 'tune',
       title: `Tune: ${c.right.model}, ${optimizers.length} optimizer${optimizers.length === 1 ? '' : 's'}, learning rate with budget ${budget.right}`,
       out: out.right,
-      data: c.right.data,
       searches: configs,
-      seeds: c.right.seeds,
-      ...(c.right.testSubset !== undefined ? { testSubset: c.right.testSubset } : {}),
       withDefaults: true,
-      concurrency: c.right.concurrency,
-    },
-  });
+    }),
+  );
 };
