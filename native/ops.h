@@ -7,15 +7,11 @@
 
 namespace ob {
 
-// Fused activations of convolutions and products, by TF.js's fused-activation names (PReLU stays in JS).
+// Fused activations of convolutions and products, by TF.js's fused-activation names (PReLU stays in
+// JavaScript; tanh is applied by products only, for OptbenchDense).
 #define OB_ACTIVATIONS(X) \
-  X(kLinear, "linear")    \
-  X(kRelu, "relu")        \
-  X(kRelu6, "relu6")      \
-  X(kElu, "elu")          \
-  X(kLeakyRelu, "leakyrelu") \
-  X(kSigmoid, "sigmoid")  \
-  X(kTanhAct, "tanh")
+  X(kLinear, "linear") X(kRelu, "relu") X(kRelu6, "relu6") X(kElu, "elu") X(kLeakyRelu, "leakyrelu") \
+  X(kSigmoid, "sigmoid") X(kTanhAct, "tanh")
 
 // Element-wise unary kernels (elementwise.cc), by TF.js kernel name.
 #define OB_UNARY_OPS(X)                                                                                     \
@@ -42,14 +38,9 @@ namespace ob {
 #define OB_CONV_LAYOUTS(X) X(kLayoutAuto, "auto") X(kLayoutNhwc, "nhwc") X(kLayoutBlocked, "blocked")
 
 // Every table, with the key the addon exports it under.
-#define OB_OP_TABLES(T)                 \
-  T("act", OB_ACTIVATIONS)              \
-  T("unary", OB_UNARY_OPS)              \
-  T("binary", OB_BINARY_OPS)            \
-  T("reduce", OB_REDUCTIONS)            \
-  T("activationGrad", OB_ACTIVATION_GRADS) \
-  T("precision", OB_PRECISIONS)         \
-  T("convLayout", OB_CONV_LAYOUTS)
+#define OB_OP_TABLES(T)                                                                              \
+  T("act", OB_ACTIVATIONS) T("unary", OB_UNARY_OPS) T("binary", OB_BINARY_OPS) T("reduce", OB_REDUCTIONS) \
+  T("activationGrad", OB_ACTIVATION_GRADS) T("precision", OB_PRECISIONS) T("convLayout", OB_CONV_LAYOUTS)
 
 #define OB_ENUMERATOR(id, name) id,
 enum Act { OB_ACTIVATIONS(OB_ENUMERATOR) };

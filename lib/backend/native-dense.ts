@@ -22,7 +22,6 @@ export const DENSE_KERNEL = 'OptbenchDense';
 
 type DenseActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh';
 
-
 export const denseKernelConfig = (addon: NativeAddon, backendName: string): tf.KernelConfig => ({
   kernelName: DENSE_KERNEL,
   backendName,
@@ -32,7 +31,8 @@ export const denseKernelConfig = (addon: NativeAddon, backendName: string): tf.K
     const [m, k] = x.shape as [number, number];
     const n = w.shape[1]!;
     const out = b.alloc(m * n);
-    addon.matmul(values(b, x), values(b, w), out, [1, 1, m, n, k, 0, 0], values(b, bias), opCode(addon.ops.act, attrs!['activation'] as DenseActivation), 0);
+    const act = opCode(addon.ops.act, attrs!['activation'] as DenseActivation);
+    addon.matmul(values(b, x), values(b, w), out, [1, 1, m, n, k, 0, 0], values(b, bias), act, 0);
     return b.adopt([m, n], out);
   },
 });

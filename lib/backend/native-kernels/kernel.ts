@@ -24,7 +24,11 @@ export const output = (b: Backend, shape: number[], data: Float32Array): Info =>
 
 export const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
-/** TF.js's fused activations that the C++ kernels apply; PReLU is left to the JavaScript kernel. */
+/**
+ * TF.js's fused activations that the C++ convolutions and products apply; PReLU is left to the JavaScript
+ * kernel. (The `act` table also has tanh, for OptbenchDense: TF.js never fuses it, and the convolutions'
+ * oneDNN post-ops do not apply it.)
+ */
 const FUSED_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'];
 
 /** The C++ code of a fused activation ('linear' when there is none), or undefined where JavaScript computes it. */
