@@ -9,7 +9,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import GithubSlugger from 'github-slugger';
 
-const SKIP = new Set(['node_modules', 'dist', '.git', 'build']);
+/** Installed, built or generated folders (.gitignore's), which hold no Markdown of the project. */
+const SKIP = new Set(['node_modules', 'dist', '.git', 'build', 'runs', 'coverage', '.optbench-cache']);
 
 /** The repository's Markdown files, relative to its root. */
 const markdownFiles = (dir = '.'): string[] =>
