@@ -21,16 +21,17 @@ const markdownFiles = (dir = '.'): string[] =>
     return name.endsWith('.md') ? [normalize(path)] : [];
   });
 
-/** Markdown without its fenced code blocks and inline code spans, where a `](` is not a link. */
-const prose = (text: string): string =>
-  text.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '').replace(/`[^`\n]*`/g, '');
+/** Markdown without its fenced code blocks, where neither a heading nor a link is one. */
+const withoutFences = (text: string): string => text.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
+
+/** Markdown without its code (fenced blocks and inline spans), where a `](` is not a link. */
+const prose = (text: string): string => withoutFences(text).replace(/`[^`\n]*`/g, '');
 
 /** The anchors GitHub gives a file's headings (repeated headings get -1, -2, … as on GitHub). */
-export const headingAnchors = (markdown: string): Set<string> => {
+const headingAnchors = (markdown: string): Set<string> => {
   const slugger = new GithubSlugger();
   const anchors = new Set<string>();
-  const withoutFences = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
-  for (const m of withoutFences.matchAll(/^#{1,6}[ \t]+(.+?)[ \t#]*$/gm)) {
+  for (const m of withoutFences(markdown).matchAll(/^#{1,6}[ \t]+(.+?)[ \t#]*$/gm)) {
     // GitHub slugs the rendered text: a link contributes its text, code spans their content.
     const text = m[1]!.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/`/g, '');
     anchors.add(slugger.slug(text));

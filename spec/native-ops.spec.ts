@@ -85,9 +85,7 @@ describe('native op tables: the built addon', function () {
   });
   const ops = (): NativeOps => nativeAddon()?.ops ?? assert.fail('native not loaded');
 
-  it('exports tables that decode, each numbered 0..n-1 like a C++ enum', () => {
-    const raw: unknown = ops();
-    assert.ok(E.isRight(decodeOps(raw)));
+  it('numbers each table 0..n-1, like the C++ enum made from it', () => {
     for (const [key, table] of Object.entries(ops())) {
       const codes = Object.values(table as Record<string, number>).sort((a, b) => a - b);
       assert.deepEqual(codes, [...codes.keys()], `${key}: ${JSON.stringify(table)}`);

@@ -8,7 +8,7 @@ import type { NativeAddon } from '../native-addon.js';
 import type { NativeBackend } from '../native-backend.js';
 import { opCode } from '../native-ops.js';
 
-export type Backend = NativeBackend;
+type Backend = NativeBackend;
 export type Info = tf.TensorInfo;
 /** A native implementation: its output, or undefined to leave the case to the JavaScript kernel. */
 export type Native = (args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }) => Info | undefined;
