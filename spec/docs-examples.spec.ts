@@ -15,7 +15,8 @@ import { LionOptimizer, lion, registerLion, trainClassifier } from '../docs/exam
 import { loadDataset } from '../lib/data/load.js';
 import type { Dataset } from '../lib/data/types.js';
 import { listModels, unregisterModel } from '../lib/models/registry.js';
-import { PRESETS, PRESET_NAMES, listOptimizers, paramNamesOf } from '../lib/optimizers/presets.js';
+import { listOptimizers, paramNamesOf } from '../lib/optimizers/listing.js';
+import { PRESETS, PRESET_NAMES } from '../lib/optimizers/presets.js';
 import { createOptimizer } from '../lib/optimizers/create.js';
 import { parseOptimizerArg } from '../lib/optimizers/parse.js';
 import { unregisterOptimizer } from '../lib/optimizers/registry.js';

@@ -4,7 +4,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith } from '../config/spec.js';
 import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
 import { OPTIMIZER_NAMES, type OptimizerName, type ParamValue } from './params.js';
-import { DEFAULT_PRESET, PRESET_NAMES, PRESETS, registeredRule, type PresetName, type RegisteredRuleId, type RuleId } from './presets.js';
+import { registeredRule, type RegisteredRuleId, type RuleId } from './formulas.js';
+import { DEFAULT_PRESET, PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 import {
   canonicalParamOf,
   checkRegisteredParams,

@@ -9,16 +9,12 @@ export {
   optimizerNames,
 } from './registry.js';
 export type { OptimizerDef } from './registry.js';
-export {
-  PRESET_NAMES,
-  DEFAULT_PRESET,
-  PRESETS,
-  RULE_IDS,
-  RULE_FORMULAS,
-  listOptimizers,
-  paramNamesOf,
-} from './presets.js';
-export type { PresetName, RuleId, RegisteredRuleId, PresetEntry, OptimizerListing } from './presets.js';
+export { PRESET_NAMES, DEFAULT_PRESET, PRESETS } from './presets.js';
+export type { PresetName, PresetEntry } from './presets.js';
+export { RULE_IDS, RULE_FORMULAS } from './formulas.js';
+export type { RuleId, RegisteredRuleId } from './formulas.js';
+export { listOptimizers, paramNamesOf } from './listing.js';
+export type { OptimizerListing } from './listing.js';
 export { RuleOptimizer } from './base.js';
 export type { StepScalars, SlotUpdate, NamedTensor } from './base.js';
 export {

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { invalidConfig, printable, unknown, type OptbenchError } from '../errors.js';
 import { OPTIMIZER_NAMES, type ParamValue } from './params.js';
-import { paramNamesOf } from './presets.js';
+import { paramNamesOf } from './listing.js';
 import { canonicalParamOf, optimizerNames, registeredOptimizerNames, validateParamOf } from './registry.js';
 
 export interface OptimizerArg {
