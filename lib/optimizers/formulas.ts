@@ -2,6 +2,7 @@
  * The update rules' ids and their formulas (spec/keras-optimizers.md). A preset names one rule per optimizer
  * (presets.ts), createOptimizer builds it (create.ts, rules.ts), and `optbench list` prints the formula beside it.
  */
+
 /** Update-rule variants. Where two libraries' rules are algebraically equal for a constant lr, one id serves both. */
 export const RULE_IDS = [
   'sgd',
