@@ -12,7 +12,7 @@ import { useBackend } from '../backend/index.js';
 import { invalidConfig, printable, unknown, type OptbenchError } from '../errors.js';
 import { checkDatasetName } from '../data/locate.js';
 import { getModel } from '../models/registry.js';
-import { OPTIMIZER_NAMES, resolveOptimizer } from '../optimizers/index.js';
+import { OPTIMIZER_NAMES, isOptimizerName, resolveOptimizer } from '../optimizers/index.js';
 import { STRATEGIES, checkSearchConfig, decodeSearchConfig, type SearchConfig, type Strategy } from '../sweep/search.js';
 import { parseSearchSpace, type SearchSpace, type SpaceDimension } from '../sweep/space.js';
 import { timestamp } from './grid-command.js';
@@ -200,7 +200,7 @@ export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Eith
   if (typeof v.optimizer !== 'string')
     return E.left(invalidConfig({ path: 'optimizer', message: 'optbench sweep needs --optimizer, e.g. --optimizer adamax (see optbench list).' }));
   const optimizer = v.optimizer.toLowerCase();
-  if (!(OPTIMIZER_NAMES as readonly string[]).includes(optimizer)) return E.left(unknown('optimizer', v.optimizer, OPTIMIZER_NAMES));
+  if (!isOptimizerName(optimizer)) return E.left(unknown('optimizer', v.optimizer, OPTIMIZER_NAMES));
   if (typeof v.space !== 'string')
     return E.left(invalidConfig({ path: 'space', message: 'optbench sweep needs --space, e.g. --space "lr=log(1e-4,1e-1),beta1=uniform(0.8,0.99)".' }));
   const space = pipe(parseSearchSpace(v.space), E.chainW((s) => checkSpaceFor(optimizer, c.right.preset, s)));
@@ -233,7 +233,7 @@ export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Eithe
   if (E.isLeft(c)) return c;
   const names = list(v.optimizers) ?? ['all'];
   const optimizers = names.length === 1 && names[0] === 'all' ? [...OPTIMIZER_NAMES] : names.map((n) => n.toLowerCase());
-  for (const o of optimizers) if (!(OPTIMIZER_NAMES as readonly string[]).includes(o)) return E.left(unknown('optimizer', o, OPTIMIZER_NAMES));
+  for (const o of optimizers) if (!isOptimizerName(o)) return E.left(unknown('optimizer', o, OPTIMIZER_NAMES));
   if (v.budget === undefined)
     return E.left(invalidConfig({ path: 'budget', message: 'optbench tune needs --budget K, the number of learning rates every optimizer tries (e.g. --budget 8).' }));
   const budget = positiveInt('budget', v.budget, undefined);

@@ -1,5 +1,5 @@
 // The optimizers layer: presets with sourced defaults, tf.keras-exact update rules, creation and CLI parsing.
-export { OPTIMIZER_NAMES, PARAM_KINDS, canonicalParam, rangeOf, validateParam } from './params.js';
+export { OPTIMIZER_NAMES, isOptimizerName, PARAM_KINDS, canonicalParam, rangeOf, validateParam } from './params.js';
 export type { OptimizerName, ParamKind, ParamValue } from './params.js';
 export {
   registerOptimizer,

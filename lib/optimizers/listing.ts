@@ -1,4 +1,4 @@
-import { OPTIMIZER_NAMES, type OptimizerName, type ParamValue } from './params.js';
+import { OPTIMIZER_NAMES, isOptimizerName, type ParamValue } from './params.js';
 import { RULE_FORMULAS, registeredRule, type RegisteredRuleId, type RuleId } from './formulas.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 import { registeredDefaults, registeredOptimizer, registeredOptimizerNames } from './registry.js';
@@ -53,13 +53,11 @@ export const listOptimizers = (): OptimizerListing[] =>
     ...registeredOptimizerNames().map((name) => registeredListing(name, preset)),
   ]);
 
-const isBuiltIn = (name: string): name is OptimizerName => (OPTIMIZER_NAMES as readonly string[]).includes(name);
-
 /**
  * Every hyperparameter name an optimizer has under any preset (what the CLI parser accepts); a registered
  * optimizer's defaults' names; none for an unknown name.
  */
 export const paramNamesOf = (name: string): string[] =>
-  isBuiltIn(name)
+  isOptimizerName(name)
     ? [...new Set(PRESET_NAMES.flatMap((p) => Object.keys(PRESETS[p][name].params)))]
     : Object.keys(registeredDefaults(name) ?? {});

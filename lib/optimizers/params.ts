@@ -3,6 +3,8 @@ import { invalidConfig, type OptbenchError } from '../errors.js';
 
 export const OPTIMIZER_NAMES = ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+/** Whether a (lower-case) name is one of the seven built-in optimizers. */
+export const isOptimizerName = (name: string): name is OptimizerName => (OPTIMIZER_NAMES as readonly string[]).includes(name);
 
 export type ParamValue = number | boolean;
 

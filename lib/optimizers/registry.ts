@@ -4,6 +4,7 @@ import { invalidConfig, toOptbenchError, unknown, type InvalidConfig, type Optbe
 import {
   canonicalParam,
   checkParam,
+  isOptimizerName,
   knownKindOf,
   OPTIMIZER_NAMES,
   PARAM_KINDS,
@@ -50,8 +51,6 @@ const registry = new Map<string, Registered>();
 const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 // Hyperparameter names travel through `name:key=value,key=value`, so they may hold none of ':', ',', '='.
 const PARAM = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
-
-const isBuiltIn = (name: string): name is OptimizerName => (OPTIMIZER_NAMES as readonly string[]).includes(name);
 
 /** Registered optimizer names, in registration order. */
 export const registeredOptimizerNames = (): string[] => [...registry.keys()];
@@ -199,7 +198,7 @@ const check = (def: OptimizerDef): E.Either<InvalidConfig, Registered> => {
     );
   if (name === 'all')
     return bad('optimizer.name', "'all' is reserved: in --optimizers it means every optimizer. Choose another name.");
-  if (isBuiltIn(name))
+  if (isOptimizerName(name))
     return bad(
       'optimizer.name',
       `'${name}' is a built-in optimizer: choose another name (for other hyperparameters of ${name}, pass overrides to createOptimizer or --optimizers ${name}:key=value).`,
