@@ -10,6 +10,7 @@
         "native/matmul.cc",
         "native/pool.cc",
         "native/elementwise.cc",
+        "native/broadcast.cc",
         "native/reduce.cc",
         "native/norm.cc",
         "native/optim.cc",

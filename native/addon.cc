@@ -86,6 +86,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMatmul(env, exports);
   InitPool(env, exports);
   InitElementwise(env, exports);
+  InitBroadcast(env, exports);
   InitReduce(env, exports);
   InitNorm(env, exports);
   InitOptim(env, exports);

@@ -127,6 +127,7 @@ void InitConv(Napi::Env env, Napi::Object exports);
 void InitMatmul(Napi::Env env, Napi::Object exports);
 void InitPool(Napi::Env env, Napi::Object exports);
 void InitElementwise(Napi::Env env, Napi::Object exports);
+void InitBroadcast(Napi::Env env, Napi::Object exports);
 void InitReduce(Napi::Env env, Napi::Object exports);
 void InitNorm(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);

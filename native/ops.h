@@ -20,7 +20,7 @@ namespace ob {
   X(kSoftplus, "Softplus") X(kStep, "Step") X(kReciprocal, "Reciprocal") X(kFloor, "Floor")                \
   X(kSign, "Sign") X(kEluU, "Elu") X(kLeakyReluU, "LeakyRelu") X(kLog1p, "Log1p") X(kExpm1, "Expm1")
 
-// Element-wise binary kernels with broadcasting (elementwise.cc), by TF.js kernel name.
+// Element-wise binary kernels with broadcasting (broadcast.cc), by TF.js kernel name.
 #define OB_BINARY_OPS(X)                                                                               \
   X(kAdd, "Add") X(kSub, "Sub") X(kMul, "Multiply") X(kDiv, "RealDiv") X(kMax, "Maximum")               \
   X(kMin, "Minimum") X(kSqDiff, "SquaredDifference") X(kPow, "Pow")

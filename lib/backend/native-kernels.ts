@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
 import { opCode } from './native-ops.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './native-kernels/conv.js';
-import { addN, binary, tile, unary } from './native-kernels/elementwise.js';
+import { binary, tile } from './native-kernels/broadcast.js';
+import { addN, unary } from './native-kernels/elementwise.js';
 import type { Info, Native } from './native-kernels/kernel.js';
 import { matmul } from './native-kernels/matmul.js';
 import { batchNorm } from './native-kernels/norm.js';
@@ -14,7 +15,7 @@ import { argMax, reduction, softmax } from './native-kernels/reduce.js';
  * in place and writes a fresh output array; any case it does not cover (other dtypes, NCHW, PReLU, odd
  * broadcasts) goes to the JavaScript kernel of the `cpu` backend, which shares the storage. The kernels
  * live in native-kernels/, one file per family, as the C++ side does (conv, matmul, pool, elementwise,
- * reduce, norm); this file registers them.
+ * broadcast, reduce, norm); this file registers them.
  */
 
 let declined = 0;
