@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { D3Node } from 'd3-node';
+import { csvParseRows } from 'd3-dsv';
 import * as E from 'fp-ts/lib/Either.js';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import type { RunRecord } from '../lib/train/record.js';
@@ -339,27 +340,6 @@ describe('report: PNG', () => {
   });
 });
 
-/** A small RFC 4180 reader (quoted fields, doubled quotes). */
-const parseCsv = (text: string): string[][] => {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\n') row.push(field), rows.push(row), (row = []), (field = '');
-    else field += c;
-  }
-  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
-  return rows;
-};
-
 describe('report: tables', () => {
   const report = buildReport(source('single'));
 
@@ -377,7 +357,7 @@ describe('report: tables', () => {
   });
 
   it('CSV: parses, one row per model and optimizer, numbers as computed', () => {
-    const rows = parseCsv(toCsv(report));
+    const rows = csvParseRows(toCsv(report));
     const [head, ...body] = rows;
     assert.equal(body.length, 14);
     for (const r of body) assert.equal(r.length, head!.length);
@@ -401,7 +381,7 @@ describe('report: tables', () => {
       grid: partial.grid === null ? null : { ...partial.grid, specs: partial.grid.specs.map(oddPreset) },
       runs: partial.runs.map((r) => ({ ...r, spec: oddPreset(r.spec) })),
     });
-    const rows = parseCsv(toCsv(odd));
+    const rows = csvParseRows(toCsv(odd));
     assert.ok(rows.slice(1).some((r) => r[rows[0]!.indexOf('preset')] === 'a,"b"'), 'no row has the quoted preset');
   });
 

@@ -2,39 +2,12 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { csvParseRows } from 'd3-dsv';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { runId as specId } from '../lib/config/spec.js';
 import type { RunFailed } from '../lib/train/events.js';
 import { EXPORT_CSV_COLUMNS, persist } from '../lib/store/index.js';
 import { right, left, spec, epoch, ended, fullRun, useStoreDir } from './support/store.js';
-
-/** A small RFC 4180 reader, enough for the export's quoting. */
-const parseCsv = (text: string): string[][] => {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  return rows;
-};
 
 describe('store: export and artifacts', () => {
   const { dir, open } = useStoreDir();
@@ -53,7 +26,9 @@ describe('store: export and artifacts', () => {
     };
     await lastValueFrom(of(...fullRun(a), ...fullRun(b), failC).pipe(persist(store), toArray()));
 
-    const rows = parseCsv(right(store.exportRuns('csv')));
+    const csv = right(store.exportRuns('csv'));
+    assert.ok(csv.includes(',"Backend ""tensorflow"", not installed, ""x"""\n'), 'RFC 4180: quoted, inner quotes doubled');
+    const rows = csvParseRows(csv);
     assert.deepEqual(rows[0], [...EXPORT_CSV_COLUMNS]);
     const body = rows.slice(1);
     assert.equal(body.length, 3 + 2 + 1);

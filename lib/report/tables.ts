@@ -1,3 +1,4 @@
+import { csvFormatRows } from 'd3-dsv';
 import { displayName } from './figures.js';
 import { comparisonSentence } from './seeds.js';
 import type { Cell, ModelReport, Report } from './types.js';
@@ -74,11 +75,6 @@ export const toMarkdown = (r: Report): string => {
     .join('\n')}\n`;
 };
 
-const csvField = (v: string | number | boolean | null): string => {
-  const s = v === null ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
 export const CSV_COLUMNS = [
   'model',
   'kind',
@@ -142,12 +138,10 @@ export const toCsv = (r: Report): string => {
         m.comparison?.rows[s.label]?.p ?? null,
         m.comparison?.rows[s.label]?.pAdjusted ?? null,
         m.comparison ? m.comparison.winner === s.label : null,
-      ]
-        .map(csvField)
-        .join(',');
+      ].map((v) => String(v ?? ''));
     }),
   );
-  return `${[CSV_COLUMNS.join(','), ...rows].join('\n')}\n`;
+  return `${csvFormatRows([[...CSV_COLUMNS], ...rows])}\n`;
 };
 
 const texEscape = (s: string): string =>

@@ -1,3 +1,4 @@
+import { csvFormatRows } from 'd3-dsv';
 import type { RunRecord } from '../train/record.js';
 import type { RunRow } from './types.js';
 
@@ -33,19 +34,12 @@ export const EXPORT_CSV_COLUMNS = [
   'error',
 ] as const;
 
-/** RFC 4180: quote a field that holds a comma, a quote or a line break; double the quotes inside. */
-const field = (v: string | number | null): string => {
-  if (v === null) return '';
-  const s = typeof v === 'number' ? String(v) : v;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
 /**
  * One row per run and epoch (a run with no epoch yet gets one row with empty epoch columns, so that failed
  * runs and why still show). Numbers are written as JavaScript prints them, which reads back to the same double.
  */
 export const exportCsv = (runs: readonly ExportedRun[]): string => {
-  const lines = [EXPORT_CSV_COLUMNS.join(',')];
+  const rows: string[][] = [[...EXPORT_CSV_COLUMNS]];
   for (const { row, record } of runs) {
     const s = record.spec;
     const head = [
@@ -69,10 +63,10 @@ export const exportCsv = (runs: readonly ExportedRun[]): string => {
         e === null
           ? [null, null, null, null, null, null, null]
           : [e.epoch, e.train.loss, e.train.accuracy, e.test?.loss ?? null, e.test?.accuracy ?? null, e.trainMs, e.evalMs];
-      lines.push([...head, ...mid, ...tail].map(field).join(','));
+      rows.push([...head, ...mid, ...tail].map((v) => String(v ?? '')));
     }
   }
-  return lines.join('\n') + '\n';
+  return csvFormatRows(rows) + '\n'; // RFC 4180: fields with a comma, quote or line break are quoted
 };
 
 /** JSON cannot hold NaN or infinities: they are written as the strings "NaN", "Infinity", "-Infinity". */
