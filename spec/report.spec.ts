@@ -193,6 +193,9 @@ describe('report: buildReport', () => {
     assert.equal(by['adamax']!.cell.status, 'pending');
     assert.equal(by['nadam']!.runs[0]!.status, 'pending');
     assert.equal(by['sgd']!.cell.status, 'done');
+    // The ★ of a partial table is only the best so far; a complete table's note does not say so.
+    assert.match(toMarkdown(r), /marked ★ \(max accuracy, min loss\): in a partial report, the best of the values so far/);
+    assert.doesNotMatch(toMarkdown(buildReport(source('single'))), /so far/);
   });
 });
 

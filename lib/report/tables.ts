@@ -33,7 +33,9 @@ const cellFor = (m: ModelReport, label: string): Cell | null => m.series.find((s
 
 export const tableNotes = (r: Report): string[] => {
   const notes = [
-    'Classifiers: final test accuracy in %; VAEs: final test loss (sum of squared errors + KL per image). Best per model marked ★ (max accuracy, min loss).',
+    `Classifiers: final test accuracy in %; VAEs: final test loss (sum of squared errors + KL per image). Best per model marked ★ (max accuracy, min loss)${
+      r.partial ? ': in a partial report, the best of the values so far, which the pending and partial cells may still change' : ''
+    }.`,
   ];
   // The study's values are a reference only for its own data set (Fashion-MNIST).
   if (r.models.some((m) => m.series.some((s) => s.cell.study !== null)))
