@@ -34,7 +34,12 @@ const config = (over: Partial<SearchConfig> = {}): SearchConfig =>
  * been trained for, as the store does (and says so through `history`), continues a trial from there as a
  * checkpoint would, and counts the epochs it really trains, so retraining would show.
  */
-const toyTrainer = (cfg: SearchConfig, quality: (trial: number) => number, delayMs = 0) => {
+const toyTrainer = (
+  cfg: SearchConfig,
+  quality: (trial: number) => number,
+  delayMs = 0,
+  delayOf: (trial: number) => number = (trial) => delayMs * (1 + (trial % 3)),
+) => {
   const trialOf = new Map(right(searchPoints(cfg)).map((p, i) => [runId(trialSpec(cfg, p)), i]));
   const trained = new Map<number, number>();
   let epochsTrained = 0;
@@ -74,7 +79,7 @@ const toyTrainer = (cfg: SearchConfig, quality: (trial: number) => number, delay
       );
       epochsTrained += Math.max(0, ctx.untilEpoch - have);
       trained.set(trial, done);
-      const wait = delayMs > 0 ? timer(delayMs * (1 + (trial % 3))) : of(0);
+      const wait = delayOf(trial) > 0 ? timer(delayOf(trial)) : of(0);
       return wait.pipe(
         mergeMap(() => from(events)),
         finalize(() => inFlight--),
@@ -161,6 +166,26 @@ describe('searchTrials: ASHA as a stream on a toy objective', () => {
     assert.deepEqual(done.trials.map((t) => t.status), expected.trials.map((t) => t.status));
     assert.equal(done.best, expected.best);
     assert.equal(toy.epochsTrained(), whole.epochsTrained());
+  });
+
+  it('with every job in flight (as over the queue), the order jobs finish in changes no decision', async () => {
+    // sin(3i) ranks t7, t5, t3 top of nine. Applied as they finish, in id order the first three reports
+    // would send t1 up; in reverse order t7. Applied in the order they were issued, both are the same.
+    const search = async (delayOf: (trial: number) => number) => {
+      const toy = toyTrainer(config(), (i) => Math.sin(3 * i), 0, delayOf);
+      const { result } = await runSearch(config(), { trainer: toy.train, history: toy.history, concurrency: 100 });
+      return { result, trained: epochsByTrial(toy.trained), maxInFlight: toy.maxInFlight() };
+    };
+    const inOrder = await search((trial) => 2 * (1 + trial));
+    const reversed = await search((trial) => 2 * (9 - trial));
+    assert.equal(reversed.maxInFlight, 9, 'all nine first-rung jobs were in flight at once');
+    assert.deepEqual(reversed.trained, inOrder.trained);
+    assert.deepEqual(reversed.result.trials, inOrder.result.trials);
+    assert.equal(reversed.result.best, inOrder.result.best);
+    // And both are what one worker decides.
+    const one = toyTrainer(config(), (i) => Math.sin(3 * i));
+    const { result: sequential } = await runSearch(config(), { trainer: one.train, history: one.history });
+    assert.equal(inOrder.result.best, sequential.best);
   });
 
   it('concurrency 3: three jobs in flight at once, none waits for a full rung', async () => {

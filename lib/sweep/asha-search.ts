@@ -18,9 +18,11 @@ type Step = { readonly job: AshaJob } | { readonly event: SweepEvent };
  * trial of the highest rung that has one, else a new trial), the trial trains up to the job's rung and
  * reports its validation metric there, and every finished job asks again for as many jobs as there are free
  * slots. `expand` turns each finished job into the jobs it opens up, so no worker ever waits for a full
- * rung. The state after every decision is a SearchUpdated (a killed sweep resumes from it: a job in flight
- * is issued again first); a trial that stopped short of its rung (Ctrl-C, held elsewhere) leaves its job in
- * flight for that resumption.
+ * rung. Reports are applied in the order their jobs were issued, each followed by the decisions it allows,
+ * so the search decides the same whichever job finishes first (a finished job waits for those issued
+ * before it; with a bounded concurrency its slot may idle meanwhile). The state after every decision is a
+ * SearchUpdated (a killed sweep resumes from it: a job in flight is issued again first); a trial that
+ * stopped short of its rung (Ctrl-C, held elsewhere) leaves its job in flight for that resumption.
  */
 export const ashaSearch = (
   c: SearchConfig,
@@ -38,6 +40,12 @@ export const ashaSearch = (
     const errors: (string | null)[] = points.map(() => null);
     let running = 0;
     let interrupted = false;
+    // Reports are applied in the order their jobs were issued, not the order they finish in, so that the
+    // decisions do not depend on which job finishes first: over the queue a rung's trials are all in
+    // flight at once and their results arrive in any order. A finished job waits here for those issued
+    // before it.
+    const issued: AshaJob[] = [];
+    const finished = new Map<AshaJob, number>();
     const history = opts.history;
     // Trials that reported in an earlier invocation: their curves come from what was stored.
     if (history) for (const tr of state.trials) metrics[tr.id] = history(runId(trialSpec(c, points[tr.id]!))).metrics;
@@ -75,6 +83,7 @@ export const ashaSearch = (
         if (decision === 'wait' || decision === 'done') break;
         state = after;
         running++;
+        issued.push(decision);
         steps.push(updated(), { job: decision });
       }
       return steps;
@@ -90,10 +99,18 @@ export const ashaSearch = (
           return of(updated());
         }
         errors[job.trial] = r.failed;
-        const reported = ashaReport(state, job.trial, job.rung, r.failed !== null ? NaN : (r.metrics[job.resource - 1] ?? NaN));
-        if (E.isLeft(reported)) return throwError((): OptbenchError => reported.left);
-        state = reported.right;
-        return from([updated(), ...decide()]);
+        finished.set(job, r.failed !== null ? NaN : (r.metrics[job.resource - 1] ?? NaN));
+        // Each report applied is followed by the decisions it allows, as if it had arrived alone.
+        const steps: Step[] = [];
+        for (let head = issued[0]; head !== undefined && finished.has(head); head = issued[0]) {
+          issued.shift();
+          const reported = ashaReport(state, head.trial, head.rung, finished.get(head)!);
+          finished.delete(head);
+          if (E.isLeft(reported)) return throwError((): OptbenchError => reported.left);
+          state = reported.right;
+          steps.push(updated(), ...decide());
+        }
+        return from(steps.length > 0 ? steps : [updated()]);
       }).pipe(mergeMap((x): Observable<Step> => ('type' in x ? of({ event: x }) : of(x))));
     };
 
