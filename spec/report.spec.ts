@@ -102,6 +102,17 @@ describe('report: readRunDir', () => {
     assert.equal(s.runs.length, 5);
     assert.ok(s.warnings.some((w) => w.includes('bogus.json') && w.includes('Invalid run spec')));
   });
+
+  it('skips a record whose status is not a run status, naming the statuses it accepts', () => {
+    const dir = tmp();
+    cpSync(join(FIX, 'partial'), dir, { recursive: true });
+    const name = readdirSync(join(dir, 'runs')).find((n) => n.endsWith('.json') && !n.includes('adamax'))!;
+    const file = join(dir, 'runs', name);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), status: 'paused' }));
+    const s = right(readRunDir(dir));
+    assert.equal(s.runs.length, 4);
+    assert.ok(s.warnings.some((w) => w.includes(name) && w.includes('status must be one of running, done, failed, interrupted')), s.warnings.join('\n'));
+  });
 });
 
 describe('report: buildReport', () => {

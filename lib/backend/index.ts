@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { backendUnavailable, unknown, type OptbenchError } from '../errors.js';
+import { isOneOf } from '../one-of.js';
 import { installFastCpuKernels } from './cpu-kernels.js';
 import { loadNative } from './native.js';
 
@@ -58,10 +59,10 @@ const tfName = (name: BackendName): string => (name === 'tensorflow-gpu' ? 'tens
  */
 export const useBackend = async (requested: string = 'auto'): Promise<E.Either<OptbenchError, BackendName>> => {
   installFastCpuKernels();
-  if (requested !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(requested)) {
+  if (requested !== 'auto' && !isOneOf(BACKEND_NAMES)(requested)) {
     return E.left(unknown('backend', requested, [...BACKEND_NAMES, 'auto']));
   }
-  const candidates = requested === 'auto' ? AUTO_ORDER : [requested as BackendName];
+  const candidates = requested === 'auto' ? AUTO_ORDER : [requested];
   let lastError: OptbenchError | undefined;
   for (const name of candidates) {
     const loaded = await load(name);

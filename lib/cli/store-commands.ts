@@ -4,6 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describeProtocol, protocolKey, protocolOf } from '../config/protocol.js';
 import { runDisplayLabel } from '../config/spec.js';
 import { invalidConfig, printable, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { isOneOf } from '../one-of.js';
 import { openStore, STORE_FILE, type Store } from '../store/store.js';
 import type { ExportFormat } from '../store/export.js';
 import type { RunRow } from '../store/types.js';
@@ -113,7 +114,7 @@ export const exportCommand = async (argv: readonly string[]): Promise<number> =>
   if (dir === undefined)
     return fail(invalidConfig({ path: 'run-dir', message: 'Usage: optbench export <run-dir> --format csv|json [--out FILE].' }));
   const format = p.right.values.format ?? 'csv';
-  if (typeof format !== 'string' || !(FORMATS as readonly string[]).includes(format)) {
+  if (!isOneOf(FORMATS)(format)) {
     const e = unknown('option', String(format), FORMATS);
     return fail(
       invalidConfig({
@@ -130,7 +131,7 @@ export const exportCommand = async (argv: readonly string[]): Promise<number> =>
     return fail(
       invalidConfig({ path: 'out', message: `${printable(out)} exists: optbench does not overwrite it. Choose another --out FILE, or add --force to replace it.` }),
     );
-  const text = withStore(dir, (s) => s.exportRuns(format as ExportFormat));
+  const text = withStore(dir, (s) => s.exportRuns(format));
   if (E.isLeft(text)) return fail(text.left);
   if (typeof out !== 'string') {
     process.stdout.write(text.right);

@@ -12,6 +12,7 @@ import { useBackend } from '../backend/index.js';
 import { invalidConfig, printable, unknown, type OptbenchError } from '../errors.js';
 import { checkDatasetName } from '../data/locate.js';
 import { getModel } from '../models/registry.js';
+import { isOneOf } from '../one-of.js';
 import { OPTIMIZER_NAMES, isOptimizerName, resolveOptimizer } from '../optimizers/index.js';
 import { STRATEGIES, checkSearchConfig, decodeSearchConfig, type SearchConfig, type Strategy } from '../sweep/search.js';
 import { parseSearchSpace, type SearchSpace, type SpaceDimension } from '../sweep/space.js';
@@ -98,7 +99,7 @@ const readCommon = async (p: Parsed, command: 'sweep' | 'tune', defaults: { stra
     if (E.isLeft(named)) return named;
   }
   const strategy = typeof v.strategy === 'string' ? v.strategy : defaults.strategy;
-  if (!(STRATEGIES as readonly string[]).includes(strategy)) return E.left<OptbenchError, never>(unknown('option', strategy, STRATEGIES));
+  if (!isOneOf(STRATEGIES)(strategy)) return E.left<OptbenchError, never>(unknown('option', strategy, STRATEGIES));
   const [epochs, seeds, concurrency, eta, minEpochs, holdout, subset, testSubset, batchSize] = nums.right as [
     number,
     number,

@@ -3,6 +3,7 @@ import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith } from '../config/spec.js';
 import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { isOneOf } from '../one-of.js';
 import { isOptimizerName, type ParamValue } from './params.js';
 import { registeredRule, type RegisteredRuleId, type RuleId } from './formulas.js';
 import { DEFAULT_PRESET, PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
@@ -40,7 +41,7 @@ export interface OptimizerChoiceInput {
   readonly overrides?: Readonly<Record<string, ParamValue>>;
 }
 
-const isPresetName = (s: string): s is PresetName => (PRESET_NAMES as readonly string[]).includes(s);
+const isPresetName = isOneOf(PRESET_NAMES);
 
 /** The effective hyperparameters of a choice (what run specs and reports show), validated. */
 export const resolveOptimizer = (choice: OptimizerChoiceInput): E.Either<OptbenchError, ResolvedOptimizer> => {

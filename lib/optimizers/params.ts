@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
+import { isOneOf } from '../one-of.js';
 
 export const OPTIMIZER_NAMES = ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 /** Whether a (lower-case) name is one of the seven built-in optimizers. */
-export const isOptimizerName = (name: string): name is OptimizerName => (OPTIMIZER_NAMES as readonly string[]).includes(name);
+export const isOptimizerName = isOneOf(OPTIMIZER_NAMES);
 
 export type ParamValue = number | boolean;
 

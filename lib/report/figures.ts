@@ -1,4 +1,5 @@
 import { lineChart, type LinePoint, type LineSeries } from './charts.js';
+import { isOneOf } from '../one-of.js';
 import { confusionChart } from './confusion.js';
 import { samplesChart, traversalChart } from './images.js';
 import { STUDY_MODELS } from './study.js';
@@ -15,7 +16,7 @@ export interface Figure {
 }
 
 export const displayName = (model: string): string =>
-  (STUDY_MODELS as readonly string[]).includes(model.toLowerCase()) ? model.toUpperCase() : model;
+  isOneOf(STUDY_MODELS)(model.toLowerCase()) ? model.toUpperCase() : model;
 
 type Pick = (p: CurvePoint) => Stat | null;
 type Axis = 'epoch' | 'time';

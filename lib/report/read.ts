@@ -4,7 +4,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { decodeRunSpec } from '../config/spec.js';
 import { ioError, type OptbenchError } from '../errors.js';
 import { openStore, STORE_FILE } from '../store/store.js';
-import type { EpochRecord, GridRecord, RunRecord } from '../train/record.js';
+import { isOneOf } from '../one-of.js';
+import { RUN_STATUSES, type EpochRecord, type GridRecord, type RunRecord } from '../train/record.js';
 import type { ReportSource } from './types.js';
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
@@ -39,8 +40,7 @@ const runRecordProblem = (u: unknown): string | null => {
   const spec = decodeRunSpec(u['spec']);
   if (E.isLeft(spec)) return spec.left.message;
   if (typeof u['runId'] !== 'string') return 'runId missing';
-  if (!['running', 'done', 'failed', 'interrupted'].includes(u['status'] as string))
-    return 'status must be running, done, failed or interrupted';
+  if (!isOneOf(RUN_STATUSES)(u['status'])) return `status must be one of ${RUN_STATUSES.join(', ')}`;
   if (!Array.isArray(u['epochs']) || !u['epochs'].every(isEpoch)) return 'epochs must be a list of epoch records';
   if (u['confusion'] != null && !isMatrix(u['confusion'])) return 'confusion must be a matrix of counts';
   if (u['vae'] != null && !isVae(u['vae'])) return 'vae must hold decoded grids';

@@ -3,6 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { EMPTY, concat, concatMap, defer, lastValueFrom, map, of, tap, throwError, toArray, type Observable, type OperatorFunction } from 'rxjs';
 import { decodeWith } from '../config/spec.js';
 import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { isOneOf } from '../one-of.js';
 import { isGridStarted, isRunEvent, isTerminal, type StreamEvent } from '../train/events.js';
 import { foldRunRecord, type GridRecord, type RunRecord } from '../train/record.js';
 import { fileWriter, pageFiles, writeArtifacts, type ArtifactWriter, type Page } from './artifacts.js';
@@ -96,8 +97,8 @@ export const report = (): OperatorFunction<ReportSource, Report> => map(buildRep
 export const parseFormats = (names: readonly string[]): E.Either<OptbenchError, Format[]> => {
   const out: Format[] = [];
   for (const n of names.flatMap((x) => x.split(',')).map((x) => x.trim().toLowerCase()).filter((x) => x !== '')) {
-    if (!(FORMATS as readonly string[]).includes(n)) return E.left(unknown('option', n, FORMATS));
-    if (!out.includes(n as Format)) out.push(n as Format);
+    if (!isOneOf(FORMATS)(n)) return E.left(unknown('option', n, FORMATS));
+    if (!out.includes(n)) out.push(n);
   }
   return E.right(out.length > 0 ? out : [...FORMATS]);
 };

@@ -4,6 +4,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { invalidConfig, nearest, type InvalidConfig } from '../errors.js';
 import { reportErrors } from '../config/spec.js';
 import { deriveSeed, mulberry32, uniformFloat } from '../data/rng.js';
+import { isOneOf } from '../one-of.js';
 
 /**
  * A hyperparameter search space, e.g. `lr=log(1e-4,1e-1),beta1=uniform(0.8,0.99),momentum=choice(0,0.9),
@@ -126,7 +127,7 @@ const parseDimension = (token: string): E.Either<InvalidConfig, SpaceDimension> 
   const [, name, dist, argText] = m as unknown as [string, string, string, string];
   const path = `space.${name}`;
   if (!NAME.test(name)) return bad(path, `'${name}' is not a valid hyperparameter name (letters, digits, '_' and '.')`);
-  if (!(DISTRIBUTIONS as readonly string[]).includes(dist)) {
+  if (!isOneOf(DISTRIBUTIONS)(dist)) {
     const s = nearest(dist, DISTRIBUTIONS);
     return bad(path, `unknown distribution '${dist}'${s !== undefined ? `; did you mean '${s}'?` : ''} Expected one of ${DISTRIBUTIONS.map((d) => `${d}(...)`).join(', ')}`);
   }

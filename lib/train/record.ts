@@ -18,7 +18,8 @@ export interface EpochRecord {
   readonly evalMs: number;
 }
 
-export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
+export const RUN_STATUSES = ['running', 'done', 'failed', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunRecord {
   readonly runId: string;
