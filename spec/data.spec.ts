@@ -92,10 +92,13 @@ const fixtureCopy = (name: string, opts: { md5sums?: boolean; gunzip?: boolean }
 };
 const NO_SYSTEM = { env: {}, systemRoot: '/nonexistent-optbench-root' };
 
-before(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'optbench-data-'));
-});
-after(() => rmSync(tmp, { recursive: true, force: true }));
+/** A temporary directory for the calling describe's tests (`fresh`, `fixtureCopy`, `tmp`), removed after them. */
+const useTmp = (): void => {
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'optbench-data-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+};
 
 describe('data: IDX parsing', () => {
   it('parses the fixture files with the header fields an independent reader sees', () => {
@@ -214,6 +217,7 @@ describe('data: IDX parsing', () => {
 });
 
 describe('data: locating', () => {
+  useTmp();
   it('searches explicit > OPTBENCH_DATA > system > cache', async () => {
     const root = fresh('order');
     const explicit = fixtureCopy('order/explicit');
@@ -279,6 +283,7 @@ describe('data: locating', () => {
 });
 
 describe('data: verifying and loading', () => {
+  useTmp();
   it('loads the fixture, verified by its MD5SUMS, scaled x/255', async () => {
     const ds = right(await loadDataset({ dir: FIXTURE, dataset: 'fashion-mini' }));
     assert.equal(ds.verified, true);
@@ -402,6 +407,7 @@ describe('data: verifying and loading', () => {
 });
 
 describe('data: download', () => {
+  useTmp();
   let server: Server;
   let baseUrl: string;
   let corruptName = '';
