@@ -1,5 +1,5 @@
-import { lineChart, type LinePoint, type LineSeries } from './charts.js';
 import { isOneOf } from '../one-of.js';
+import { lineChart, type LinePoint, type LineSeries } from './charts.js';
 import { confusionChart } from './confusion.js';
 import { samplesChart, traversalChart } from './images.js';
 import { STUDY_MODELS } from './study.js';
