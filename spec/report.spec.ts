@@ -491,6 +491,9 @@ describe('report: renderD3 and writeReport', () => {
     assert.match(html, /still training/);
     assert.match(html, /2 not started/);
     assert.match(html, /could not be read/);
+    // With runs still to come, the best so far has not won: the summary says it leads so far.
+    assert.match(html, /FCNN: \w+ leads so far with a final test accuracy of [\d.]+ %/);
+    assert.doesNotMatch(html, / won with /);
   });
 
   it('the HTML summary names the winner per model and the margin', () => {

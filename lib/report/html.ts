@@ -39,7 +39,10 @@ const progressText = (m: ModelReport): string => {
   return parts.join(', ');
 };
 
-/** One sentence per model: who won, by how much, and how that compares with the study. */
+/**
+ * One sentence per model: who won, by how much, and how that compares with the study. In a partial
+ * report no one has won yet: the best so far "leads so far", since the runs still to come may pass it.
+ */
 export const summarySentence = (m: ModelReport): string => {
   const name = displayName(m.model);
   const r = ranked(m);
@@ -55,7 +58,7 @@ export const summarySentence = (m: ModelReport): string => {
   const [first, second] = r;
   const v = first!.cell.value!;
   const what = m.kind === 'vae' ? 'a final test loss of' : 'a final test accuracy of';
-  let s = `${name}: ${first!.label} won with ${what} ${units(m, v.mean)}`;
+  let s = `${name}: ${first!.label} ${m.partial ? 'leads so far' : 'won'} with ${what} ${units(m, v.mean)}`;
   if (second) {
     const gap = Math.abs(v.mean - second.cell.value!.mean);
     s += `, ${m.kind === 'vae' ? gap.toFixed(2) : `${gap.toFixed(2)} percentage points`} ${m.kind === 'vae' ? 'lower than' : 'ahead of'} ${second.label} (${units(m, second.cell.value!.mean)})`;
