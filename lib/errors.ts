@@ -25,7 +25,7 @@ export interface InvalidConfig extends Base<'InvalidConfig'> {
   readonly path: string;
 }
 export interface UnknownName extends Base<'UnknownName'> {
-  readonly kind: 'model' | 'optimizer' | 'preset' | 'backend' | 'task' | 'hyperparameter' | 'command' | 'option';
+  readonly kind: 'model' | 'optimizer' | 'preset' | 'backend' | 'task' | 'hyperparameter' | 'command' | 'option' | 'report format';
   readonly name: string;
   readonly suggestion?: string;
 }

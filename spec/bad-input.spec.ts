@@ -20,6 +20,7 @@ import { isOptbenchError, printable, unknown, type ErrorTag, type OptbenchError 
 import { openStore, storePath } from '../lib/store/store.js';
 import { SCHEMA_VERSION } from '../lib/store/schema.js';
 import { readRunDir } from '../lib/report/read.js';
+import { parseFormats } from '../lib/report/render.js';
 import type { RunRecord } from '../lib/train/record.js';
 import {
   behaviourRows,
@@ -331,6 +332,18 @@ const CASES: readonly Case[] = [
     tag: 'IoError',
     exit: 1,
     says: [/does not exist/, /run directory/],
+  },
+  {
+    input: 'unknown report format',
+    argv: () => ['report', BASE(), '--format', 'html,svgz', '--out', T('format-report')],
+    typed: (argv) => {
+      const r = parseFormats([argv[3]!]);
+      if (E.isRight(r)) throw new Error('expected an unknown report format to be refused');
+      return r.left;
+    },
+    tag: 'UnknownName',
+    exit: 2,
+    says: [/Unknown report format 'svgz'/, /Did you mean 'svg'\?/, /html, md, png, svg, csv, tex/],
   },
   // Output directories: optbench never overwrites a file it did not write.
   { input: 'empty --out', child: true, argv: () => withOpt(grid(out('e')), '--out', ''), tag: 'InvalidConfig', exit: 2, says: [/--out '' is empty/] },

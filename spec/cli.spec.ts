@@ -197,6 +197,23 @@ describe('optbench CLI (end to end, cpu)', () => {
     );
   });
 
+  it('`report --format` takes names in any case, and refuses an unknown one before it writes anything', async () => {
+    const upper = join(tmp, 'report-upper');
+    const refused = join(tmp, 'report-refused');
+    const [ok, bad] = await Promise.all([
+      cli(['report', out, '--out', upper, '--format', 'HTML, Md,html']),
+      cli(['report', out, '--out', refused, '--format', 'md,htm']),
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const written = ok.stdout.trimEnd().split('\n');
+    assert.ok(written.some((f) => f.endsWith('report.html')) && written.some((f) => f.endsWith('.md')), ok.stdout);
+    assert.deepEqual(written.filter((f) => !/\.(html|md)$/.test(f)), [], 'only the formats asked for');
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, "optbench: Unknown report format 'htm'. Did you mean 'html'? Valid report formats: html, md, png, svg, csv, tex.\n");
+    assert.equal(bad.stdout, '');
+    assert.equal(existsSync(refused), false, 'nothing written for a refused format');
+  });
+
   it('two processes on one store never train the same run', async () => {
     const shared = join(tmp, 'shared');
     const args = gridArgs(shared, 'sgd,adam,adamax', ['--no-report']).map((a) => (a === '2' ? '1' : a));

@@ -97,7 +97,7 @@ export const report = (): OperatorFunction<ReportSource, Report> => map(buildRep
 export const parseFormats = (names: readonly string[]): E.Either<OptbenchError, Format[]> => {
   const out: Format[] = [];
   for (const n of names.flatMap((x) => x.split(',')).map((x) => x.trim().toLowerCase()).filter((x) => x !== '')) {
-    if (!isOneOf(FORMATS)(n)) return E.left(unknown('option', n, FORMATS));
+    if (!isOneOf(FORMATS)(n)) return E.left(unknown('report format', n, FORMATS));
     if (!out.includes(n)) out.push(n);
   }
   return E.right(out.length > 0 ? out : [...FORMATS]);
