@@ -150,7 +150,7 @@ const stepFlops = (model: BuiltModel, batch: number): number => {
     const inp = (l.input as tf.SymbolicTensor).shape as number[];
     let fwd = 0;
     if (name === 'Dense' || name === 'KerasDense') fwd = 2 * batch * kernel[0]! * kernel[1]!;
-    else if (name === 'Conv2D') fwd = 2 * batch * out[1]! * out[2]! * kernel.reduce((p, d) => p * d, 1);
+    else if (name === 'Conv2D' || name === 'KerasConv2D') fwd = 2 * batch * out[1]! * out[2]! * kernel.reduce((p, d) => p * d, 1);
     else if (name === 'Conv2DTranspose') fwd = 2 * batch * inp[1]! * inp[2]! * kernel.reduce((p, d) => p * d, 1);
     flops += fwd * (first ? 2 : 3);
     if (fwd > 0) first = false;

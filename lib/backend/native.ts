@@ -7,6 +7,7 @@ import { nativeKernelConfigs } from './native-kernels.js';
 import { NativeBackend } from './native-backend.js';
 import { adamKernelConfig, adamaxKernelConfig, dropoutMaskKernelConfig } from './native-fused.js';
 import { activationGradConfigs, activationGradKernelConfig } from './native-grads.js';
+import { convGradConfig, convKernelConfig } from './native-conv.js';
 import { denseGradConfig, denseKernelConfig } from './native-dense.js';
 import { softmaxCrossEntropyGradConfig, softmaxCrossEntropyKernelConfigs } from './native-loss.js';
 
@@ -48,6 +49,8 @@ const register = (addon: NativeAddon): E.Either<BackendUnavailable, NativeAddon>
       for (const config of activationGradConfigs) tf.registerGradient(config);
       tf.registerKernel(denseKernelConfig(addon, NATIVE_BACKEND));
       tf.registerGradient(denseGradConfig);
+      tf.registerKernel(convKernelConfig(NATIVE_BACKEND));
+      tf.registerGradient(convGradConfig);
       for (const config of softmaxCrossEntropyKernelConfigs(addon, NATIVE_BACKEND)) tf.registerKernel(config);
       tf.registerGradient(softmaxCrossEntropyGradConfig);
       tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 3);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { mixSeed } from './hash.js';
+import { KerasConv2D } from './conv.js';
 import { KerasDense } from './dense.js';
 
 /**
@@ -47,8 +48,18 @@ const convConfig = (seed: number, layer: number, a: ConvArgs) => ({
   ...init(seed, layer),
 });
 
+/** Keras's Conv2D; see KerasConv2D for why it is not TF.js's own. */
 export const conv2d = (seed: number, layer: number, a: ConvArgs): tf.layers.Layer =>
-  tf.layers.conv2d(convConfig(seed, layer, a));
+  new KerasConv2D({
+    filters: a.filters,
+    kernelSize: a.kernel,
+    strides: a.strides,
+    padding: a.padding,
+    activation: a.activation,
+    name: a.name,
+    ...(a.inputShape !== undefined ? { inputShape: a.inputShape } : {}),
+    ...init(seed, layer),
+  });
 
 export const conv2dTranspose = (seed: number, layer: number, a: ConvArgs): tf.layers.Layer =>
   tf.layers.conv2dTranspose(convConfig(seed, layer, a));
