@@ -18,7 +18,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { cpus } from 'node:os';
 import { loadNative } from '../lib/backend/native.js';
 import { CONV_KERNEL, convKernelConfig } from '../lib/backend/native-conv.js';
-import { setNativePrecisionMode, type PrecisionMode } from '../lib/backend/native-precision.js';
+import { PRECISION_MODES, setNativePrecisionMode } from '../lib/backend/native-precision.js';
+import { isOneOf } from '../lib/one-of.js';
 import { withDropoutSeed } from '../lib/models/dropout.js';
 import { KerasConv2D } from '../lib/models/conv.js';
 import { disposeModel, getModel, trainableVariables } from '../lib/models/index.js';
@@ -95,21 +96,30 @@ const stepMs = (model: string, on: boolean, steps: number): number => {
   return median(ms);
 };
 
+const fail = (message: string): never => {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+};
+
 const main = async (): Promise<void> => {
-  const [models = 'scnn,bcnn,mcnn,vae1,vae2', precisions = 'fp32,bf16', rounds = '4', steps = '15'] = process.argv.slice(2);
+  const [modelList = 'scnn,bcnn,mcnn,vae1,vae2', precisionList = 'fp32,bf16', roundsArg = '4', stepsArg = '15'] = process.argv.slice(2);
+  const models = modelList.split(',');
+  for (const m of models) if (E.isLeft(getModel(m))) fail(`unknown model '${m}'`);
+  const precisions = precisionList.split(',').map((p) => (isOneOf(PRECISION_MODES)(p) ? p : fail(`unknown precision '${p}': ${PRECISION_MODES.join(', ')}`)));
+  const [rounds, steps] = [roundsArg, stepsArg].map((v) => (/^[1-9][0-9]*$/.test(v) ? Number(v) : fail(`rounds and steps must be whole numbers from 1, got '${v}'`))) as [number, number];
   const loaded = await loadNative();
-  if (E.isLeft(loaded)) throw new Error(loaded.left.message);
+  if (E.isLeft(loaded)) fail(loaded.left.message);
   await tf.setBackend('native');
   console.log(`conv + bias + relu as one kernel in training (fused) vs Conv2D, Add and Relu (composed); ${cpus()[0]?.model ?? 'CPU'}, ${cpus().length} cores`);
-  for (const precision of precisions.split(',') as PrecisionMode[]) {
+  for (const precision of precisions) {
     setNativePrecisionMode(precision);
-    for (const model of models.split(',')) {
+    for (const model of models) {
       const same = sameNumbers(model);
       const sides: string[] = [];
       const ratios: number[] = [];
-      for (let r = 0; r < Number(rounds); r++) {
-        const composed = stepMs(model, false, Number(steps));
-        const fused = stepMs(model, true, Number(steps));
+      for (let r = 0; r < rounds; r++) {
+        const composed = stepMs(model, false, steps);
+        const fused = stepMs(model, true, steps);
         sides.push(`${composed.toFixed(1)}/${fused.toFixed(1)}`);
         ratios.push(fused / composed);
       }
