@@ -49,17 +49,7 @@ const convConfig = (seed: number, layer: number, a: ConvArgs) => ({
 });
 
 /** Keras's Conv2D; see KerasConv2D for why it is not TF.js's own. */
-export const conv2d = (seed: number, layer: number, a: ConvArgs): tf.layers.Layer =>
-  new KerasConv2D({
-    filters: a.filters,
-    kernelSize: a.kernel,
-    strides: a.strides,
-    padding: a.padding,
-    activation: a.activation,
-    name: a.name,
-    ...(a.inputShape !== undefined ? { inputShape: a.inputShape } : {}),
-    ...init(seed, layer),
-  });
+export const conv2d = (seed: number, layer: number, a: ConvArgs): tf.layers.Layer => new KerasConv2D(convConfig(seed, layer, a));
 
 export const conv2dTranspose = (seed: number, layer: number, a: ConvArgs): tf.layers.Layer =>
   tf.layers.conv2dTranspose(convConfig(seed, layer, a));
