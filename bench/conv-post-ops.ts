@@ -20,12 +20,10 @@ import { loadNative } from '../lib/backend/native.js';
 import { CONV_KERNEL, convKernelConfig } from '../lib/backend/native-conv.js';
 import { PRECISION_MODES, setNativePrecisionMode } from '../lib/backend/native-precision.js';
 import { isOneOf } from '../lib/one-of.js';
-import { withDropoutSeed } from '../lib/models/dropout.js';
 import { KerasConv2D } from '../lib/models/conv.js';
-import { disposeModel, getModel, trainableVariables } from '../lib/models/index.js';
-import { createOptimizer } from '../lib/optimizers/index.js';
-import { classifierForward, vaeForward } from '../lib/train/losses.js';
+import { getModel } from '../lib/models/index.js';
 import { median } from './torch.js';
+import { trainer, type Trainer } from './trainer.js';
 
 /** Registers the one-kernel path (fused) or unregisters it (the layers then compose Conv2D, Add and Relu). */
 const useFused = (on: boolean): void => {
@@ -34,46 +32,29 @@ const useFused = (on: boolean): void => {
   if (!on && registered) tf.unregisterKernel(CONV_KERNEL, 'native');
 };
 
-interface Trainer {
-  readonly fused: number;
-  readonly vars: tf.Variable[];
-  step(seed: number): number;
-  dispose(): void;
-}
-
-const trainer = (name: string): Trainer => {
-  const def = getModel(name);
-  const opt = createOptimizer('adamax', { preset: 'tfkeras2' });
-  if (E.isLeft(def)) throw new Error(def.left.message);
-  if (E.isLeft(opt)) throw new Error(opt.left.message);
-  const model = def.right.build(42);
-  const layers = model.kind === 'classifier' ? model.net.layers : [...model.encoder.layers, ...model.decoder.layers];
-  const fused = layers.filter((l) => l instanceof KerasConv2D && l.activation === 'relu').length;
-  const vars = trainableVariables(model);
-  const x = tf.randomUniform([200, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const labels = tf.randomUniform([200], 0, 10, 'int32', 2) as tf.Tensor1D;
-  const loss = model.kind === 'classifier' ? () => classifierForward(model, x, labels, true).loss : () => vaeForward(model, x, true, 3).loss;
-  return {
-    fused,
-    vars,
-    step: (seed) => withDropoutSeed(seed, () => tf.tidy(() => (opt.right.minimize(loss, true, vars) as tf.Scalar).dataSync()[0]!)),
-    dispose: () => {
-      opt.right.dispose();
-      disposeModel(model);
-      tf.dispose([x, labels]);
-    },
-  };
+/** bench/trainer.ts's step at batch 200; the model names are checked before any is built. */
+const build = (name: string): Trainer => {
+  const t = trainer(name, 200);
+  if (E.isLeft(t)) throw new Error(t.left);
+  return t.right;
 };
+
+/** The model's ReLU convolutions, the layers the one-kernel path applies to. */
+const reluConvs = ({ model }: Trainer): number =>
+  (model.kind === 'classifier' ? model.net.layers : [...model.encoder.layers, ...model.decoder.layers]).filter(
+    (l) => l instanceof KerasConv2D && l.activation === 'relu',
+  ).length;
 
 /** Three steps from the same weights, batch and dropout masks: losses and final weights, bit for bit. */
 const sameNumbers = (model: string): { fused: number; identical: boolean } => {
   const run = (on: boolean) => {
     useFused(on);
-    const t = trainer(model);
-    const losses = [0, 1, 2].map((i) => t.step(100 + i));
+    const t = build(model);
+    const losses = [0, 1, 2].map((i) => t.stepLoss(100 + i));
     const weights = t.vars.map((v) => Array.from(v.dataSync()));
+    const fused = reluConvs(t);
     t.dispose();
-    return { fused: t.fused, losses, weights };
+    return { fused, losses, weights };
   };
   const a = run(false);
   const b = run(true);
@@ -84,7 +65,7 @@ const sameNumbers = (model: string): { fused: number; identical: boolean } => {
 
 const stepMs = (model: string, on: boolean, steps: number): number => {
   useFused(on);
-  const t = trainer(model);
+  const t = build(model);
   for (let i = 0; i < 3; i++) t.step(i);
   const ms: number[] = [];
   for (let i = 0; i < steps; i++) {

@@ -17,10 +17,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { loadNative } from '../lib/backend/native.js';
 import { bf16Support, setNativePrecisionMode } from '../lib/backend/native-precision.js';
-import { getModel, trainableVariables, disposeModel, type BuiltModel } from '../lib/models/index.js';
-import { createOptimizer } from '../lib/optimizers/index.js';
-import { classifierForward, vaeForward } from '../lib/train/losses.js';
+import { getModel, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { cpuInfo, median, pairedRounds, type TorchMode } from './torch.js';
+import { trainer as sharedTrainer, type Trainer } from './trainer.js';
 import { CONV_LAYOUTS, setNativeConvLayout, type ConvLayout } from '../lib/backend/native-layout.js';
 
 const MODELS = ['fcnn', 'scnn', 'bcnn', 'mcnn', 'vae1', 'vae2'] as const;
@@ -83,33 +82,10 @@ const parseArgs = (argv: readonly string[]): Options => {
   return o;
 };
 
-/** A training step of one freshly built model on the active backend, with a fixed random batch. */
-interface Trainer {
-  step(): void;
-  dispose(): void;
-}
-
+/** bench/trainer.ts's training step, or the bench stops with the reason. */
 const trainer = (name: string, batch: number): Trainer => {
-  const def = getModel(name);
-  if (E.isLeft(def)) return fail(def.left.message);
-  const opt = createOptimizer('adamax', { preset: 'tfkeras2' });
-  if (E.isLeft(opt)) return fail(opt.left.message);
-  const model: BuiltModel = def.right.build(42);
-  const vars = trainableVariables(model);
-  const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const labels = tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D;
-  const loss =
-    model.kind === 'classifier'
-      ? () => classifierForward(model, x, labels, true).loss
-      : () => vaeForward(model, x, true, 3).loss;
-  return {
-    step: () => tf.tidy(() => void opt.right.minimize(loss, false, vars)),
-    dispose: () => {
-      opt.right.dispose();
-      disposeModel(model);
-      tf.dispose([x, labels]);
-    },
-  };
+  const t = sharedTrainer(name, batch);
+  return E.isLeft(t) ? fail(t.left) : t.right;
 };
 
 const timeMs = (f: () => void): number => {
