@@ -9,7 +9,7 @@ import { CONV_KERNEL, fusedConvRelu } from '../lib/backend/native-conv.js';
 import { setNativePrecisionMode } from '../lib/backend/native-precision.js';
 import { KerasConv2D } from '../lib/models/conv.js';
 import type { Activation } from '../lib/models/layers.js';
-import { requireNative } from './support/native.js';
+import { kernelNames, requireNative } from './support/native.js';
 import { bits, randomArray } from './support/random.js';
 
 const GEOMETRIES = [
@@ -20,13 +20,6 @@ const GEOMETRIES = [
 ] as const;
 
 const PRECISIONS = ['fp32', 'bf16'] as const;
-
-/** The kernel names a function ran (composite ops' __op entries left out). */
-const kernelsOf = async (f: () => tf.Tensor | tf.Tensor[]): Promise<string[]> => {
-  const info = await tf.profile(f);
-  tf.dispose(info.result as tf.Tensor | tf.Tensor[]);
-  return info.kernels.map((k) => k.name).filter((n) => !n.endsWith('__op'));
-};
 
 describe('one-kernel ReLU convolution in training (OptbenchConv2DBiasRelu) and KerasConv2D', function () {
   let previous: string;
@@ -73,11 +66,11 @@ describe('one-kernel ReLU convolution in training (OptbenchConv2DBiasRelu) and K
           // At inference it is not used: TF.js's own fused kernel runs there.
           assert.equal(fusedConvRelu(x, w, b, { strides, pad: g.pad }), undefined);
           // One kernel forward, no Add or Relu; the weights' gradients alone run no input gradient.
-          const all = await kernelsOf(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(fused(xx, ww, bb)))([x, w, b]));
+          const all = await kernelNames(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(fused(xx, ww, bb)))([x, w, b]));
           assert.equal(all.filter((k) => k === CONV_KERNEL).length, 1, all.join(' '));
           assert.deepEqual(all.filter((k) => k === 'Add' || k === 'Relu' || k === 'Conv2D'), [], all.join(' '));
           assert.equal(all.filter((k) => k === 'Conv2DBackpropInput').length, 1, all.join(' '));
-          const weightsOnly = await kernelsOf(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(fused(x, ww, bb)))([w, b]));
+          const weightsOnly = await kernelNames(() => tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(fused(x, ww, bb)))([w, b]));
           assert.equal(weightsOnly.filter((k) => k === 'Conv2DBackpropInput').length, 0, weightsOnly.join(' '));
           assert.equal(weightsOnly.filter((k) => k === 'Conv2DBackpropFilter').length, 1, weightsOnly.join(' '));
           tf.dispose([x, w, b, out, ...want, ...got]);
@@ -120,7 +113,7 @@ describe('one-kernel ReLU convolution in training (OptbenchConv2DBiasRelu) and K
           };
           const got = train(ours);
           const want = train(theirs);
-          const fusedRan = (await kernelsOf(() => train(ours))).includes(CONV_KERNEL);
+          const fusedRan = (await kernelNames(() => train(ours))).includes(CONV_KERNEL);
           assert.equal(fusedRan, backend === 'native' && activation === 'relu', `${what}: the one-kernel path runs exactly for ReLU on native`);
           ['loss', 'dW', 'db'].forEach((w, i) => assert.deepEqual(bits(got[i]!), bits(want[i]!), `${what}: ${w} in training`));
           tf.dispose([x, yo, yt, up, ...got, ...want]);

@@ -10,7 +10,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { nativeThreads } from '../lib/backend/native.js';
-import { requireNative } from './support/native.js';
+import { kernelNames, requireNative } from './support/native.js';
 import { bits, randomArray } from './support/random.js';
 import { BINARY_CASES, UNARY_CASES } from './support/elementwise.js';
 import { relativeError } from './support/compare.js';
@@ -88,11 +88,9 @@ const check = async (
 const kernelsRun = async (inputs: readonly Input[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]) => {
   await tf.setBackend('native');
   const xs = inputs.map((i) => tf.tensor(i.data.slice(), i.shape, i.dtype ?? 'float32'));
-  const info = await tf.profile(() => f(...xs));
+  const names = await kernelNames(() => f(...xs));
   tf.dispose(xs);
-  info.result && tf.dispose(info.result as tf.Tensor);
-  // Names ending in __op are composite ops (custom gradients), not kernels.
-  return info.kernels.map((k) => k.name).filter((n) => !n.endsWith('__op'));
+  return names;
 };
 
 describe('native backend kernels vs the JavaScript cpu kernels', function () {

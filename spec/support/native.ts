@@ -15,3 +15,10 @@ export const requireNative = async (): Promise<string> => {
   if (E.isLeft(loaded)) assert.fail(loaded.left.message);
   return previous;
 };
+
+/** The kernels `f` ran, in order, on the active backend (composite ops' `__op` entries left out); its result is disposed. */
+export const kernelNames = async (f: () => tf.Tensor | tf.Tensor[]): Promise<string[]> => {
+  const info = await tf.profile(f);
+  tf.dispose(info.result as tf.Tensor | tf.Tensor[]);
+  return info.kernels.map((k) => k.name).filter((n) => !n.endsWith('__op'));
+};
