@@ -41,6 +41,7 @@ export interface GridRecord {
   /** `task 1`, `quick`, `run`, ... */
   readonly task: string;
   readonly title: string;
+  /** When the grid was first started in its directory (a resumed grid keeps it). */
   readonly createdAt: string;
   readonly classNames: readonly string[];
   readonly specs: readonly RunSpec[];

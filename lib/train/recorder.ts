@@ -15,17 +15,24 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
 const runFileName = (spec: RunSpec, runId: string): string =>
   `${runLabel(spec).replace(/[^A-Za-z0-9_.-]+/g, '-')}-${runId}.json`;
 
-const writeGridRecord = (outDir: string, grid: GridRecord): void => {
-  mkdirSync(join(outDir, 'runs'), { recursive: true });
-  writeFileAtomic(join(outDir, 'grid.json'), JSON.stringify(grid, null, 2));
-};
-
-const readRecord = (path: string): RunRecord | undefined => {
+const readJson = <A>(path: string): A | undefined => {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+    return JSON.parse(readFileSync(path, 'utf8')) as A;
   } catch {
     return undefined;
   }
+};
+
+/**
+ * Writes grid.json. A grid resumed in its directory (the same task) keeps the time it was first started,
+ * so that a report of a grid trained over several sittings says when it began, not when it last resumed.
+ */
+const writeGridRecord = (outDir: string, grid: GridRecord): void => {
+  mkdirSync(join(outDir, 'runs'), { recursive: true });
+  const file = join(outDir, 'grid.json');
+  const before = readJson<Partial<GridRecord>>(file);
+  const createdAt = before?.task === grid.task && typeof before.createdAt === 'string' && before.createdAt !== '' ? before.createdAt : grid.createdAt;
+  writeFileAtomic(file, JSON.stringify({ ...grid, createdAt }, null, 2));
 };
 
 export interface RecordRunsOptions {
@@ -63,7 +70,7 @@ export const recordRuns =
           if (spec === undefined) return;
           const path = known?.path ?? join(outDir, 'runs', runFileName(spec, e.runId));
           const prev = known?.record;
-          const earlier = e.type === 'RunStarted' && e.fromEpoch > 0 ? readRecord(path) : undefined;
+          const earlier = e.type === 'RunStarted' && e.fromEpoch > 0 ? readJson<RunRecord>(path) : undefined;
           const next = foldRunRecord(prev, e, new Date().toISOString(), earlier);
           if (next === undefined) return;
           records.set(e.runId, { path, record: next });

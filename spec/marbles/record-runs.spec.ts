@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defer, map } from 'rxjs';
@@ -51,6 +51,26 @@ describe('recordRuns (marbles)', () => {
     assert.deepEqual(adam!.epochs.map((e) => e.test), [epochEnded(s, 1).test]);
     assert.equal(sgd!.status, 'interrupted', 'a paused run is resumable, as an interrupted one');
     assert.deepEqual(sgd!.epochs.map((e) => e.test), [null], 'an unevaluated epoch is recorded with training metrics only');
+  });
+
+  it('keeps the time a grid was first started when the same task resumes in its directory, and only then', () => {
+    const g: GridEvent = { type: 'GridStarted', specs: [s], dataset: 'fake', classNames: ['a', 'b'] };
+    const first = '2020-01-02T03:04:05.000Z';
+    const start = (task: string) =>
+      newScheduler().run(({ cold, expectObservable }) => {
+        expectObservable(cold<GridEvent>('g|', { g }).pipe(recordRuns(dir, { task }), map((e) => e.type))).toBe('g|', { g: 'GridStarted' });
+      });
+    const written = () => JSON.parse(readFileSync(join(dir, 'grid.json'), 'utf8')) as GridRecord;
+    writeFileSync(join(dir, 'grid.json'), JSON.stringify({ ...g, task: 'task 4', title: '', createdAt: first }));
+    const before = Date.now();
+    start('task 4');
+    assert.deepEqual([written().createdAt, written().task, written().specs], [first, 'task 4', [s]]);
+    start('task 2');
+    assert.equal(written().task, 'task 2');
+    assert.ok(Date.parse(written().createdAt) >= before, `another task's grid is a new grid: ${written().createdAt}`);
+    writeFileSync(join(dir, 'grid.json'), '{ not json');
+    start('task 2');
+    assert.ok(Date.parse(written().createdAt) >= before, 'an unreadable grid.json is replaced with a new time');
   });
 
   it('keeps its records per subscription: a second subscription does not add to the first one\'s runs', () => {
