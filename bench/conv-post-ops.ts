@@ -23,7 +23,7 @@ import { isOneOf } from '../lib/one-of.js';
 import { KerasConv2D } from '../lib/models/conv.js';
 import { getModel } from '../lib/models/index.js';
 import { median } from './torch.js';
-import { trainer, type Trainer } from './trainer.js';
+import { fail, trainer, type Trainer } from './trainer.js';
 
 /** Registers the one-kernel path (fused) or unregisters it (the layers then compose Conv2D, Add and Relu). */
 const useFused = (on: boolean): void => {
@@ -32,12 +32,6 @@ const useFused = (on: boolean): void => {
   if (!on && registered) tf.unregisterKernel(CONV_KERNEL, 'native');
 };
 
-/** bench/trainer.ts's step at batch 200; the model names are checked before any is built. */
-const build = (name: string): Trainer => {
-  const t = trainer(name, 200);
-  if (E.isLeft(t)) throw new Error(t.left);
-  return t.right;
-};
 
 /** The model's ReLU convolutions, the layers the one-kernel path applies to. */
 const reluConvs = ({ model }: Trainer): number =>
@@ -49,7 +43,7 @@ const reluConvs = ({ model }: Trainer): number =>
 const sameNumbers = (model: string): { fused: number; identical: boolean } => {
   const run = (on: boolean) => {
     useFused(on);
-    const t = build(model);
+    const t = trainer(model, 200);
     const losses = [0, 1, 2].map((i) => t.stepLoss(100 + i));
     const weights = t.vars.map((v) => Array.from(v.dataSync()));
     const fused = reluConvs(t);
@@ -65,7 +59,7 @@ const sameNumbers = (model: string): { fused: number; identical: boolean } => {
 
 const stepMs = (model: string, on: boolean, steps: number): number => {
   useFused(on);
-  const t = build(model);
+  const t = trainer(model, 200);
   for (let i = 0; i < 3; i++) t.step(i);
   const ms: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -77,10 +71,6 @@ const stepMs = (model: string, on: boolean, steps: number): number => {
   return median(ms);
 };
 
-const fail = (message: string): never => {
-  process.stderr.write(`bench: ${message}\n`);
-  process.exit(2);
-};
 
 const main = async (): Promise<void> => {
   const [modelList = 'scnn,bcnn,mcnn,vae1,vae2', precisionList = 'fp32,bf16', roundsArg = '4', stepsArg = '15'] = process.argv.slice(2);

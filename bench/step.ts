@@ -19,7 +19,7 @@ import { loadNative } from '../lib/backend/native.js';
 import { bf16Support, setNativePrecisionMode } from '../lib/backend/native-precision.js';
 import { getModel, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { cpuInfo, median, pairedRounds, type TorchMode } from './torch.js';
-import { trainer as sharedTrainer, type Trainer } from './trainer.js';
+import { fail, trainer } from './trainer.js';
 import { CONV_LAYOUTS, setNativeConvLayout, type ConvLayout } from '../lib/backend/native-layout.js';
 
 const MODELS = ['fcnn', 'scnn', 'bcnn', 'mcnn', 'vae1', 'vae2'] as const;
@@ -43,10 +43,6 @@ interface Options {
   convLayouts: ConvLayout[] | undefined;
 }
 
-const fail = (message: string): never => {
-  process.stderr.write(`bench: ${message}\n`);
-  process.exit(2);
-};
 
 const parseArgs = (argv: readonly string[]): Options => {
   const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false, torch: false, rounds: 5, precisions: undefined, convLayouts: undefined };
@@ -82,11 +78,6 @@ const parseArgs = (argv: readonly string[]): Options => {
   return o;
 };
 
-/** bench/trainer.ts's training step, or the bench stops with the reason. */
-const trainer = (name: string, batch: number): Trainer => {
-  const t = sharedTrainer(name, batch);
-  return E.isLeft(t) ? fail(t.left) : t.right;
-};
 
 const timeMs = (f: () => void): number => {
   const t = performance.now();

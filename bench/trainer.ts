@@ -17,12 +17,18 @@ export interface Trainer {
   dispose(): void;
 }
 
-/** A Trainer for the model, or the reason there is none (an unknown model name). */
-export const trainer = (name: string, batch: number): E.Either<string, Trainer> => {
+/** A bench's bad argument or missing part: the reason on stderr, exit code 2. */
+export const fail = (message: string): never => {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+};
+
+/** A Trainer for the model; an unknown model name stops the bench with the reason. */
+export const trainer = (name: string, batch: number): Trainer => {
   const def = getModel(name);
-  if (E.isLeft(def)) return E.left(def.left.message);
+  if (E.isLeft(def)) return fail(def.left.message);
   const opt = createOptimizer('adamax', { preset: 'tfkeras2' });
-  if (E.isLeft(opt)) return E.left(opt.left.message);
+  if (E.isLeft(opt)) return fail(opt.left.message);
   const model = def.right.build(42);
   const vars = trainableVariables(model);
   const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -31,16 +37,17 @@ export const trainer = (name: string, batch: number): E.Either<string, Trainer> 
     model.kind === 'classifier'
       ? () => classifierForward(model, x, labels, true).loss
       : () => vaeForward(model, x, true, 3).loss;
-  const minimize = (returnCost: boolean) => tf.tidy(() => (returnCost ? opt.right.minimize(loss, true, vars)!.dataSync()[0]! : void opt.right.minimize(loss, false, vars)));
-  return E.right({
+  const train = (): void => tf.tidy(() => void opt.right.minimize(loss, false, vars));
+  const trainLoss = (): number => tf.tidy(() => opt.right.minimize(loss, true, vars)!.dataSync()[0]!);
+  return {
     model,
     vars,
-    step: (seed) => void (seed === undefined ? minimize(false) : withDropoutSeed(seed, () => minimize(false))),
-    stepLoss: (seed) => withDropoutSeed(seed, () => minimize(true)) as number,
+    step: (seed) => (seed === undefined ? train() : withDropoutSeed(seed, train)),
+    stepLoss: (seed) => withDropoutSeed(seed, trainLoss),
     dispose: () => {
       opt.right.dispose();
       disposeModel(model);
       tf.dispose([x, labels]);
     },
-  });
+  };
 };
