@@ -14,38 +14,7 @@ import { sweepMain } from './sweep-command.js';
 import { exportCommand, runsCommand } from './store-commands.js';
 import { queueCommand } from './queue-command.js';
 import { workerCommand } from './worker-command.js';
-
-const USAGE = `optbench: train and compare optimizers on Fashion-MNIST models
-
-Usage:
-  optbench task <1-5|fcnn|scnn|bcnn|mcnn|vae|quick> [options]   the study's tasks, or a quick demo
-  optbench run --models a,b [--optimizers a,b|all] [options]     any grid
-  optbench list [--json]                                         models and optimizers (per preset)
-  optbench data check [--data-dir D] [--dataset NAME]            where the data is, whether it verifies
-  optbench report <run-dir> [--out DIR] [--format html,md,png,svg,csv,tex]
-  optbench sweep --model M --optimizer O --space "lr=log(1e-4,1e-1),beta1=uniform(0.8,0.99)"
-                 [--trials N] [--strategy grid|random|asha] [--eta 3] [--min-epochs 1] [--concurrency C]
-                 [--holdout 10000] [--epochs E] [--seeds S] [options]   search on held-out images, retrain best
-  optbench tune --model M [--optimizers all|a,b] --budget K [--seeds S] [--epochs E] [options]
-                 every optimizer: same K-trial learning-rate search, then defaults vs tuned
-  optbench runs <run-dir> [--json]                               every run: status, epochs done, final metrics
-  optbench export <run-dir> [--format csv|json] [--out FILE]     every run and epoch from the store
-  optbench rebuild <run-dir>                                     a new store from runs/*.json (when the store is lost)
-  optbench worker --queue URL [--concurrency N] [--threads T] [--backend B] [--data-dir D]
-                 trains the runs of a queue (Redis) until stopped; task and run take --queue URL
-  optbench queue status|clean --queue URL [--json]              what the queue holds; remove finished runs
-
-Grid options:
-  --epochs N  --batch-size N  --subset N (training images)  --test-subset N  --seeds N
-  --optimizers adam:lr=3e-4,beta2=0.99,sgd|all   --preset tfkeras2|keras231|torch|paper
-  --backend auto|native|cpu|tensorflow|tensorflow-gpu   --out DIR (default runs/<task>-<time>)
-  --data-dir D  --dataset NAME  --download  --json  --no-report  --force (write into a non-empty directory)
-  --queue redis://HOST:PORT  (task, run, sweep, tune: runs are trained by the queue's workers; see optbench worker)
-  --precision fp32|bf16 (task, run: bf16 convolutions and products on native; fp32 is the default)
-
-Exit codes: 0 done, 1 failed (at run time, or every run of the grid failed), 2 bad input,
-130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.
-`;
+import { USAGE, usageOf, wantsHelp } from './usage.js';
 
 export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'rebuild', 'sweep', 'tune', 'worker', 'queue', 'help'];
 
@@ -54,13 +23,16 @@ tf.env().set('PROD', true);
 
 export const main = async (argv: readonly string[]): Promise<number> => {
   const [command, ...rest] = argv;
+  // `optbench run --help` and `optbench help run`: the command's usage, and nothing else is done.
+  if (command !== undefined && COMMANDS.includes(command) && command !== 'help' && wantsHelp(rest)) return help(command);
   switch (command) {
     case undefined:
-    case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
-      return 0;
+      return help(undefined);
+    case 'help':
+      // `optbench help`, `help help` and `help --help` are the whole usage.
+      return help(rest[0] === undefined || rest[0] === 'help' || wantsHelp(rest) ? undefined : rest[0]);
     case 'task':
     case 'run': {
       const cmd = await (command === 'task' ? parseTaskCommand(rest) : parseRunCommand(rest));
@@ -106,6 +78,14 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     default:
       return fail(unknown('command', command, COMMANDS));
   }
+};
+
+/** Writes the usage, or one command's; a name that is no command is an UnknownName error listing the commands. */
+const help = (command: string | undefined): number => {
+  const text = command === undefined ? USAGE : usageOf(command);
+  if (text === undefined) return fail(unknown('command', command!, COMMANDS));
+  process.stdout.write(text);
+  return EXIT.done;
 };
 
 // Run only as the program itself, so that tests can import `main` and call it with their own argv.
