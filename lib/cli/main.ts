@@ -82,8 +82,12 @@ export const main = async (argv: readonly string[]): Promise<number> => {
 
 /** Writes the usage, or one command's; a name that is no command is an UnknownName error listing the commands. */
 const help = (command: string | undefined): number => {
-  const text = command === undefined ? USAGE : usageOf(command);
-  if (text === undefined) return fail(unknown('command', command!, COMMANDS));
+  if (command === undefined) {
+    process.stdout.write(USAGE);
+    return EXIT.done;
+  }
+  const text = usageOf(command);
+  if (text === undefined) return fail(unknown('command', command, COMMANDS));
   process.stdout.write(text);
   return EXIT.done;
 };
