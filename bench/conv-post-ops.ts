@@ -32,7 +32,6 @@ const useFused = (on: boolean): void => {
   if (!on && registered) tf.unregisterKernel(CONV_KERNEL, 'native');
 };
 
-
 /** The model's ReLU convolutions, the layers the one-kernel path applies to. */
 const reluConvs = ({ model }: Trainer): number =>
   (model.kind === 'classifier' ? model.net.layers : [...model.encoder.layers, ...model.decoder.layers]).filter(
@@ -70,7 +69,6 @@ const stepMs = (model: string, on: boolean, steps: number): number => {
   t.dispose();
   return median(ms);
 };
-
 
 const main = async (): Promise<void> => {
   const [modelList = 'scnn,bcnn,mcnn,vae1,vae2', precisionList = 'fp32,bf16', roundsArg = '4', stepsArg = '15'] = process.argv.slice(2);

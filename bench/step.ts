@@ -43,7 +43,6 @@ interface Options {
   convLayouts: ConvLayout[] | undefined;
 }
 
-
 const parseArgs = (argv: readonly string[]): Options => {
   const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false, torch: false, rounds: 5, precisions: undefined, convLayouts: undefined };
   const list = (v: string | undefined, valid: readonly string[], what: string): string[] => {
@@ -77,7 +76,6 @@ const parseArgs = (argv: readonly string[]): Options => {
   }
   return o;
 };
-
 
 const timeMs = (f: () => void): number => {
   const t = performance.now();
