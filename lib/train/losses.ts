@@ -38,10 +38,26 @@ export const vaeForward = (
   x: tf.Tensor4D,
   training: boolean,
   seed: number,
+): { loss: tf.Scalar; reconstruction: tf.Tensor4D } => vaeLoss(model, x, training, vaeNoise(seed));
+
+/** The VAE's eps ~ N(0, I) for one step (training) or one test batch (evaluation), drawn from its seed. */
+export const vaeNoise =
+  (seed: number) =>
+  (shape: [number, number]): tf.Tensor2D =>
+    tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+/**
+ * The VAE's loss with the noise drawn by `eps` (called once, with [n, latent]): `vaeForward` seeds it,
+ * and a comparison with another library passes that library's own draws (spec/keras-vae.spec.ts).
+ */
+export const vaeLoss = (
+  model: BuiltVae,
+  x: tf.Tensor4D,
+  training: boolean,
+  eps: (shape: [number, number]) => tf.Tensor2D,
 ): { loss: tf.Scalar; reconstruction: tf.Tensor4D } => {
   const [mu, logVar] = model.encoder.apply(x, { training }) as [tf.Tensor2D, tf.Tensor2D];
-  const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
-  const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
+  const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps(mu.shape)));
   const reconstruction = model.decoder.apply(z, { training }) as tf.Tensor4D;
   const sse = tf.sum(tf.squaredDifference(x, reconstruction), [1, 2, 3]);
   const kl = tf.mul(tf.sum(tf.sub(tf.sub(tf.add(logVar, 1), tf.square(mu)), tf.exp(logVar)), 1), -0.5);
