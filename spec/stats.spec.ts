@@ -4,7 +4,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import {
   compareToBest,
   describe as describeSample,
+  fisherExact,
   holm,
+  mantelHaenszel,
+  permutationTest,
+  type Table2x2,
   logGamma,
   normalCdf,
   normalQuantile,
@@ -379,5 +383,127 @@ describe('stats: compareToBest', () => {
     assert.equal(c.test, 'none');
     assert.equal(c.optimizers.b!.tiedWithBest, true);
     assert.equal(c.winner, null);
+  });
+});
+
+/** C(n, k) exactly, as a BigInt: the references below share nothing with the code under test. */
+const chooseBig = (n: number, k: number): bigint => {
+  let r = 1n;
+  for (let i = 1; i <= k; i++) r = (r * BigInt(n - k + i)) / BigInt(i);
+  return r;
+};
+/** Every table with `t`'s margins, as its top-left count and its exact probability (numerator / denominator). */
+const tablesWithMargins = (t: Table2x2): { a: number; p: number }[] => {
+  const [[a, b], [c, d]] = t;
+  const n = a + b + c + d;
+  const out: { a: number; p: number }[] = [];
+  const denominator = chooseBig(n, a + c);
+  for (let k = 0; k <= a + b; k++) {
+    const rest = a + c - k;
+    if (rest < 0 || rest > c + d) continue;
+    out.push({ a: k, p: Number((chooseBig(a + b, k) * chooseBig(c + d, rest) * 10n ** 15n) / denominator) / 1e15 });
+  }
+  return out;
+};
+
+describe('stats: tests of counts', () => {
+  it("Fisher's exact test: the tea-tasting table and the VAE stall counts the issue quotes", () => {
+    // Fisher (1935): 3 of 4 cups right; two-sided p = (1 + 16 + 16 + 1) / 70.
+    close(fisherExact([[3, 1], [1, 3]]).p, 34 / 70, 1e-12);
+    // SciPy 1.x fisher_exact: [[4, 12], [2, 14]] -> 0.653936472623903; [[0, 5], [7, 1]] -> 0.004662004662004662.
+    close(fisherExact([[4, 12], [2, 14]]).p, 0.653936472623903, 1e-10);
+    close(fisherExact([[0, 5], [7, 1]]).p, 0.004662004662004662, 1e-10);
+    close(fisherExact([[4, 12], [2, 14]]).oddsRatio, 56 / 24, 1e-15);
+    assert.equal(fisherExact([[0, 16], [0, 16]]).p, 1);
+  });
+
+  it("Fisher's exact test equals the enumeration of every table with the same margins", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 4, maxLength: 4 }), ([a, b, c, d]) => {
+        const t: Table2x2 = [[a!, b!], [c!, d!]];
+        const all = tablesWithMargins(t);
+        const observed = all.find((x) => x.a === a)!.p;
+        const expected = all.filter((x) => x.p <= observed * (1 + 1e-7)).reduce((s, x) => s + x.p, 0);
+        close(fisherExact(t).p, Math.min(1, expected), 1e-9, JSON.stringify(t));
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it('Cochran-Mantel-Haenszel: the penicillin-and-rabbits example (Agresti 1990; R mantelhaen.test, statsmodels)', () => {
+    const rabbits: Table2x2[] = [
+      [[0, 6], [0, 5]],
+      [[3, 3], [0, 6]],
+      [[6, 0], [2, 4]],
+      [[5, 1], [6, 0]],
+      [[2, 0], [5, 0]],
+    ];
+    const r = mantelHaenszel(rabbits);
+    close(r.statistic, 3.928571428571429, 1e-12);
+    close(r.p, 0.047472255142918196, 1e-9);
+    close(r.oddsRatio, 7, 1e-12);
+    const u = mantelHaenszel(rabbits, false);
+    close(u.statistic, 5.6571428571428575, 1e-12);
+    close(u.p, 0.01738442035206622, 1e-9);
+  });
+
+  it("Cochran-Mantel-Haenszel's exact p equals the enumeration over every stratum's tables", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 3 }),
+        (cells) => {
+          const tables = cells.map(([a, b, c, d]) => [[a!, b!], [c!, d!]] as Table2x2).filter((t) => t.flat().reduce((s, x) => s + x, 0) >= 2);
+          if (tables.length === 0) return;
+          // Every combination of the strata's tables: the law of the summed top-left count.
+          let law = new Map<number, number>([[0, 1]]);
+          for (const t of tables) {
+            const next = new Map<number, number>();
+            for (const [s, p] of law) for (const x of tablesWithMargins(t)) next.set(s + x.a, (next.get(s + x.a) ?? 0) + p * x.p);
+            law = next;
+          }
+          const observed = law.get(tables.reduce((s, t) => s + t[0][0], 0))!;
+          const expected = [...law.values()].filter((p) => p <= observed * (1 + 1e-7)).reduce((s, p) => s + p, 0);
+          close(mantelHaenszel(tables).exactP, Math.min(1, expected), 1e-9, JSON.stringify(tables));
+          // With one stratum, the exact conditional test is Fisher's.
+          if (tables.length === 1) close(mantelHaenszel(tables).exactP, fisherExact(tables[0]!).p, 1e-12);
+        },
+      ),
+      { numRuns: 200, seed: 11 },
+    );
+  });
+
+  it('refuses what is not a table of counts', () => {
+    assert.throws(() => fisherExact([[1.5, 2], [3, 4]]), /whole numbers/);
+    assert.throws(() => mantelHaenszel([]), /at least one/);
+    assert.throws(() => mantelHaenszel([[[1, -2], [3, 4]]]), /whole numbers/);
+  });
+
+  it("a permutation test's p is the exact enumeration's within its Monte Carlo error", () => {
+    const a = [0, 3, 3, 1, 0, 2, 3];
+    const b = [0, 0, 1, 0, 0, 1];
+    // Every split of the 13 values into 7 and 6 (1,716 of them), counted exactly.
+    const pooled = [...a, ...b];
+    const observed = Math.abs(a.reduce((s, x) => s + x, 0) / 7 - b.reduce((s, x) => s + x, 0) / 6);
+    let extreme = 0;
+    let splits = 0;
+    const walk = (i: number, chosen: number[]): void => {
+      if (chosen.length === 7) {
+        const sumA = chosen.reduce((s, j) => s + pooled[j]!, 0);
+        const sumB = pooled.reduce((s, x) => s + x, 0) - sumA;
+        splits++;
+        if (Math.abs(sumA / 7 - sumB / 6) >= observed - 1e-12) extreme++;
+        return;
+      }
+      for (let j = i; j < pooled.length; j++) walk(j + 1, [...chosen, j]);
+    };
+    walk(0, []);
+    assert.equal(splits, 1716);
+    const exact = extreme / splits;
+    const r = permutationTest(a, b, 200_000, 5);
+    close(r.difference, 12 / 7 - 2 / 6, 1e-15);
+    // Binomial sd of the Monte Carlo p: sqrt(p (1 - p) / rounds); 5 sd.
+    assert.ok(Math.abs(r.p - exact) < 5 * Math.sqrt((exact * (1 - exact)) / 200_000) + 1e-5, `${r.p} vs exact ${exact}`);
+    assert.deepEqual(permutationTest(a, b, 1000, 9), permutationTest(a, b, 1000, 9), 'seeded: the same p every time');
+    assert.throws(() => permutationTest([], b), /non-empty/);
   });
 });
