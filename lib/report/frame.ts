@@ -22,8 +22,16 @@ export interface Frame {
  * The frame every chart of a report shares: an SVG of CHART's width (and `height`), its title, the plot area,
  * the axis titles and the legend's place. Line charts and scatter charts draw their data into it.
  */
-export const chartFrame = (c: { readonly title: string; readonly xLabel: string; readonly yLabel: string; readonly height?: number }): Frame => {
-  const { width, margin } = CHART;
+export const chartFrame = (c: {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly height?: number;
+  /** A wider left margin, for charts whose y axis carries labels rather than numbers. */
+  readonly marginLeft?: number;
+}): Frame => {
+  const { width } = CHART;
+  const margin = { ...CHART.margin, left: c.marginLeft ?? CHART.margin.left };
   const height = c.height ?? CHART.height;
   const { svg, serialize } = newSvg(width, height, c.title);
   const pw = width - margin.left - margin.right;

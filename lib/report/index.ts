@@ -21,6 +21,7 @@ export { buildReport } from './build.js';
 export { renderD3, report, reportPage, writeReport, parseFormats, type RenderOptions, type WriteReportOptions } from './render.js';
 export { REPORT_SUBDIR, fileWriter, pageFiles, writeArtifacts, type ArtifactFile, type ArtifactWriter, type Page } from './artifacts.js';
 export { reportFigures, displayName, type Figure } from './figures.js';
+export { stripChart, type StripChart, type StripRow } from './strip.js';
 export { toMarkdown, toCsv, toLatex, CSV_COLUMNS } from './tables.js';
 export { renderHtml, esc as escapeHtml, summarySentence } from './html.js';
 export { colorFor, OKABE_ITO } from './palette.js';
