@@ -34,7 +34,8 @@ import {
   bf16Support,
   nativePrecisionMode,
   setNativePrecisionMode,
-  usePrecision,
+  checkPrecision,
+  withPrecision,
   type PrecisionMode,
 } from '../lib/backend/native-precision.js';
 import { getModel, modelWeights, trainableVariables, disposeModel } from '../lib/models/index.js';
@@ -241,18 +242,22 @@ describe('bf16 convolutions and products on native', function () {
     }
   });
 
-  it('usePrecision: bf16 needs native, fp32 restores float32 products', async function () {
+  it('checkPrecision: bf16 needs native and changes nothing; withPrecision scopes the mode to one computation', async function () {
     await tf.setBackend('cpu');
-    const refused = usePrecision('bf16');
+    const refused = checkPrecision('bf16');
     assert.ok(E.isLeft(refused) && refused.left._tag === 'BackendUnavailable' && /needs the 'native' backend/.test(refused.left.message));
     await tf.setBackend('native');
-    const ok = usePrecision('bf16');
+    setNativePrecisionMode('fp32');
+    const ok = checkPrecision('bf16');
     assert.ok(E.isRight(ok));
-    assert.equal(nativePrecisionMode(), 'bf16');
+    assert.equal(nativePrecisionMode(), 'fp32', 'checking sets nothing');
     // A warning exactly where the products are emulated.
     assert.equal(ok.right.warning !== undefined, !bf16Support()!.fast);
-    assert.ok(E.isRight(usePrecision('fp32')));
-    assert.equal(nativePrecisionMode(), 'fp32');
+    const inside = withPrecision('bf16', () => [nativePrecisionMode(), withPrecision('fp32', () => nativePrecisionMode()), nativePrecisionMode()]);
+    assert.deepEqual(inside, ['bf16', 'fp32', 'bf16'], 'scopes nest');
+    assert.equal(nativePrecisionMode(), 'fp32', 'the mode before is back');
+    assert.throws(() => withPrecision('bf16', () => { throw new Error('boom'); }), /boom/);
+    assert.equal(nativePrecisionMode(), 'fp32', 'and back after a throw');
   });
 
   /**

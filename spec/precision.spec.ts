@@ -1,7 +1,7 @@
 /**
  * `precision` in a run's spec: fp32 (or no field) keeps the ids runs had before the field existed, bf16
  * gets its own; a grid plan carries it into every spec; runFit trains in bf16 on native (the products'
- * mode is bf16 during the run and fp32 after it) and fails the run with BackendUnavailable elsewhere; the
+ * mode is bf16 inside the run's computations only) and fails the run with BackendUnavailable elsewhere; the
  * report's title says bf16.
  */
 import { strict as assert } from 'node:assert';
@@ -18,6 +18,7 @@ import { buildReport } from '../lib/report/build.js';
 import type { RunEvent } from '../lib/train/events.js';
 import { runFit } from '../lib/train/fit.js';
 import { evaluate } from '../lib/train/evaluate.js';
+import { borrow } from '../lib/train/loan.js';
 import { planGrid as planGridE } from '../lib/train/plan.js';
 import { requireNative } from './support/native.js';
 
@@ -82,13 +83,18 @@ describe('precision in the run spec', function () {
     const train = (spec: RunSpec, seen: string[]): Promise<RunEvent[]> =>
       lastValueFrom(
         runFit(spec, data, { progressEveryMs: 0 }).pipe(
+          // Inside the run's computations (what its loan's compute runs) the products are the spec's;
+          // between them, the process's mode is left as it was (fp32).
+          tap((e) => {
+            const loan = borrow(e);
+            if (loan !== undefined) seen.push(`${loan.compute(() => nativePrecisionMode())}/${nativePrecisionMode()}`);
+          }),
           evaluate(),
-          tap((e) => e.type === 'BatchEnded' && seen.push(nativePrecisionMode() ?? 'none')),
           toArray(),
         ),
       );
 
-    it('trains a bf16 spec with bf16 products on native, differently from fp32, and restores fp32 after', async () => {
+    it('trains a bf16 spec with bf16 products on native, differently from fp32, leaving fp32 outside the run', async () => {
       assert.ok(E.isRight(await useBackend('native')));
       const modes: string[] = [];
       const bf16 = await train({ ...base, precision: 'bf16' }, modes);
@@ -97,7 +103,7 @@ describe('precision in the run spec', function () {
       const b = final(bf16);
       const f = final(fp32);
       assert.ok(b?.type === 'RunEnded' && f?.type === 'RunEnded', JSON.stringify(bf16.filter((e) => e.type === 'RunFailed')));
-      assert.ok(modes.length > 0 && modes.every((m) => m === 'bf16'), `modes during the run: ${modes.join(',')}`);
+      assert.ok(modes.length > 0 && modes.every((m) => m === 'bf16/fp32'), `modes in and around the run: ${modes.join(',')}`);
       assert.equal(nativePrecisionMode(), 'fp32');
       assert.ok(b.final !== null && f.final !== null, 'evaluate gives both runs their final metrics');
       assert.notEqual(b.final.testLoss, f.final.testLoss);

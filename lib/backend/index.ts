@@ -6,7 +6,7 @@ import { installFastCpuKernels } from './cpu-kernels.js';
 import { loadNative } from './native.js';
 
 export { installFastCpuKernels } from './cpu-kernels.js';
-export { PRECISIONS, bf16Support, bf16Warning, usePrecision, type Bf16Support, type Precision } from './native-precision.js';
+export { PRECISIONS, bf16Support, bf16Warning, checkPrecision, withPrecision, type Bf16Support, type Precision } from './native-precision.js';
 
 export const BACKEND_NAMES = ['native', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

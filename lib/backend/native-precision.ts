@@ -69,7 +69,7 @@ export const nativePrecisionMode = (): PrecisionMode | undefined => {
 
 /**
  * Sets the addon's mode directly ('bf16' still emulates primitives oneDNN lacks). For tests and
- * benchmarks; runs go through usePrecision.
+ * benchmarks; runs go through withPrecision.
  */
 export const setNativePrecisionMode = (mode: PrecisionMode): void => {
   const addon = nativeAddon();
@@ -77,15 +77,12 @@ export const setNativePrecisionMode = (mode: PrecisionMode): void => {
 };
 
 /**
- * Makes the products of the active backend run in `precision`. fp32 always succeeds (and is a no-op away
- * from `native`); bf16 needs the `native` backend active, else BackendUnavailable saying so. On success,
- * the warning to show when bf16 is emulated here.
+ * Whether a run in `precision` can compute on the active backend: fp32 always can; bf16 needs `native`
+ * active, else BackendUnavailable saying so. On success, the warning to show when bf16 is emulated here.
+ * Nothing is changed: a run's products take its precision only inside `withPrecision`.
  */
-export const usePrecision = (precision: Precision): E.Either<BackendUnavailable, { warning?: string }> => {
-  if (precision === 'fp32') {
-    setNativePrecisionMode('fp32');
-    return E.right({});
-  }
+export const checkPrecision = (precision: Precision): E.Either<BackendUnavailable, { warning?: string }> => {
+  if (precision === 'fp32') return E.right({});
   const support = tf.getBackend() === 'native' ? bf16Support() : undefined;
   if (support === undefined)
     return E.left(
@@ -96,7 +93,26 @@ export const usePrecision = (precision: Precision): E.Either<BackendUnavailable,
           `is '${tf.getBackend()}'. Use --backend native, or --precision fp32.`,
       }),
     );
-  setNativePrecisionMode('bf16');
   const warning = bf16Warning(support);
   return E.right(warning === undefined ? {} : { warning });
+};
+
+/**
+ * Runs the synchronous `fn` (a training step, an evaluation) with the native products in `precision`, and
+ * puts back the mode that was there before, however `fn` ends. The addon's mode is one per process, but
+ * JavaScript runs one synchronous block at a time: scoped to such blocks, two runs in one process (one in
+ * bf16, one in fp32) each compute in their own precision, as they would in two processes.
+ */
+export const withPrecision = <T>(precision: Precision, fn: () => T): T => {
+  const addon = nativeAddon();
+  if (addon === undefined) return fn();
+  const before = addon.getPrecision();
+  const wanted = opCode(addon.ops.precision, precision);
+  if (before === wanted) return fn();
+  addon.setPrecision(wanted);
+  try {
+    return fn();
+  } finally {
+    addon.setPrecision(before);
+  }
 };

@@ -6,7 +6,7 @@ import { filter, lastValueFrom, toArray } from 'rxjs';
 import type { GridJob } from '../../pipelines/grid.js';
 import { gridPipeline } from '../../pipelines/grid.js';
 import { findTask, TASK_NAMES } from '../../pipelines/tasks.js';
-import { PRECISIONS, usePrecision, useBackend } from '../backend/index.js';
+import { PRECISIONS, checkPrecision, useBackend } from '../backend/index.js';
 import { STUDY_OPTIMIZERS } from '../report/study.js';
 import { toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../errors.js';
 import { checkDatasetName } from '../data/locate.js';
@@ -48,10 +48,9 @@ const readGrid = async (
     );
   const backend = await useBackend(typeof v.backend === 'string' ? v.backend : 'auto');
   if (E.isLeft(backend)) return backend;
-  // Checked here, before any run starts; each run sets its own precision (runFit).
-  const usable = usePrecision(precision);
+  // Checked here, before any run starts; each run computes in its own precision (runFit).
+  const usable = checkPrecision(precision);
   if (E.isLeft(usable)) return usable;
-  usePrecision('fp32');
   if (usable.right.warning !== undefined) process.stderr.write(`optbench: ${usable.right.warning}\n`);
   const base = title(backend.right);
   const nums = pipe(

@@ -24,7 +24,7 @@ export const DIVERGENCE_FACTOR = 1000;
  * and sampling seeds), from a model as the run's seed builds it. A fresh run takes it from its first step;
  * a resumed run computes it so, and so has the same reference, and the same bound, as if never stopped.
  */
-export const referenceLoss = async (untrained: BuiltModel, train: Split, spec: RunSpec): Promise<number> => {
+export const referenceLoss = (untrained: BuiltModel, train: Split, spec: RunSpec): number => {
   const indices = epochOrder(train.count, spec.seed, 1).subarray(0, spec.batchSize);
   const batch = gatherBatch(train, indices);
   const stepSeed = deriveSeed(spec.seed, 1, 0);
@@ -36,7 +36,7 @@ export const referenceLoss = async (untrained: BuiltModel, train: Split, spec: R
         : classifierForward(untrained, x, tf.tensor1d(batch.y, 'int32'), true).loss;
     }),
   );
-  const value = (await loss.data())[0]!;
+  const value = loss.dataSync()[0]!;
   loss.dispose();
   return value;
 };

@@ -75,12 +75,14 @@ const measure = (loan: ModelLoan, opts: EvaluateOptions, epoch: number): E.Eithe
   const split = evaluationSplit(data, spec, how.split);
   if (E.isLeft(split)) return split;
   const t0 = performance.now();
-  const result = evaluateSplit(model, split.right, {
-    batchSize: how.batchSize,
-    ...(spec.testSubset !== undefined ? { count: spec.testSubset } : {}),
-    seed: evalSeed(spec, epoch),
-    classes: data.classNames.length,
-  });
+  const result = loan.compute(() =>
+    evaluateSplit(model, split.right, {
+      batchSize: how.batchSize,
+      ...(spec.testSubset !== undefined ? { count: spec.testSubset } : {}),
+      seed: evalSeed(spec, epoch),
+      classes: data.classNames.length,
+    }),
+  );
   const ms = performance.now() - t0;
   const blown = divergence(spec, result.loss, loan.reference, {
     epoch,
@@ -151,7 +153,7 @@ export const evaluate =
           ...e,
           final: { testLoss: result.loss, testAccuracy: result.accuracy },
           confusion: result.confusion,
-          vae: model.kind === 'vae' ? vaeGrids(model, deriveSeed(spec.seed, 0x5a3b1e)) : null,
+          vae: model.kind === 'vae' ? loan.compute(() => vaeGrids(model, deriveSeed(spec.seed, 0x5a3b1e))) : null,
           evalMs: e.evalMs + s.evalMs + ms,
         });
       };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { Observable, throwError } from 'rxjs';
-import { usePrecision } from '../backend/native-precision.js';
+import { checkPrecision, withPrecision } from '../backend/native-precision.js';
 import { decodeRunSpec, runId as specId, type RunSpec } from '../config/spec.js';
 import { seededBatches } from '../data/batches.js';
 import { deriveSeed } from '../data/rng.js';
@@ -95,15 +95,17 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
       });
       if (E.isLeft(optimizer)) return fail(optimizer.left, 0);
       const opt = optimizer.right;
-      // bf16 products where the spec asks for them (and the backend allows), fp32 again when the run ends.
-      const precision = usePrecision(spec.precision ?? 'fp32');
-      if (E.isLeft(precision)) return fail(precision.left, 0);
+      // bf16 products where the spec asks for them (and the backend allows), inside this run's computations only.
+      const precision = spec.precision ?? 'fp32';
+      const usable = checkPrecision(precision);
+      if (E.isLeft(usable)) return fail(usable.left, 0);
+      const compute = <T>(fn: () => T): T => withPrecision(precision, fn);
       const model = def.right.build(spec.seed);
       const batcher = data.batcher ?? seededBatches;
       /** Delivers an event with the model lent beside it; what a stage asked instead (a failure), if anything. */
       const deliver = (event: EpochEnded | RunEnded): OptbenchError | null => {
         let failure: OptbenchError | null = null;
-        lend(event, { model, spec, data, reference, fail: (e) => void (failure ??= e) });
+        lend(event, { model, spec, data, reference, compute, fail: (e) => void (failure ??= e) });
         try {
           emit(event);
         } finally {
@@ -125,7 +127,7 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
         if (fromEpoch > 0) {
           const untrained = def.right.build(spec.seed);
           try {
-            reference = await referenceLoss(untrained, train, spec);
+            reference = compute(() => referenceLoss(untrained, train, spec));
           } finally {
             disposeModel(untrained);
           }
@@ -164,7 +166,7 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
               const size = batch.indices.length;
               const stepSeed = deriveSeed(spec.seed, epoch, step);
               let correct: tf.Scalar | undefined;
-              const loss = tf.tidy(() =>
+              const loss = compute(() => tf.tidy(() =>
                 withDropoutSeed(stepSeed, () =>
                   opt.minimize(
                     () => {
@@ -179,7 +181,7 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
                     variables,
                   )!,
                 ),
-              );
+              ));
               const lossValue = (await loss.data())[0]!;
               loss.dispose();
               if (correct !== undefined) {
@@ -238,7 +240,6 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
       } finally {
         disposeModel(model);
         opt.dispose();
-        usePrecision('fp32');
       }
     };
 

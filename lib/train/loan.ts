@@ -23,6 +23,12 @@ export interface ModelLoan {
   /** The run's divergence reference, its first training step's loss (see divergence.ts). */
   readonly reference: number;
   /**
+   * Runs a synchronous computation with the model as the run computes (its precision): what a stage that
+   * evaluates the model must wrap its forward passes in, so that a bf16 run is evaluated in bf16 and an
+   * fp32 run in fp32 whatever else trains in this process.
+   */
+  readonly compute: <T>(fn: () => T) => T;
+  /**
    * Ends the run after this delivery as RunFailed{error} instead of going on: what `evaluate` does when the
    * evaluation diverges. A stage that calls it should not pass the event on.
    */

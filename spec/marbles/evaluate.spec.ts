@@ -67,7 +67,7 @@ describe('evaluate (marbles, a real model lent by a fake trainer)', function () 
   let model: BuiltClassifier;
   const s: RunSpec = spec('adam', { epochs: 1, testSubset: 30 });
   const failures: OptbenchError[] = [];
-  const loan = (over: Partial<ModelLoan> = {}): ModelLoan => ({ model, spec: s, data, reference: NaN, fail: (e) => void failures.push(e), ...over });
+  const loan = (over: Partial<ModelLoan> = {}): ModelLoan => ({ model, spec: s, data, reference: NaN, compute: (fn) => fn(), fail: (e) => void failures.push(e), ...over });
 
   before(async () => {
     data = await fixtureOnCpu();

@@ -11,3 +11,10 @@ export const fixtureOnCpu = async (): Promise<Dataset> => {
   if (E.isLeft(loaded)) assert.fail(loaded.left.message);
   return loaded.right;
 };
+
+/** fixtures/fashion-mini, whatever backend is active. */
+export const loadFixture = async (): Promise<Dataset> => {
+  const loaded = await loadDataset({ dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' });
+  if (E.isLeft(loaded)) assert.fail(loaded.left.message);
+  return loaded.right;
+};
