@@ -21,7 +21,7 @@ import { CONV_KERNEL, convKernelConfig } from '../lib/backend/native-conv.js';
 import { PRECISION_MODES, setNativePrecisionMode } from '../lib/backend/native-precision.js';
 import { isOneOf } from '../lib/one-of.js';
 import { KerasConv2D } from '../lib/models/conv.js';
-import { getModel } from '../lib/models/index.js';
+import { BUILT_IN_MODELS } from '../lib/models/index.js';
 import { median } from './torch.js';
 import { fail, trainer, type Trainer } from './trainer.js';
 
@@ -73,7 +73,7 @@ const stepMs = (model: string, on: boolean, steps: number): number => {
 const main = async (): Promise<void> => {
   const [modelList = 'scnn,bcnn,mcnn,vae1,vae2', precisionList = 'fp32,bf16', roundsArg = '4', stepsArg = '15'] = process.argv.slice(2);
   const models = modelList.split(',');
-  for (const m of models) if (E.isLeft(getModel(m))) fail(`unknown model '${m}'`);
+  for (const m of models) if (E.isLeft(BUILT_IN_MODELS.get(m))) fail(`unknown model '${m}'`);
   const precisions = precisionList.split(',').map((p) => (isOneOf(PRECISION_MODES)(p) ? p : fail(`unknown precision '${p}': ${PRECISION_MODES.join(', ')}`)));
   const [rounds, steps] = [roundsArg, stepsArg].map((v) => (/^[1-9][0-9]*$/.test(v) ? Number(v) : fail(`rounds and steps must be whole numbers from 1, got '${v}'`))) as [number, number];
   const loaded = await loadNative();

@@ -17,7 +17,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { loadNative } from '../lib/backend/native.js';
 import { bf16Support, setNativePrecisionMode } from '../lib/backend/native-precision.js';
-import { getModel, disposeModel, type BuiltModel } from '../lib/models/index.js';
+import { BUILT_IN_MODELS, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { cpuInfo, median, pairedRounds, type TorchMode } from './torch.js';
 import { fail, trainer } from './trainer.js';
 import { CONV_LAYOUTS, setNativeConvLayout, type ConvLayout } from '../lib/backend/native-layout.js';
@@ -132,7 +132,7 @@ const CPU_BEST_FLOPS = 0.5e9;
  * per-image * batch to steps at batches 1 and 4.
  */
 const cpuMs = (name: string, o: Options): { ms?: number; estimate: number } => {
-  const def = getModel(name);
+  const def = BUILT_IN_MODELS.get(name);
   if (E.isLeft(def)) return fail(def.left.message);
   const probeModel = def.right.build(42);
   const bound = (1000 * stepFlops(probeModel, o.batch)) / CPU_BEST_FLOPS;

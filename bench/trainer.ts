@@ -1,8 +1,8 @@
 /** The training step the benches time (bench/step.ts, bench/conv-post-ops.ts). */
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { withDropoutSeed } from '../lib/models/dropout.js';
-import { disposeModel, getModel, trainableVariables, type BuiltModel } from '../lib/models/index.js';
+import { dropoutScope, type DropoutScope } from '../lib/models/dropout.js';
+import { disposeModel, BUILT_IN_MODELS, trainableVariables, type BuiltModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
 import { classifierForward, vaeForward } from '../lib/train/losses.js';
 
@@ -25,7 +25,7 @@ export const fail = (message: string): never => {
 
 /** A Trainer for the model; an unknown model name stops the bench with the reason. */
 export const trainer = (name: string, batch: number): Trainer => {
-  const def = getModel(name);
+  const def = BUILT_IN_MODELS.get(name);
   if (E.isLeft(def)) return fail(def.left.message);
   const opt = createOptimizer('adamax', { preset: 'tfkeras2' });
   if (E.isLeft(opt)) return fail(opt.left.message);
@@ -33,17 +33,18 @@ export const trainer = (name: string, batch: number): Trainer => {
   const vars = trainableVariables(model);
   const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D;
-  const loss =
+  const loss = (dropout?: DropoutScope) =>
     model.kind === 'classifier'
-      ? () => classifierForward(model, x, labels, true).loss
-      : () => vaeForward(model, x, true, 3).loss;
-  const train = (): void => tf.tidy(() => void opt.right.minimize(loss, false, vars));
-  const trainLoss = (): number => tf.tidy(() => opt.right.minimize(loss, true, vars)!.dataSync()[0]!);
+      ? () => classifierForward(model, x, labels, true, dropout).loss
+      : () => vaeForward(model, x, true, 3, dropout).loss;
+  const scope = (seed: number | undefined) => (seed === undefined ? undefined : dropoutScope(seed));
+  const train = (seed?: number): void => tf.tidy(() => void opt.right.minimize(loss(scope(seed)), false, vars));
+  const trainLoss = (seed: number): number => tf.tidy(() => opt.right.minimize(loss(scope(seed)), true, vars)!.dataSync()[0]!);
   return {
     model,
     vars,
-    step: (seed) => (seed === undefined ? train() : withDropoutSeed(seed, train)),
-    stepLoss: (seed) => withDropoutSeed(seed, trainLoss),
+    step: (seed) => train(seed),
+    stepLoss: (seed) => trainLoss(seed),
     dispose: () => {
       opt.right.dispose();
       disposeModel(model);

@@ -15,7 +15,7 @@ import { checkDatasetName } from '../lib/data/locate.js';
 import { loadDataset } from '../lib/data/load.js';
 import type { OptbenchError } from '../lib/errors.js';
 import { checkFeeds } from '../lib/models/feeds.js';
-import { listModels } from '../lib/models/registry.js';
+import { BUILT_IN_MODELS } from '../lib/models/registry.js';
 import { divergence, divergenceBound } from '../lib/train/divergence.js';
 import { fixtureCopy, grid, relabelled, withOpt } from './support/bad-input.js';
 
@@ -162,7 +162,7 @@ describe('bad input: properties over families of inputs', function () {
   });
 
   it('a model is refused images of any other shape, naming the model and both shapes', () => {
-    const models = listModels();
+    const models = BUILT_IN_MODELS.list();
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 64 }), fc.constantFrom(...models.map((m) => m.name)), (rows, cols, name) => {
         const r = checkFeeds([name], { rows, cols, channels: 1, classes: 10 }, 'some-set');

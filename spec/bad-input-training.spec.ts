@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { loadDataset } from '../lib/data/load.js';
-import { getModel } from '../lib/models/registry.js';
+import { BUILT_IN_MODELS } from '../lib/models/registry.js';
 import { disposeModel } from '../lib/models/weights.js';
 import { STUDY_RESULTS } from '../lib/report/study.js';
 import { DIVERGENCE_FACTOR, divergenceBound, referenceLoss } from '../lib/train/divergence.js';
@@ -190,7 +190,7 @@ describe('bad input: training', function () {
         backend: 'native',
       });
       const reference = async (model: string, seed: number): Promise<number> => {
-        const def = getModel(model);
+        const def = BUILT_IN_MODELS.get(model);
         if (E.isLeft(def)) throw new Error(def.left.message);
         const built = def.right.build(seed);
         try {

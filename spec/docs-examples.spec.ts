@@ -10,11 +10,11 @@ import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { DEMO_BACKEND, demoCalls, registerDemoBackend } from '../docs/examples/backend.js';
 import { miniPlan, runMiniGrid } from '../docs/examples/pipeline.js';
-import { FIXTURE, registerTinyMlp, tinyMlp, trainTinyMlp } from '../docs/examples/user-model.js';
+import { FIXTURE, tinyMlp, tinyRuntime, trainTinyMlp } from '../docs/examples/user-model.js';
 import { LionOptimizer, lion, registerLion, trainClassifier } from '../docs/examples/user-optimizer.js';
 import { loadDataset } from '../lib/data/load.js';
+import { BUILT_IN_MODELS } from '../lib/models/registry.js';
 import type { Dataset } from '../lib/data/types.js';
-import { listModels, unregisterModel } from '../lib/models/registry.js';
 import { listOptimizers, paramNamesOf } from '../lib/optimizers/listing.js';
 import { PRESETS, PRESET_NAMES } from '../lib/optimizers/presets.js';
 import { createOptimizer } from '../lib/optimizers/create.js';
@@ -37,18 +37,15 @@ describe('docs examples', function () {
     await tf.setBackend('cpu');
     data = right(await loadDataset(FIXTURE));
   });
-  after(() => {
-    unregisterModel(tinyMlp.name);
-  });
-
-  describe('adding-a-model: tiny-mlp registered and trained with runFit', function () {
+  describe('adding-a-model: tiny-mlp given to a runtime and trained with runFit', function () {
     let events: RunEvent[];
     before(async () => {
       events = right(await trainTinyMlp(data, { epochs: 4, subset: 100, batchSize: 25 }));
     });
 
-    it('is registered with its Keras parameter count', () => {
-      const info = listModels().find((m) => m.name === 'tiny-mlp');
+    it("is in its runtime's models with its Keras parameter count, and in no other registry", () => {
+      const info = right(tinyRuntime()).models.list().find((m) => m.name === 'tiny-mlp');
+      assert.ok(E.isLeft(BUILT_IN_MODELS.get('tiny-mlp')), 'the built-in registry is untouched');
       assert.ok(info, 'tiny-mlp is listed');
       assert.equal(info.parameters, 784 * 32 + 32 + 32 * 10 + 10);
     });
@@ -174,7 +171,6 @@ describe('docs examples', function () {
   describe('adding-a-pipeline: a resumable grid with a report', function () {
     let out: string;
     before(() => {
-      right(registerTinyMlp());
       out = mkdtempSync(join(tmpdir(), 'optbench-docs-'));
     });
     after(() => rmSync(out, { recursive: true, force: true }));
@@ -187,6 +183,7 @@ describe('docs examples', function () {
           out,
           data: FIXTURE,
           plan: miniPlan,
+          runtime: right(tinyRuntime()),
           log: { write: (s: string) => lines.push(s) },
         },
       };

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { from } from 'ix/iterable';
 import { tap as tapIx } from 'ix/iterable/operators';
-import { lastValueFrom, of, tap, toArray, type Subscription } from 'rxjs';
+import { defer, lastValueFrom, of, tap, toArray, type Subscription } from 'rxjs';
 import { runId, type RunSpec } from '../lib/config/spec.js';
 import { seededBatches, type Batcher } from '../lib/data/batches.js';
 import { batches } from '../lib/data/batches-stage.js';
@@ -220,9 +220,9 @@ describe('runFit: the trainer contract', function () {
     const saved: number[] = [];
     let discarded = 0;
     const checkpointer: Checkpointer = {
-      restore: async () => 0,
-      save: async (_id, epoch) => void saved.push(epoch),
-      discard: async () => void discarded++,
+      restore: () => of(0),
+      save: (_id, epoch) => defer(() => of(void saved.push(epoch))),
+      discard: () => defer(() => of(void discarded++)),
     };
     const events = noBatches(await lastValueFrom(runFit(spec({ epochs: 3, subset: 50 }), data, { untilEpoch: 1, checkpointer }).pipe(evaluate(), toArray())));
     assert.deepEqual(events.map((e) => e.type), ['RunStarted', 'EpochEnded', 'RunPaused']);

@@ -7,24 +7,22 @@ import {
   countParameters,
   dense,
   disposeModel,
-  getModel,
-  listModels,
+  BUILT_IN_MODELS,
+  dropoutScope,
   mixSeed,
-  modelNames,
+  modelRegistry,
   modelWeights,
   nonTrainableWeights,
-  registerModel,
   seededDropout,
   trainableVariables,
   trainableWeights,
-  unregisterModel,
-  withDropoutSeed,
   type BuiltModel,
+  type DropoutScope,
   type ModelDef,
 } from '../lib/models/index.js';
 
 const def = (name: string): ModelDef => {
-  const m = getModel(name);
+  const m = BUILT_IN_MODELS.get(name);
   if (E.isLeft(m)) throw new Error(m.left.message);
   return m.right;
 };
@@ -77,11 +75,11 @@ describe('models', () => {
         MODELS.map((m) => m.name),
         Object.keys(expected),
       );
-      const listed = listModels();
+      const listed = BUILT_IN_MODELS.list();
       for (const [name, n] of Object.entries(expected)) {
         assert.equal(withBuilt(name, 1, countParameters), n, name);
         const info = listed.find((l) => l.name === name);
-        assert.equal(info?.parameters, n, `listModels ${name}`);
+        assert.equal(info?.parameters, n, `list() ${name}`);
         assert.equal(info?.kind, name.startsWith('vae') ? 'vae' : 'classifier');
       }
     });
@@ -111,14 +109,14 @@ describe('models', () => {
       }));
 
     it('suggests the nearest name for an unknown model', () => {
-      const r = getModel('fcn');
+      const r = BUILT_IN_MODELS.get('fcn');
       assert.ok(E.isLeft(r));
       assert.equal(r.left._tag, 'UnknownName');
       assert.equal(r.left.suggestion, 'fcnn');
       assert.match(r.left.message, /Did you mean 'fcnn'/);
-      const v = getModel('vea2');
+      const v = BUILT_IN_MODELS.get('vea2');
       assert.ok(E.isLeft(v) && v.left.suggestion === 'vae2');
-      assert.ok(E.isRight(getModel('MCNN')), 'names are case-insensitive');
+      assert.ok(E.isRight(BUILT_IN_MODELS.get('MCNN')), 'names are case-insensitive');
     });
 
     describe('user models', () => {
@@ -134,36 +132,41 @@ describe('models', () => {
           return { kind: 'classifier', net };
         },
       });
-      afterEach(() => {
-        unregisterModel('tiny');
-        unregisterModel('broken');
-      });
-
-      it('registers, lists and builds a user model', () => {
-        assert.ok(E.isRight(registerModel(tiny('tiny'))));
-        assert.ok(modelNames().includes('tiny'));
-        assert.equal(listModels().find((m) => m.name === 'tiny')?.parameters, 784 * 7 + 7);
-        withBuilt('tiny', 5, (b) => {
+      it('a registry with a user model lists and builds it; the built-ins and other registries stay as they were', () => {
+        const r = modelRegistry([tiny('tiny')]);
+        assert.ok(E.isRight(r));
+        assert.ok(r.right.names().includes('tiny'));
+        assert.equal(r.right.list().find((m) => m.name === 'tiny')?.parameters, 784 * 7 + 7);
+        const b = E.getOrElseW(() => assert.fail('tiny'))(r.right.get('tiny')).build(5);
+        try {
           assert.equal(b.kind, 'classifier');
           if (b.kind !== 'classifier') return;
           const y = tf.tidy(() => (b.net.predict(tf.ones([3, 28, 28, 1])) as tf.Tensor).shape);
           assert.deepEqual(y, [3, 7]);
-        });
+        } finally {
+          disposeModel(b);
+        }
+        assert.ok(E.isLeft(BUILT_IN_MODELS.get('tiny')), 'the built-ins are a value: adding to a registry changes no other');
+        const other = E.getOrElseW(() => assert.fail('other'))(modelRegistry([tiny('tiny', 3)]));
+        assert.equal(other.list().find((m) => m.name === 'tiny')?.parameters, 784 * 3 + 3, 'two registries, two models named tiny');
       });
 
       it('refuses duplicate, built-in and malformed names', () => {
-        assert.ok(E.isRight(registerModel(tiny('tiny'))));
+        const r0 = modelRegistry([tiny('tiny')]);
+        assert.ok(E.isRight(r0));
         for (const name of ['tiny', 'fcnn', 'Bad Name', '', '9lives']) {
-          const r = registerModel(tiny(name));
+          const r = r0.right.with(tiny(name));
           assert.ok(E.isLeft(r), name);
           assert.equal(r.left._tag, 'InvalidConfig');
           assert.equal(r.left.path, 'model.name');
         }
+        const twice = modelRegistry([tiny('tiny'), tiny('tiny')]);
+        assert.ok(E.isLeft(twice) && twice.left.path === 'model.name', 'one name twice in one list');
       });
 
       it('refuses a model whose build breaks the contract, without leaking', () => {
         const wrongKind: ModelDef = { ...tiny('broken'), kind: 'vae' };
-        const r1 = registerModel(wrongKind);
+        const r1 = modelRegistry([wrongKind]);
         assert.ok(E.isLeft(r1) && r1.left.path === 'model.build', 'kind mismatch');
         const throws: ModelDef = {
           ...tiny('broken'),
@@ -171,72 +174,9 @@ describe('models', () => {
             throw new Error('boom');
           },
         };
-        const r2 = registerModel(throws);
+        const r2 = modelRegistry([throws]);
         assert.ok(E.isLeft(r2) && /boom/.test(r2.left.message));
-        assert.ok(E.isLeft(getModel('broken')));
       });
-    });
-  });
-
-  describe('Dense', () => {
-    const activations = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
-    /** Our Dense and TF.js's with the same weights (a non-zero bias), on the same input. */
-    const withPair = async (
-      activation: (typeof activations)[number],
-      fn: (ours: tf.layers.Layer, theirs: tf.layers.Layer, x: tf.Tensor) => void | Promise<void>,
-    ): Promise<void> => {
-      const ours = dense(7, 0, { units: 5, activation, name: `ours_${activation}`, inputShape: [6] });
-      const theirs = tf.layers.dense({ units: 5, activation, inputShape: [6] });
-      const x = tf.randomNormal([4, 6], 0, 1, 'float32', 3);
-      try {
-        tf.tidy(() => {
-          ours.apply(x);
-          theirs.apply(x);
-          ours.setWeights([ours.getWeights()[0]!, tf.randomNormal([5], 0, 1, 'float32', 4)]);
-          theirs.setWeights(ours.getWeights());
-        });
-        await fn(ours, theirs, x);
-      } finally {
-        x.dispose();
-        for (const w of [...ours.weights, ...theirs.weights]) w.dispose();
-      }
-    };
-    const loss = (l: tf.layers.Layer, x: tf.Tensor) => () => (l.apply(x) as tf.Tensor).square().sum() as tf.Scalar;
-    const vars = (l: tf.layers.Layer) => l.trainableWeights.map((t) => t.read() as tf.Variable);
-
-    it('computes what TF.js Dense computes, at inference, in training and in its gradients', async () => {
-      for (const activation of activations)
-        await withPair(activation, (ours, theirs, x) =>
-          tf.tidy(() => {
-            const same = (a: tf.Tensor, b: tf.Tensor, what: string) =>
-              assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), `${activation}: ${what}`);
-            same(ours.apply(x) as tf.Tensor, theirs.apply(x) as tf.Tensor, 'inference output');
-            const inputGrad = (l: tf.layers.Layer) => tf.grad((xx: tf.Tensor) => (l.apply(xx) as tf.Tensor).mul(xx.sum()).sum())(x);
-            same(inputGrad(ours), inputGrad(theirs), 'input gradient');
-            const a = tf.variableGrads(loss(ours, x), vars(ours));
-            const b = tf.variableGrads(loss(theirs, x), vars(theirs));
-            same(a.value, b.value, 'training-mode loss');
-            Object.values(a.grads).forEach((g, i) => same(g, Object.values(b.grads)[i]!, `weight gradient ${i}`));
-          }),
-        );
-    });
-
-    it("does not compute its input's gradient when only the weights need one", async () => {
-      /** Output shapes of the matrix products of one forward and backward pass. */
-      const products = async (l: tf.layers.Layer, x: tf.Tensor) => {
-        const info = await tf.profile(() => {
-          const { value, grads } = tf.variableGrads(loss(l, x), vars(l));
-          tf.dispose([value, ...Object.values(grads)]);
-        });
-        return info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul').map((k) => k.outputShapes[0]);
-      };
-      for (const activation of activations)
-        await withPair(activation, async (ours, theirs, x) => {
-          // Forward x W, then the kernel's gradient x^T dy; never dy W^T, which has x's shape.
-          assert.deepEqual(await products(ours, x), [[4, 5], [6, 5]], activation);
-          if (activation === 'linear' || activation === 'tanh')
-            assert.ok((await products(theirs, x)).some((s) => JSON.stringify(s) === "[4,6]" || JSON.stringify(s) === "[1,4,6]"), `TF.js Dense does (${activation})`);
-        });
     });
   });
 
@@ -250,7 +190,7 @@ describe('models', () => {
             const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 1);
             const y = b.net.predict(x) as tf.Tensor;
             assert.deepEqual(y.shape, [2, 10]);
-            const yt = withDropoutSeed(1, () => b.net.apply(x, { training: true }) as tf.Tensor);
+            const yt = b.net.apply(x, { training: true, dropout: dropoutScope(1) }) as tf.Tensor;
             assert.deepEqual(yt.shape, [2, 10]);
             // Logits, not probabilities: rows need not sum to one (they would after a softmax).
             const sums = y.sum(1).dataSync();
@@ -355,9 +295,10 @@ describe('models', () => {
 
   describe('SeededDropout', () => {
     const ones = () => tf.ones([100, 100]);
-    const train = (layer: tf.layers.Layer, x: tf.Tensor) => layer.apply(x, { training: true }) as tf.Tensor;
+    const train = (layer: tf.layers.Layer, x: tf.Tensor, dropout?: DropoutScope) =>
+      layer.apply(x, dropout === undefined ? { training: true } : { training: true, dropout }) as tf.Tensor;
     const maskOf = (layer: tf.layers.Layer, seed: number): Float32Array =>
-      tf.tidy(() => withDropoutSeed(seed, () => train(layer, ones())).dataSync() as Float32Array);
+      tf.tidy(() => train(layer, ones(), dropoutScope(seed)).dataSync() as Float32Array);
 
     it('draws the same mask for the same step seed and a new one for another', () => {
       const l = seededDropout({ rate: 0.3, index: 0 });
@@ -369,13 +310,30 @@ describe('models', () => {
       const l0 = seededDropout({ rate: 0.3, index: 0 });
       const l1 = seededDropout({ rate: 0.3, index: 1 });
       tf.tidy(() => {
-        const [a, b, c] = withDropoutSeed(9, () => [train(l0, ones()), train(l1, ones()), train(l0, ones())]);
+        const scope = dropoutScope(9);
+        const [a, b, c] = [train(l0, ones(), scope), train(l1, ones(), scope), train(l0, ones(), scope)];
         assert.notDeepEqual(a!.dataSync(), b!.dataSync());
         assert.notDeepEqual(a!.dataSync(), c!.dataSync());
       });
     });
 
-    it('falls back to random masks outside a seed scope', () => {
+    it('takes its scope as a value: two steps interleaved draw what each draws alone', () => {
+      const l = seededDropout({ rate: 0.3, index: 0 });
+      tf.tidy(() => {
+        const alone = [1, 1].map((_, k) => {
+          const s = dropoutScope(5);
+          return [train(l, ones(), s), train(l, ones(), s)][k]!.dataSync();
+        });
+        const a = dropoutScope(5);
+        const b = dropoutScope(6);
+        const interleaved = [train(l, ones(), a), train(l, ones(), b), train(l, ones(), a)];
+        assert.deepEqual(interleaved[0]!.dataSync(), alone[0]);
+        assert.deepEqual(interleaved[2]!.dataSync(), alone[1], "step a's second call is its own, whatever step b did between");
+        assert.deepEqual(interleaved[1]!.dataSync(), maskOf(l, 6));
+      });
+    });
+
+    it('falls back to random masks without a scope', () => {
       const l = seededDropout({ rate: 0.5, index: 0 });
       tf.tidy(() => assert.notDeepEqual(train(l, ones()).dataSync(), train(l, ones()).dataSync()));
     });
@@ -404,15 +362,13 @@ describe('models', () => {
       const l = seededDropout({ rate: 0.5, index: 0 });
       tf.tidy(() => {
         const x = tf.randomNormal([50, 20], 0, 1, 'float32', 3);
-        const [y, g] = withDropoutSeed(4, () => {
-          const out = train(l, x);
-          return [out, tf.grad((v: tf.Tensor) => train(l, v).sum())(x)];
-        });
+        const scope = dropoutScope(4);
+        const y = train(l, x, scope);
+        const g = tf.grad((v: tf.Tensor) => train(l, v, scope).sum())(x);
         // Second call in the scope has its own mask: recompute it with the same (seed, call) sequence.
-        const mask2 = withDropoutSeed(4, () => {
-          train(l, x);
-          return train(l, tf.onesLike(x));
-        });
+        const again = dropoutScope(4);
+        train(l, x, again);
+        const mask2 = train(l, tf.onesLike(x), again);
         assert.deepEqual(g!.dataSync(), mask2.dataSync());
         assert.equal(y!.shape.join(), '50,20');
       });
@@ -423,8 +379,7 @@ describe('models', () => {
         if (b.kind !== 'classifier') return assert.fail('mcnn is a classifier');
         tf.tidy(() => {
           const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 8);
-          const run = (s: number) =>
-            withDropoutSeed(s, () => (b.net.apply(x, { training: true }) as tf.Tensor).dataSync());
+          const run = (s: number) => (b.net.apply(x, { training: true, dropout: dropoutScope(s) }) as tf.Tensor).dataSync();
           assert.deepEqual(run(3), run(3));
           assert.notDeepEqual(run(3), run(4));
         });

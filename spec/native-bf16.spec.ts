@@ -38,7 +38,7 @@ import {
   withPrecision,
   type PrecisionMode,
 } from '../lib/backend/native-precision.js';
-import { getModel, modelWeights, trainableVariables, disposeModel } from '../lib/models/index.js';
+import { BUILT_IN_MODELS, modelWeights, trainableVariables, disposeModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
 import { batchTensors, randomBatches, trainStep, trainingLoss } from './support/train-step.js';
 
@@ -281,7 +281,7 @@ describe('bf16 convolutions and products on native', function () {
       const batches = randomBatches(20, 16, 11);
       const train = (mode: PrecisionMode): { losses: number[]; change: Float64Array; grads: Float64Array[] } => {
         setNativePrecisionMode(mode);
-        const def = getModel(name);
+        const def = BUILT_IN_MODELS.get(name);
         const opt = createOptimizer('adamax', { preset: 'tfkeras2' });
         if (E.isLeft(def) || E.isLeft(opt)) assert.fail('model or optimizer missing');
         const model = def.right.build(7);

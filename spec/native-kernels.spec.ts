@@ -19,7 +19,7 @@ import { reductionBlock } from '../lib/backend/native-kernels/reduce.js';
 import { dropoutMask, fusedAdam, fusedAdamax } from '../lib/backend/native-fused.js';
 import { DENSE_KERNEL, fusedDense } from '../lib/backend/native-dense.js';
 import { SOFTMAX_CE_KERNEL, fusedSoftmaxCrossEntropy } from '../lib/backend/native-loss.js';
-import { mixSeed, seededDropout, withDropoutSeed } from '../lib/models/index.js';
+import { dropoutScope, mixSeed, seededDropout } from '../lib/models/index.js';
 
 const PRODUCT_TOL = 1e-4;
 const ELEMENTWISE_TOL = 1e-6;
@@ -612,14 +612,15 @@ describe('native backend kernels vs the JavaScript cpu kernels', function () {
       const layer = seededDropout({ rate: 0.25, index: 3 });
       tf.tidy(() => {
         const x = tf.randomNormal([64, 7, 7, 8], 0, 1, 'float32', 5);
-        const [first, second] = withDropoutSeed(11, () => [0, 1].map(() => layer.apply(x, { training: true }) as tf.Tensor));
+        const scope = dropoutScope(11);
+        const [first, second] = [0, 1].map(() => layer.apply(x, { training: true, dropout: scope }) as tf.Tensor);
         // The layer derives call k's seed from (step seed, layer index, k), as on every backend.
         const expected = [0, 1].map((k) => tf.mul(x, dropoutMask(x.shape, 0.25, mixSeed(11, 3, k))!));
         assert.deepEqual(first!.dataSync(), expected[0]!.dataSync(), 'first call');
         assert.deepEqual(second!.dataSync(), expected[1]!.dataSync(), 'second call');
-        const again = withDropoutSeed(11, () => layer.apply(x, { training: true }) as tf.Tensor);
+        const again = layer.apply(x, { training: true, dropout: dropoutScope(11) }) as tf.Tensor;
         assert.deepEqual(again.dataSync(), first!.dataSync(), 'the same step seed gives the same mask');
-        const g = tf.grad((xx: tf.Tensor) => withDropoutSeed(11, () => layer.apply(xx, { training: true }) as tf.Tensor).sum())(x);
+        const g = tf.grad((xx: tf.Tensor) => (layer.apply(xx, { training: true, dropout: dropoutScope(11) }) as tf.Tensor).sum())(x);
         assert.deepEqual(g.dataSync(), dropoutMask(x.shape, 0.25, mixSeed(11, 3, 0))!.dataSync(), 'gradient: the mask');
       });
       await tf.setBackend('cpu');

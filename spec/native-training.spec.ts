@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as E from 'fp-ts/lib/Either.js';
 import { requireNative } from './support/native.js';
-import { getModel, modelWeights, trainableVariables, disposeModel, type BuiltModel } from '../lib/models/index.js';
+import { BUILT_IN_MODELS, modelWeights, trainableVariables, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { createOptimizer } from '../lib/optimizers/index.js';
 import { randomBatches, trainStep, type Batch } from './support/train-step.js';
 import { uniform } from './support/random.js';
@@ -214,7 +214,7 @@ interface Run {
 
 /** A model on the active backend with the given initial weights, trained by Adamax. */
 const run = (name: string, weights: readonly Float32Array[] | undefined): Run => {
-  const def = getModel(name);
+  const def = BUILT_IN_MODELS.get(name);
   if (E.isLeft(def)) assert.fail(def.left.message);
   const opt = createOptimizer('adamax', { preset: 'tfkeras2' });
   if (E.isLeft(opt)) assert.fail(opt.left.message);

@@ -1,3 +1,4 @@
+import { defer, of } from 'rxjs';
 /**
  * registerOptimizer: a user optimizer (the Lion of docs/examples/user-optimizer.ts) known by name to
  * createOptimizer, resolveOptimizer, the --optimizers parser, listOptimizers, runFit and the CLI.
@@ -258,16 +259,19 @@ describe('optimizers: registerOptimizer', function () {
       let end: Float32Array[] = [];
       // A checkpointer sees the model and optimizer runFit built: it snapshots the weights before and after.
       const probe: Checkpointer = {
-        restore: async (_id, m, o) => {
-          model = m;
-          optimizer = o;
-          start = weights(m).map((w) => w.slice());
-          return 0;
-        },
-        save: async () => {},
-        discard: async () => {
-          end = weights(model!).map((w) => w.slice());
-        },
+        restore: (_id, m, o) =>
+          defer(() => {
+            model = m;
+            optimizer = o;
+            start = weights(m).map((w) => w.slice());
+            return of(0);
+          }),
+        save: () => of(undefined),
+        discard: () =>
+          defer(() => {
+            end = weights(model!).map((w) => w.slice());
+            return of(undefined);
+          }),
       };
       const events = right(
         await trainWithLion(data, { optimizer: { name: 'lion', preset: 'torch', overrides: { lr } } }, { checkpointer: probe }),

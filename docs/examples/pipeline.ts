@@ -19,6 +19,7 @@ import {
   type LoadConfig,
   type OptbenchError,
   type RunEvent,
+  type Runtime,
 } from '../../lib/index.js';
 
 /** The grid the spec runs: the tiny model of adding-a-model.md on 50 fixture images, two optimizers. */
@@ -33,6 +34,8 @@ export interface MiniGrid {
   readonly plan: GridPlan;
   /** Where progress lines go (default stderr). */
   readonly log?: { write(s: string): unknown };
+  /** What the runs compute with: its models are the names the plan may use (default: the study's six). */
+  readonly runtime?: Runtime;
 }
 
 export interface MiniGridResult {
@@ -57,7 +60,7 @@ export const runMiniGrid = async (job: MiniGrid): Promise<E.Either<OptbenchError
   try {
     const events = await lastValueFrom(
       loadFashion$(job.data).pipe(
-        trainGrid(job.plan, { trainer: storeTrainer(store, job.out, {}, say) }),
+        trainGrid(job.plan, { trainer: storeTrainer(store, job.out, job.runtime ? { runtime: job.runtime } : {}, say) }),
         evaluate(),
         persist(store),
         recordRuns(job.out, { task: 'docs-example', title: 'A grid from docs/examples/pipeline.ts' }),

@@ -1,13 +1,12 @@
-// docs/adding-a-model.md: a user model, registered and trained with runFit (and evaluated) under the study's protocol.
+// docs/adding-a-model.md: a user model, given to a runtime and trained with runFit (and evaluated) under the study's protocol.
 // In your own project, import from 'optbench' instead of '../../lib/index.js'.
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { lastValueFrom, toArray } from 'rxjs';
 import {
+  createRuntime,
   dense,
   evaluate,
-  getModel,
-  registerModel,
   runFit,
   seededDropout,
   type Dataset,
@@ -16,6 +15,7 @@ import {
   type OptbenchError,
   type RunEvent,
   type RunSpec,
+  type Runtime,
 } from '../../lib/index.js';
 
 /** A classifier: [n, 28, 28, 1] images in, [n, 10] logits out (the softmax lives in the loss). */
@@ -36,9 +36,8 @@ export const tinyMlp: ModelDef = {
   },
 };
 
-/** Registers the model once per process (registerModel refuses a name that is taken). */
-export const registerTinyMlp = (): E.Either<OptbenchError, void> =>
-  E.isRight(getModel(tinyMlp.name)) ? E.right(undefined) : registerModel(tinyMlp);
+/** A runtime whose models are the study's six and tiny-mlp: runs given it can name 'tiny-mlp'. */
+export const tinyRuntime = (): E.Either<OptbenchError, Runtime> => createRuntime({ models: [tinyMlp] });
 
 export const FIXTURE: LoadConfig = { dir: 'fixtures/fashion-mini', dataset: 'fashion-mini' };
 
@@ -50,8 +49,8 @@ export const trainTinyMlp = async (
   data: Dataset,
   overrides: Partial<RunSpec> = {},
 ): Promise<E.Either<OptbenchError, RunEvent[]>> => {
-  const registered = registerTinyMlp();
-  if (E.isLeft(registered)) return registered;
+  const runtime = tinyRuntime();
+  if (E.isLeft(runtime)) return runtime;
   const spec: RunSpec = {
     dataset: data.name,
     model: tinyMlp.name,
@@ -64,5 +63,5 @@ export const trainTinyMlp = async (
     testSubset: 100,
     ...overrides,
   };
-  return E.right(await lastValueFrom(runFit(spec, data).pipe(evaluate(), toArray())));
+  return E.right(await lastValueFrom(runFit(spec, data, { runtime: runtime.right }).pipe(evaluate(), toArray())));
 };

@@ -14,7 +14,7 @@ import {
   registeredOptimizer,
   runFit,
   trainableVariables,
-  withDropoutSeed,
+  dropoutScope,
   type BuiltClassifier,
   type Dataset,
   type FitOptions,
@@ -140,18 +140,19 @@ export const trainClassifier = async (
     let sum = 0;
     for (const batch of seededBatches(train, { seed: opts.seed, epoch, batchSize: opts.batchSize })) {
       const size = batch.indices.length;
-      const loss = tf.tidy(() =>
-        withDropoutSeed(deriveSeed(opts.seed, epoch, batch.step), () =>
+      // The step's dropout scope: masks reproducible from (seed, epoch, step), as runFit draws them.
+      const dropout = dropoutScope(deriveSeed(opts.seed, epoch, batch.step));
+      const loss = tf.tidy(
+        () =>
           optimizer.minimize(
             () => {
               const x = tf.tensor4d(batch.x, [size, train.rows, train.cols, 1]);
               const y = tf.tensor1d(batch.y, 'int32');
-              return classifierForward(model, x, y, true).loss;
+              return classifierForward(model, x, y, true, dropout).loss;
             },
             true,
             variables,
           )!,
-        ),
       );
       sum += (await loss.data())[0]! * size;
       loss.dispose();

@@ -10,7 +10,7 @@ import { PRECISIONS, checkPrecision, useBackend } from '../backend/index.js';
 import { STUDY_OPTIMIZERS } from '../report/study.js';
 import { toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../errors.js';
 import { checkDatasetName } from '../data/locate.js';
-import { getModel } from '../models/registry.js';
+import { BUILT_IN_MODELS } from '../models/registry.js';
 import { parseOptimizerList, resolveOptimizer } from '../optimizers/index.js';
 import { runId, type RunSpec } from '../config/spec.js';
 import { openStore, storePath } from '../store/store.js';
@@ -66,7 +66,7 @@ const readGrid = async (
   if (E.isLeft(nums)) return nums;
   const [epochs, batchSize, subset, testSubset, seeds] = nums.right;
   for (const m of base.models) {
-    const def = getModel(m);
+    const def = BUILT_IN_MODELS.get(m);
     if (E.isLeft(def)) return def;
   }
   if (typeof v.dataset === 'string') {

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { checkData, type DataReport } from '../data/check.js';
 import { invalidConfig, unknown } from '../errors.js';
 import { feedProblem } from '../models/feeds.js';
-import { listModels } from '../models/registry.js';
+import { BUILT_IN_MODELS } from '../models/registry.js';
 import { listOptimizers } from '../optimizers/index.js';
 import { fail } from './exit.js';
 import { parseOptions } from './options.js';
@@ -18,7 +18,7 @@ const modelsFed = (r: DataReport): { readonly feeds: readonly string[]; readonly
   const seen = r.classesSeen ?? 0;
   const feeds: string[] = [];
   const not: string[] = [];
-  for (const m of listModels()) {
+  for (const m of BUILT_IN_MODELS.list()) {
     const classes = r.classes ?? (m.classes !== null && m.classes >= seen ? m.classes : seen);
     const why =
       r.classes === undefined && m.classes !== null && m.classes < seen
@@ -36,7 +36,7 @@ const fmt = (v: number | boolean): string => (typeof v === 'number' ? String(v) 
 export const listCommand = async (argv: readonly string[]): Promise<number> => {
   const p = parseOptions(argv, { json: { type: 'boolean' } }, { command: 'list', names: [] });
   if (E.isLeft(p)) return fail(p.left);
-  const models = listModels();
+  const models = BUILT_IN_MODELS.list();
   const optimizers = listOptimizers();
   if (p.right.values.json === true) {
     process.stdout.write(

@@ -11,7 +11,7 @@ import type { SweepJob } from '../../pipelines/sweep.js';
 import { useBackend } from '../backend/index.js';
 import { invalidConfig, printable, unknown, type OptbenchError } from '../errors.js';
 import { checkDatasetName } from '../data/locate.js';
-import { getModel } from '../models/registry.js';
+import { BUILT_IN_MODELS } from '../models/registry.js';
 import { isOneOf } from '../one-of.js';
 import { OPTIMIZER_NAMES, isOptimizerName, resolveOptimizer } from '../optimizers/index.js';
 import { STRATEGIES, checkSearchConfig, decodeSearchConfig, type SearchConfig, type Strategy } from '../sweep/search.js';
@@ -70,7 +70,7 @@ const readCommon = async (p: Parsed, command: 'sweep' | 'tune', defaults: { stra
   const model = typeof v.model === 'string' ? v.model : undefined;
   if (model === undefined)
     return E.left<OptbenchError, never>(invalidConfig({ path: 'model', message: `optbench ${command} needs --model, e.g. --model fcnn (see optbench list).` }));
-  const def = getModel(model);
+  const def = BUILT_IN_MODELS.get(model);
   if (E.isLeft(def)) return def;
   const backend = await useBackend(typeof v.backend === 'string' ? v.backend : 'auto');
   if (E.isLeft(backend)) return backend;

@@ -6,6 +6,7 @@ import type { RunSpec } from './spec.js';
  * run directory holds one protocol, and a report ranks only runs of one protocol against each other.
  */
 export interface Protocol {
+  /** The data set's name, with the digest of its contents where the name does not pin them (`name@digest`). */
   readonly dataset: string;
   readonly epochs: number;
   readonly batchSize: number;
@@ -20,7 +21,7 @@ export interface Protocol {
 }
 
 export const protocolOf = (s: RunSpec): Protocol => ({
-  dataset: s.dataset,
+  dataset: s.data === undefined ? s.dataset : `${s.dataset}@${s.data}`,
   epochs: s.epochs,
   batchSize: s.batchSize,
   subset: s.subset ?? null,

@@ -53,6 +53,14 @@ export const RunSizes = t.intersection([
   }),
 ]);
 
+/** The digest of a data set's contents (lib/data/identity.ts): 16 hex digits. */
+export const DataDigest = new t.Type<string, string, unknown>(
+  'a data digest (16 hex digits)',
+  (u): u is string => typeof u === 'string' && /^[0-9a-f]{16}$/.test(u),
+  (u, c) => (typeof u === 'string' && /^[0-9a-f]{16}$/.test(u) ? t.success(u) : t.failure(u, c)),
+  (s) => s,
+);
+
 /** Everything that decides what a run computes. Its hash is the run's id. */
 export const RunSpec = t.intersection([
   t.type({
@@ -60,6 +68,13 @@ export const RunSpec = t.intersection([
     model: t.string,
     optimizer: OptimizerChoice,
     seed: NonNegativeInt,
+  }),
+  t.partial({
+    /**
+     * The digest of the data's contents, for a data set whose name does not pin them (any but
+     * fashion-mnist and fashion-mini): two data sets under one name never share a run id.
+     */
+    data: DataDigest,
   }),
   RunSizes,
 ]);

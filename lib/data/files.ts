@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import * as E from 'fp-ts/lib/Either.js';
 import { toOptbenchError, type OptbenchError } from '../errors.js';
-import { mismatchError, verifyBytes, type Checksums, type Verification } from './download.js';
+import { md5Hex, mismatchError, verifyBytes, type Checksums, type Verification } from './download.js';
 import { asImages, asLabels, checkPair, inflateIdx, parseIdxRaw, type ImageSet } from './idx.js';
 import type { LoadConfig } from './load.js';
 import type { IdxFileKey, LocateOptions } from './locate.js';
@@ -28,6 +28,8 @@ export interface Decoded {
   readonly verification: Verification;
   readonly dims: number[];
   readonly data: Uint8Array;
+  /** MD5 of the decompressed contents: the file's identity, whatever its compression (lib/data/identity.ts). */
+  readonly md5: string;
 }
 
 export const readBytes = async (path: string): Promise<E.Either<OptbenchError, Uint8Array>> => {
@@ -59,7 +61,8 @@ export const decodeFile = async (
   if (E.isLeft(raw)) return raw;
   const idx = parseIdxRaw(raw.right, path);
   if (E.isLeft(idx)) return idx;
-  return E.right({ bytes: bytes.length, verification, dims: idx.right.dims, data: idx.right.data });
+  const md5 = verification.rawMd5 ?? (raw.right === bytes ? verification.md5 : md5Hex(raw.right));
+  return E.right({ bytes: bytes.length, verification, dims: idx.right.dims, data: idx.right.data, md5 });
 };
 
 /** Decodes one split's pair of files, checking that they belong together. */

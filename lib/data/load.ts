@@ -145,6 +145,7 @@ export const loadDataset = async (config: LoadConfig = {}): Promise<E.Either<Opt
       name: dataset,
       dir,
       verified: IDX_FILE_KEYS.every((k) => all[k].verification.ok === true),
+      md5: Object.fromEntries(IDX_FILE_KEYS.map((k) => [k, all[k].md5])) as Record<IdxFileKey, string>,
       classNames: classNamesFor(dataset, classes, config.classes),
       train: toSplit(tr, train.right.labels),
       test: toSplit(te, test.right.labels),

@@ -1,4 +1,5 @@
 import type { Batcher } from './batches.js';
+import type { DataMd5 } from './identity.js';
 
 /** One split of an image-classification data set, decoded and scaled to [0, 1]. */
 export interface Split {
@@ -17,6 +18,8 @@ export interface Dataset {
   readonly dir: string;
   /** Whether the files were checked against a known checksum (the published sums or the directory's MD5SUMS). */
   readonly verified: boolean;
+  /** The MD5 of each file's decompressed contents: what the data is (lib/data/identity.ts). */
+  readonly md5: DataMd5;
   readonly classNames: readonly string[];
   readonly train: Split;
   readonly test: Split;

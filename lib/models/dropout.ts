@@ -7,38 +7,27 @@ import { mixSeed } from './hash.js';
  * Dropout whose masks are reproducible AND fresh on every step.
  *
  * TF.js's own Dropout layer with a fixed `seed` draws the same mask on every call (its RNG is
- * re-seeded per op), and without a seed it is not reproducible. Here the trainer opens a scope per
- * step with `withDropoutSeed(stepSeed, fn)`; each dropout call inside derives its mask seed from
- * (step seed, the layer's index, a per-scope call counter). Outside any scope, in training mode,
- * masks are drawn from a random seed (like Keras without a global seed).
+ * re-seeded per op), and without a seed it is not reproducible. Here the trainer makes a scope per step,
+ * `dropoutScope(stepSeed)`, and passes it with the forward pass (`net.apply(x, { training: true,
+ * dropout })`, which TF.js hands to every layer); each dropout call derives its mask seed from (step
+ * seed, the layer's index, the scope's call counter). The scope is a value of the step, never state of
+ * the process, so runs side by side draw their own masks. Without a scope, in training mode, masks are
+ * drawn from a random seed (like Keras without a global seed).
  *
  * A seed gives the same masks on every run on the same backend; `native` and `cpu` draw them from
  * different generators (see `call`).
  */
-
-interface DropoutScope {
+export interface DropoutScope {
   readonly seed: number;
+  /** Dropout calls made in this step so far. */
   calls: number;
 }
 
-let scope: DropoutScope | undefined;
-
-/**
- * Runs `fn` with `seed` as the dropout step seed. `fn` must be synchronous (a training step inside
- * tf.tidy is): the scope is closed when `fn` returns. Scopes nest; the outer one is restored after.
- */
-export const withDropoutSeed = <T>(seed: number, fn: () => T): T => {
-  const outer = scope;
-  scope = { seed, calls: 0 };
-  try {
-    return fn();
-  } finally {
-    scope = outer;
-  }
-};
+/** A step's dropout scope: pass it as `dropout` beside `training` when applying a model. */
+export const dropoutScope = (seed: number): DropoutScope => ({ seed, calls: 0 });
 
 /** The mask seed for one call of the dropout layer with this `index`. */
-const callSeed = (index: number): number => {
+const callSeed = (scope: DropoutScope | undefined, index: number): number => {
   if (scope === undefined) return Math.floor(Math.random() * 0x100000000);
   const call = scope.calls++;
   return mixSeed(scope.seed, index, call);
@@ -88,7 +77,7 @@ export class SeededDropout extends tf.layers.Layer {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const training = kwargs['training'] === true;
     if (!training || this.rate === 0) return x;
-    const seed = callSeed(this.index);
+    const seed = callSeed(kwargs['dropout'] as DropoutScope | undefined, this.index);
     // On `native` the mask is drawn in C++ (TF.js draws it in JavaScript at ~30 ms per million values: 60 ms
     // of an MCNN step). Same distribution and scaling, another stream: masks depend on the backend.
     const mask = dropoutMask(x.shape, this.rate, seed);

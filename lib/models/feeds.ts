@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { invalidConfig, type InvalidConfig } from '../errors.js';
-import { getModel, modelInfo, type ModelInfo } from './registry.js';
+import { BUILT_IN_MODELS, modelInfo, type ModelInfo, type ModelRegistry } from './registry.js';
 
 /** What a model is to be fed: images of rows x cols x channels and, for a classifier, so many classes. */
 export interface DataShape {
@@ -26,9 +26,9 @@ export const feedProblem = (m: ModelInfo, data: DataShape): string | undefined =
 };
 
 /** How many classes the classifiers among `models` output (the fewest, when they differ); undefined without one. */
-export const classesFor = (models: readonly string[]): number | undefined => {
+export const classesFor = (models: readonly string[], registry: ModelRegistry = BUILT_IN_MODELS): number | undefined => {
   const counts = models.flatMap((name) => {
-    const def = getModel(name);
+    const def = registry.get(name);
     if (E.isLeft(def)) return [];
     const c = modelInfo(def.right).classes;
     return c === null ? [] : [c];
@@ -37,9 +37,14 @@ export const classesFor = (models: readonly string[]): number | undefined => {
 };
 
 /** Refuses, before training, models that the data cannot feed, naming each and the shapes. */
-export const checkFeeds = (models: readonly string[], data: DataShape, dataset: string): E.Either<InvalidConfig, void> => {
+export const checkFeeds = (
+  models: readonly string[],
+  data: DataShape,
+  dataset: string,
+  registry: ModelRegistry = BUILT_IN_MODELS,
+): E.Either<InvalidConfig, void> => {
   const problems = models.flatMap((name) => {
-    const def = getModel(name);
+    const def = registry.get(name);
     const p = E.isRight(def) ? feedProblem(modelInfo(def.right), data) : undefined;
     return p === undefined ? [] : [p];
   });

@@ -2,9 +2,9 @@
 export type { BuiltClassifier, BuiltModel, BuiltVae, ModelDef } from './types.js';
 export { fcnn, scnn, bcnn, mcnn, CLASSIFIERS } from './classifiers.js';
 export { vae1, vae2, VAES, vaeDef, buildVae, type VaeShape } from './vae.js';
-export { SeededDropout, seededDropout, withDropoutSeed, type SeededDropoutArgs } from './dropout.js';
+export { SeededDropout, seededDropout, dropoutScope, type DropoutScope, type SeededDropoutArgs } from './dropout.js';
 export { dense, conv2d, conv2dTranspose, maxPool, batchNorm, type Activation, type ConvArgs, type DenseArgs } from './layers.js';
 export { mixSeed } from './hash.js';
-export { MODELS, getModel, listModels, modelInfo, modelNames, registerModel, unregisterModel, type ModelInfo } from './registry.js';
+export { MODELS, BUILT_IN_MODELS, modelRegistry, modelInfo, type ModelInfo, type ModelRegistry } from './registry.js';
 export { modelWeights, trainableWeights, trainableVariables, nonTrainableWeights, countParameters, disposeModel } from './weights.js';
 export { checkFeeds, classesFor, feedProblem, type DataShape } from './feeds.js';

@@ -8,8 +8,6 @@ import { countParameters, disposeModel } from './weights.js';
 /** The study's six models, in the study's order. */
 export const MODELS: readonly ModelDef[] = [...CLASSIFIERS, ...VAES];
 
-const registry = new Map<string, ModelDef>(MODELS.map((m) => [m.name, m]));
-
 /** What building a model once tells: its parameter count and, for a classifier, how many classes it outputs. */
 interface Facts {
   readonly parameters: number;
@@ -22,14 +20,6 @@ const factsOf = (built: BuiltModel): Facts => ({
   parameters: countParameters(built),
   classes: built.kind === 'classifier' ? (built.net.outputs[0]!.shape[1] ?? null) : null,
 });
-
-/** Every registered model name: the study's six first, then user models in registration order. */
-export const modelNames = (): string[] => [...registry.keys()];
-
-export const getModel = (name: string): E.Either<UnknownName, ModelDef> => {
-  const def = registry.get(name) ?? registry.get(name.toLowerCase());
-  return def !== undefined ? E.right(def) : E.left(unknown('model', name, modelNames()));
-};
 
 /** Builds the model once (seed 0) and disposes it; memoised per definition. */
 const modelFacts = (def: ModelDef): Facts => {
@@ -62,7 +52,6 @@ export const modelInfo = (d: ModelDef): ModelInfo => {
   return { name: d.name, kind: d.kind, description: d.description, parameters: f.parameters, inputShape: d.inputShape, classes: f.classes };
 };
 
-export const listModels = (): ModelInfo[] => [...registry.values()].map(modelInfo);
 
 const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 
@@ -97,18 +86,13 @@ const contractViolation = (def: ModelDef, built: BuiltModel): string | undefined
   return undefined;
 };
 
-/**
- * Adds a user model to the registry, after checking its name and building it once to check the
- * shapes of what it builds. Refuses a name that is taken.
- */
-export const registerModel = (def: ModelDef): E.Either<InvalidConfig, void> => {
+/** Checks a user model: its name, kind, input shape, and what it builds (built once, then disposed). */
+const checkModelDef = (def: ModelDef): E.Either<InvalidConfig, ModelDef> => {
   if (typeof def.name !== 'string' || !NAME.test(def.name))
     return bad(
       'model.name',
       `Model name '${String(def.name)}' is not valid: use 1-40 characters, lower-case letters, digits, '-' or '_', starting with a letter.`,
     );
-  if (registry.has(def.name))
-    return bad('model.name', `A model named '${def.name}' is already registered: choose another name.`);
   if (def.kind !== 'classifier' && def.kind !== 'vae')
     return bad('model.kind', `Model kind must be 'classifier' or 'vae', got '${String(def.kind)}'.`);
   if (!Array.isArray(def.inputShape) || def.inputShape.length !== 3 || !def.inputShape.every((d) => Number.isInteger(d) && d > 0))
@@ -127,10 +111,49 @@ export const registerModel = (def: ModelDef): E.Either<InvalidConfig, void> => {
   } finally {
     disposeModel(built);
   }
-  registry.set(def.name, def);
-  return E.right(undefined);
+  return E.right(def);
 };
 
-/** Removes a user model (the study's six stay). Returns whether a model was removed. */
-export const unregisterModel = (name: string): boolean =>
-  !MODELS.some((m) => m.name === name) && registry.delete(name);
+/**
+ * The models a run can name: a value, never process-global state. A run resolves its spec's model in the
+ * registry of its runtime (lib/train/runtime.ts), so a user's model reaches the runs it is given to, and
+ * only those.
+ */
+export interface ModelRegistry {
+  /** Every name, the study's six first, then the user's in the order given. */
+  readonly names: () => readonly string[];
+  readonly get: (name: string) => E.Either<UnknownName, ModelDef>;
+  readonly list: () => readonly ModelInfo[];
+  /** This registry with `defs` added, each checked (name free, contract kept); this one is unchanged. */
+  readonly with: (...defs: readonly ModelDef[]) => E.Either<InvalidConfig, ModelRegistry>;
+}
+
+const registryOf = (defs: ReadonlyMap<string, ModelDef>): ModelRegistry => {
+  const names = [...defs.keys()];
+  const self: ModelRegistry = {
+    names: () => names,
+    get: (name) => {
+      const def = defs.get(name) ?? defs.get(name.toLowerCase());
+      return def !== undefined ? E.right(def) : E.left(unknown('model', name, names));
+    },
+    list: () => [...defs.values()].map(modelInfo),
+    with: (...more) => {
+      const next = new Map(defs);
+      for (const def of more) {
+        if (typeof def?.name === 'string' && next.has(def.name))
+          return bad('model.name', `A model named '${def.name}' is already in the registry: choose another name.`);
+        const checked = checkModelDef(def);
+        if (E.isLeft(checked)) return checked;
+        next.set(def.name, checked.right);
+      }
+      return E.right(registryOf(next));
+    },
+  };
+  return self;
+};
+
+/** The study's six models. */
+export const BUILT_IN_MODELS: ModelRegistry = registryOf(new Map(MODELS.map((m) => [m.name, m])));
+
+/** The study's six and the user's `defs`: the registry a runtime resolves model names in. */
+export const modelRegistry = (defs: readonly ModelDef[] = []): E.Either<InvalidConfig, ModelRegistry> => BUILT_IN_MODELS.with(...defs);

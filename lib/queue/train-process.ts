@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { lastValueFrom, tap } from 'rxjs';
+import { concatMap, defer, from, lastValueFrom, of, tap, throwError } from 'rxjs';
+import { pipe } from 'fp-ts/lib/function.js';
 import { useBackend } from '../backend/index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../store/checkpoint.js';
 import { captureState, restoreState } from '../store/checkpointer.js';
@@ -16,6 +17,7 @@ import { runId } from '../config/spec.js';
 import { internalError, toOptbenchError, type OptbenchError } from '../errors.js';
 import type { RunEvent } from '../train/events.js';
 import { runFit, type Checkpointer } from '../train/fit.js';
+import { builtInRuntime } from '../train/runtime.js';
 import { evaluatedHere } from '../train/trainer.js';
 import type { JobData } from './job.js';
 
@@ -44,31 +46,43 @@ const savedAcks = new Map<number, (ok: boolean) => void>();
 
 /** Checkpoints travel to the worker, which commits each with its epoch; training waits for the commit. */
 const ipcCheckpointer = (start: Buffer | null, committedEpochs: number, warn: (m: string) => void): Checkpointer => ({
-  async restore(runId, model, optimizer) {
-    if (start === null || committedEpochs === 0) return 0;
-    const ckpt = decodeCheckpoint(`the queue's checkpoint of run ${runId}`, runId, start);
-    if (E.isLeft(ckpt)) {
-      warn(ckpt.left.message);
-      return 0;
-    }
-    if (ckpt.right.epoch !== committedEpochs) {
-      warn(`the queue's checkpoint of run ${runId} is after epoch ${ckpt.right.epoch} but ${committedEpochs} are stored; the run restarts from its first epoch.`);
-      return 0;
-    }
-    return restoreState(ckpt.right, model, optimizer, warn);
-  },
-  async save(runId, epoch, model, optimizer) {
-    const bytes = encodeCheckpoint(await captureState(runId, epoch, model, optimizer));
-    if (E.isLeft(bytes)) throw bytes.left;
-    const ok = await new Promise<boolean>((resolve) => {
-      savedAcks.set(epoch, resolve);
-      send({ type: 'checkpoint', epoch, bytes: bytes.right });
-    });
-    if (!ok) throw internalError(`The worker could not store the checkpoint of epoch ${epoch} of run ${runId}.`);
-  },
-  async discard() {
-    // The worker removes the checkpoint with the run's last commit.
-  },
+  restore: (runId, model, optimizer) =>
+    defer(() => {
+      if (start === null || committedEpochs === 0) return of(0);
+      const ckpt = decodeCheckpoint(`the queue's checkpoint of run ${runId}`, runId, start);
+      if (E.isLeft(ckpt)) {
+        warn(ckpt.left.message);
+        return of(0);
+      }
+      if (ckpt.right.epoch !== committedEpochs) {
+        warn(`the queue's checkpoint of run ${runId} is after epoch ${ckpt.right.epoch} but ${committedEpochs} are stored; the run restarts from its first epoch.`);
+        return of(0);
+      }
+      return from(restoreState(ckpt.right, model, optimizer, warn));
+    }),
+  save: (runId, epoch, model, optimizer) =>
+    defer(() => from(captureState(runId, epoch, model, optimizer))).pipe(
+      concatMap((state) =>
+        pipe(
+          encodeCheckpoint(state),
+          E.match(
+            (e) => throwError(() => e),
+            (bytes) =>
+              from(
+                new Promise<boolean>((resolve) => {
+                  savedAcks.set(epoch, resolve);
+                  send({ type: 'checkpoint', epoch, bytes });
+                }),
+              ),
+          ),
+        ),
+      ),
+      concatMap((ok) =>
+        ok ? of(undefined) : throwError(() => internalError(`The worker could not store the checkpoint of epoch ${epoch} of run ${runId}.`)),
+      ),
+    ),
+  // The worker removes the checkpoint with the run's last commit.
+  discard: () => of(undefined),
 });
 
 const loadData = async (name: string, dir: string | undefined): Promise<E.Either<OptbenchError, Dataset>> => {
@@ -91,7 +105,7 @@ const train = async (m: Extract<ToTrainer, { type: 'train' }>): Promise<void> =>
   await lastValueFrom(
     // What localTrainer does, with the job's context: evaluated here, where the model is.
     runFit(job.spec, data.right, {
-      backend: backend.right,
+      runtime: builtInRuntime(),
       checkpointer: ipcCheckpointer(checkpoint, m.epochs, warn),
       shouldStop: () => stop,
       untilEpoch: job.untilEpoch ?? job.spec.epochs,

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { concatMap, defer, from, of, throwError } from 'rxjs';
 import type { BuiltModel } from '../models/types.js';
 import { modelWeights } from '../models/weights.js';
 import { deleteCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint, type NamedArrays } from './checkpoint.js';
@@ -69,24 +71,34 @@ export const fileCheckpointer = (
   completedEpochs: (runId: string) => number = () => Infinity,
   warn: (message: string) => void = stderrWarn,
 ): Checkpointer => ({
-  async restore(runId: string, model: BuiltModel, optimizer: tf.Optimizer): Promise<number> {
-    const read = readCheckpoint(dir, runId);
-    if (E.isLeft(read)) {
-      warn(read.left.message);
-      return 0;
-    }
-    const ckpt = read.right;
-    if (ckpt === null || completedEpochs(runId) < ckpt.epoch) return 0;
-    return restoreState(ckpt, model, optimizer, warn);
-  },
-
-  async save(runId: string, epoch: number, model: BuiltModel, optimizer: tf.Optimizer): Promise<void> {
-    const { runId: _id, ...state } = await captureState(runId, epoch, model, optimizer);
-    const written = writeCheckpoint(dir, runId, state);
-    if (E.isLeft(written)) throw written.left;
-  },
-
-  async discard(runId: string): Promise<void> {
-    deleteCheckpoint(dir, runId);
-  },
+  restore: (runId, model, optimizer) =>
+    defer(() =>
+      pipe(
+        readCheckpoint(dir, runId),
+        E.match(
+          (e) => {
+            warn(e.message);
+            return of(0);
+          },
+          (ckpt) => (ckpt === null || completedEpochs(runId) < ckpt.epoch ? of(0) : from(restoreState(ckpt, model, optimizer, warn))),
+        ),
+      ),
+    ),
+  save: (runId, epoch, model, optimizer) =>
+    defer(() => from(captureState(runId, epoch, model, optimizer))).pipe(
+      concatMap(({ runId: _id, ...state }) =>
+        pipe(
+          writeCheckpoint(dir, runId, state),
+          E.match(
+            (e) => throwError(() => e),
+            () => of(undefined),
+          ),
+        ),
+      ),
+    ),
+  discard: (runId) =>
+    defer(() => {
+      deleteCheckpoint(dir, runId);
+      return of(undefined);
+    }),
 });

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { NonNegativeInt, PositiveInt, reportErrors, type RunSpec } from '../config/spec.js';
+import { DataDigest, NonNegativeInt, PositiveInt, reportErrors, type RunSpec } from '../config/spec.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
 import { AshaState } from './asha.js';
 import { SearchSpace, gridPoints, randomPoints, toOverrides, type SpacePoint } from './space.js';
@@ -39,7 +39,8 @@ export const SearchConfig = t.intersection([
     /** 'max' for accuracy (classifiers), 'min' for loss (VAEs). */
     direction: t.union([t.literal('max'), t.literal('min')]),
   }),
-  t.partial({ subset: PositiveInt }),
+  /** `data`: the digest of the data's contents where its name does not pin them (lib/data/identity.ts). */
+  t.partial({ subset: PositiveInt, data: DataDigest }),
 ]);
 export type SearchConfig = t.TypeOf<typeof SearchConfig>;
 
@@ -52,6 +53,7 @@ export const decodeSearchConfig = (u: unknown): E.Either<OptbenchError, SearchCo
 /** A trial's run: the sampled overrides, the held-out validation split, the full budget as its epochs. */
 export const trialSpec = (c: SearchConfig, point: SpacePoint): RunSpec => ({
   dataset: c.dataset,
+  ...(c.data !== undefined ? { data: c.data } : {}),
   model: c.model,
   optimizer: { name: c.optimizer, preset: c.preset, overrides: toOverrides(point) },
   seed: c.searchSeed,

@@ -5,6 +5,8 @@ import { PositiveInt, decodeWith, runId, type RunSpec } from '../config/spec.js'
 import type { Dataset } from '../data/types.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
 import { fitPlanToData, planGrid, type GridPlan } from '../train/plan.js';
+import { specData } from '../data/identity.js';
+import { checkSpecData } from '../train/spec-checks.js';
 import { trainGrid } from '../train/train-grid.js';
 import { localTrainer, type RunTrainer } from '../train/trainer.js';
 import type { SweepEvent } from './events.js';
@@ -115,16 +117,21 @@ export const sweep =
       if (E.isLeft(decoded)) return throwError(() => decoded.left);
       const spec = decoded.right;
       if (spec.searches.length === 0) return throwError(() => invalidConfig({ path: 'searches', message: 'A sweep needs at least one search.' }));
-      const resume = spec.searches.map((c) => savedAshaState(opts.saved ?? null, c));
-      const bad = resume.find(E.isLeft);
-      if (bad !== undefined) return throwError(() => bad.left);
       const trainer = opts.trainer ?? localTrainer();
       const stop = (): boolean => opts.shouldStop?.() ?? false;
       return source.pipe(
         concatMap((data): Observable<SweepEvent> => {
+          // Each search names the data it is given, by its digest too where its name does not pin it.
+          const { data: digest } = specData(data);
+          const configs = spec.searches.map((c) => ({ ...c, ...(digest !== undefined ? { data: digest } : {}) }));
+          const wrong = configs.map((c, i) => checkSpecData(c, data, `searches[${i}] (${c.model}/${c.optimizer})`)).find(E.isLeft);
+          if (wrong !== undefined) return throwError(() => wrong.left);
+          const resume = configs.map((c) => savedAshaState(opts.saved ?? null, c));
+          const bad = resume.find(E.isLeft);
+          if (bad !== undefined) return throwError(() => bad.left);
           const results: SearchResult[] = [];
           let stopped = false;
-          const searches = spec.searches.map((c, i) =>
+          const searches = configs.map((c, i) =>
             defer(() =>
               stopped || stop()
                 ? EMPTY

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { formatParam, optimizerText, type RunSpec } from '../config/spec.js';
 import { epochOrder, gatherBatch } from '../data/batches.js';
 import { deriveSeed } from '../data/rng.js';
 import type { Split } from '../data/types.js';
 import { diverged, type Diverged } from '../errors.js';
-import { withDropoutSeed } from '../models/dropout.js';
+import { RunStop } from './delivery.js';
+import { dropoutScope } from '../models/dropout.js';
 import type { BuiltModel } from '../models/types.js';
 import { classifierForward, vaeForward } from './losses.js';
 
@@ -28,14 +30,13 @@ export const referenceLoss = (untrained: BuiltModel, train: Split, spec: RunSpec
   const indices = epochOrder(train.count, spec.seed, 1).subarray(0, spec.batchSize);
   const batch = gatherBatch(train, indices);
   const stepSeed = deriveSeed(spec.seed, 1, 0);
-  const loss = tf.tidy(() =>
-    withDropoutSeed(stepSeed, () => {
-      const x = tf.tensor4d(batch.x, [indices.length, train.rows, train.cols, 1]);
-      return untrained.kind === 'vae'
-        ? vaeForward(untrained, x, true, stepSeed).loss
-        : classifierForward(untrained, x, tf.tensor1d(batch.y, 'int32'), true).loss;
-    }),
-  );
+  const dropout = dropoutScope(stepSeed);
+  const loss = tf.tidy(() => {
+    const x = tf.tensor4d(batch.x, [indices.length, train.rows, train.cols, 1]);
+    return untrained.kind === 'vae'
+      ? vaeForward(untrained, x, true, stepSeed, dropout).loss
+      : classifierForward(untrained, x, tf.tensor1d(batch.y, 'int32'), true, dropout).loss;
+  });
   const value = loss.dataSync()[0]!;
   loss.dispose();
   return value;
@@ -66,3 +67,28 @@ export const divergence = (
     message: `${spec.model}/${optimizerText(spec.optimizer)} diverged: the ${where.what} ${why}. Try a smaller learning rate.`,
   });
 };
+
+/**
+ * The divergence guard on an epoch's steps: the first step of the first epoch sets the run's reference
+ * (the untrained model's loss), and a step whose loss is not finite or passes the bound ends the run
+ * (RunStop with Diverged, after the epochs it completed).
+ */
+export const guardDivergence =
+  <S extends { readonly step: number; readonly loss: number }>(
+    run: { readonly spec: RunSpec },
+    epoch: number,
+    progress: { reference: number; readonly epochsDone: number },
+  ): MonoTypeOperatorFunction<S> =>
+  (steps) =>
+    steps.pipe(
+      tap((s) => {
+        if (epoch === 1 && s.step === 1 && Number.isFinite(s.loss)) progress.reference = s.loss;
+        const blown = divergence(run.spec, s.loss, progress.reference, {
+          epoch,
+          step: s.step,
+          what: 'training loss',
+          at: `at epoch ${epoch}, step ${s.step}`,
+        });
+        if (blown !== null) throw new RunStop(blown, progress.epochsDone);
+      }),
+    );

@@ -1,254 +1,218 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { Observable, throwError } from 'rxjs';
-import { checkPrecision, withPrecision } from '../backend/native-precision.js';
-import { decodeRunSpec, runId as specId, type RunSpec } from '../config/spec.js';
-import { seededBatches } from '../data/batches.js';
-import { deriveSeed } from '../data/rng.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import {
+  EMPTY,
+  Observable,
+  catchError,
+  concat,
+  concatMap,
+  connect,
+  defer,
+  finalize,
+  ignoreElements,
+  last,
+  merge,
+  of,
+  range,
+  scan,
+  throwError,
+} from 'rxjs';
+import { decodeRunSpec, runId, type RunSpec } from '../config/spec.js';
 import type { Dataset } from '../data/types.js';
 import { interrupted, invalidConfig, toOptbenchError, type OptbenchError } from '../errors.js';
-import { withDropoutSeed } from '../models/dropout.js';
-import { feedProblem } from '../models/feeds.js';
-import { getModel, modelInfo } from '../models/registry.js';
 import type { BuiltModel } from '../models/types.js';
-import { countParameters, disposeModel, trainableWeights } from '../models/weights.js';
-import { createOptimizer } from '../optimizers/index.js';
-import { divergence, referenceLoss } from './divergence.js';
+import { countParameters } from '../models/weights.js';
+import { batchProgress, addStep, NO_STEPS, type EpochTotals } from './batch-progress.js';
+import { deliverLent, RunStop } from './delivery.js';
+import { guardDivergence } from './divergence.js';
+import { epochSteps } from './epoch-steps.js';
 import type { EpochEnded, RunEnded, RunEvent } from './events.js';
-import { lend, revoke } from './loan.js';
-import { classifierForward, correctCount, vaeForward } from './losses.js';
-import { trainingSplit } from './splits.js';
+import { prepareRun, type Run } from './run.js';
+import { builtInRuntime, type Runtime } from './runtime.js';
+import { checkSpecAgainst } from './spec-checks.js';
 
-/** Saves and restores a run's state at epoch boundaries (the store provides one; see lib/store). */
+/**
+ * Saves and restores a run's state at epoch boundaries (the store provides one for a run directory, the
+ * queue's worker one that commits to Redis; see lib/store and lib/queue). Each returns a cold Observable
+ * that completes when done and errors with an OptbenchError when it cannot.
+ */
 export interface Checkpointer {
-  /** Restores model and optimizer state if a checkpoint exists; returns the epoch it was taken after (0 if none). */
-  restore(runId: string, model: BuiltModel, optimizer: tf.Optimizer): Promise<number>;
-  save(runId: string, epoch: number, model: BuiltModel, optimizer: tf.Optimizer): Promise<void>;
+  /** Restores model and optimizer state if a checkpoint exists; emits the epoch it was taken after (0 if none). */
+  restore(runId: string, model: BuiltModel, optimizer: tf.Optimizer): Observable<number>;
+  save(runId: string, epoch: number, model: BuiltModel, optimizer: tf.Optimizer): Observable<void>;
   /** The run finished: its checkpoint is no longer needed. */
-  discard(runId: string): Promise<void>;
+  discard(runId: string): Observable<void>;
 }
 
 export interface FitOptions {
   /** Position of this run in its grid (1-based) and the grid's size, for progress. */
   readonly index?: number;
   readonly total?: number;
-  /** Name of the active backend, recorded with the run. */
-  readonly backend?: string;
+  /** What the run computes with (backend, registries, scheduler and clock); default: builtInRuntime(). */
+  readonly runtime?: Runtime;
   readonly checkpointer?: Checkpointer;
-  /** Polled between steps: when true the run stops after the current step with RunFailed{Interrupted}. */
+  /** Asked before every step: when true the run stops there with RunFailed{Interrupted}. */
   readonly shouldStop?: () => boolean;
-  /** Emit BatchEnded at most this often (ms); 0 emits after every step. */
+  /** Emit BatchEnded at most this often (ms of the runtime's clock); 0 emits after every step. */
   readonly progressEveryMs?: number;
   /** Stop once this many epochs are complete, with RunPaused (an ASHA rung); default: the spec's epochs. */
   readonly untilEpoch?: number;
 }
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** What a run has done so far; made per subscription. */
+interface Progress {
+  epochsDone: number;
+  /** The divergence bound's reference: the untrained model's first step's loss (divergence.ts). */
+  reference: number;
+  /** Training time of the epochs trained in this subscription. */
+  trainMs: number;
+}
+
+/** The spec decoded and held against what will train it: the data it is given and the active backend. */
+const checkedSpec = (input: RunSpec, data: Dataset, runtime: Runtime, until: number | undefined): E.Either<OptbenchError, RunSpec> =>
+  pipe(
+    decodeRunSpec(input),
+    E.tap((spec) => checkSpecAgainst(spec, data, tf.getBackend())),
+    E.tap(() =>
+      runtime.backend === tf.getBackend()
+        ? E.right(undefined)
+        : E.left(
+            invalidConfig({
+              path: 'runtime.backend',
+              message: `The runtime was made for the '${runtime.backend}' backend but '${tf.getBackend()}' is active: make the runtime after choosing the backend.`,
+            }),
+          ),
+    ),
+    E.tap((spec) => {
+      const u = until ?? spec.epochs;
+      return Number.isInteger(u) && u >= 1 && u <= spec.epochs
+        ? E.right(undefined)
+        : E.left(invalidConfig({ path: 'untilEpoch', message: `untilEpoch must be a whole number from 1 to the run's ${spec.epochs} epochs, got ${u}.` }));
+    }),
+  );
+
+const runFailed = (spec: RunSpec, runId: string, error: OptbenchError, epochsDone: number): RunEvent => ({
+  type: 'RunFailed',
+  runId,
+  spec,
+  error,
+  epochsDone,
+});
+
+/**
+ * One epoch as a stage of its own: its steps (batches pulled from ix, trained one by one), the divergence
+ * guard on every step's loss, the running totals and the throttled BatchEnded they give, then EpochEnded
+ * delivered with the model lent (so that `evaluate` downstream evaluates it), the checkpoint after it,
+ * and after the spec's last epoch, RunEnded delivered the same way.
+ */
+const trainEpoch = (run: Run, progress: Progress, epoch: number, opts: FitOptions): Observable<RunEvent> =>
+  defer(() => {
+    const { spec, runtime } = run;
+    const t0 = runtime.scheduler.now();
+    const interrupt = (step: number): Error | undefined =>
+      opts.shouldStop?.() === true ? new RunStop(interrupted(`Interrupted during epoch ${epoch}, step ${step + 1} of ${run.steps}.`), progress.epochsDone) : undefined;
+    return epochSteps(run, epoch, interrupt).pipe(
+      guardDivergence(run, epoch, progress),
+      scan(addStep, NO_STEPS),
+      connect((totals) =>
+        merge(
+          totals.pipe(batchProgress(run, epoch, t0, opts.progressEveryMs ?? 250)),
+          totals.pipe(
+            last(),
+            concatMap((t: EpochTotals) => {
+              const trainMs = runtime.scheduler.now() - t0;
+              progress.trainMs += trainMs;
+              const ended: EpochEnded = {
+                type: 'EpochEnded',
+                runId: run.id,
+                epoch,
+                epochs: spec.epochs,
+                train: { loss: t.lossSum / t.seen, accuracy: run.model.kind === 'classifier' ? t.correctSum / t.seen : null },
+                test: null,
+                evaluation: null,
+                trainMs,
+                evalMs: 0,
+              };
+              const runEnded: RunEnded = { type: 'RunEnded', runId: run.id, spec, final: null, confusion: null, vae: null, trainMs: progress.trainMs, evalMs: 0 };
+              return concat(
+                // Delivered first, so that a store downstream commits the epoch before its checkpoint exists.
+                deliverLent(run, ended, progress, progress.epochsDone),
+                defer(() => {
+                  progress.epochsDone = epoch;
+                  return opts.checkpointer !== undefined && epoch < spec.epochs
+                    ? opts.checkpointer.save(run.id, epoch, run.model, run.optimizer).pipe(ignoreElements())
+                    : EMPTY;
+                }),
+                epoch === spec.epochs ? defer(() => deliverLent(run, runEnded, progress, progress.epochsDone - 1)) : EMPTY,
+              );
+            }),
+          ),
+        ),
+      ),
+    );
+  });
 
 /**
  * Trains one run under the study's protocol (Keras `fit` semantics) and reports it as RunEvents:
  * RunStarted, BatchEnded*, EpochEnded per epoch (training metrics; `test` is null), then RunEnded, RunPaused
  * (at `untilEpoch`) or RunFailed. The trained model is lent with each EpochEnded and with RunEnded while it
  * is delivered (see loan.ts): `evaluate` downstream adds the test metrics, confusion matrix and VAE grids.
- * A loss that is not finite or explodes (see DIVERGENCE_FACTOR) ends the run as RunFailed{Diverged}, and a
- * model the data cannot feed (input shape, classes) is refused before training; a spec that does not
- * decode is an InvalidConfig on the error channel, and otherwise the Observable errors only on a bug. Unsubscribing stops the run after
- * the current step and disposes its model and optimizer.
  *
- * Paired design: the initial weights depend only on (model, seed) and the batch order and dropout masks
- * only on (seed, epoch, step), so every optimizer of a seed starts from the same weights and sees the same
- * batches, and a resumed run trains exactly as an uninterrupted one.
+ * The composition: the spec is checked against what will train it (its data set and backend: a spec that
+ * misstates them, or does not decode, is an InvalidConfig on the error channel); the run is prepared in its
+ * runtime (a model or optimizer it cannot have, or a model the data cannot feed, ends it as RunFailed
+ * before training); the checkpoint, if any, is restored; then RunStarted, and epoch by epoch (trainEpoch)
+ * until `untilEpoch`; then RunPaused, or the checkpoint discarded. A loss that is not finite or explodes
+ * (divergence.ts), an interruption (`shouldStop`) or an evaluation that fails ends the run as RunFailed.
+ * Unsubscribing stops the run after the current step; the model and optimizer are disposed however it ends.
+ *
+ * Paired design: the initial weights depend only on (model, seed) and the batch order, dropout masks and
+ * VAE noise only on (seed, epoch, step), so every optimizer of a seed starts from the same weights and sees
+ * the same batches, and a resumed run trains exactly as an uninterrupted one.
  */
-export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Observable<RunEvent> => {
-  const decoded = decodeRunSpec(input);
-  if (E.isLeft(decoded)) return throwError(() => decoded.left);
-  const spec = decoded.right;
-  const until = opts.untilEpoch ?? spec.epochs;
-  if (!Number.isInteger(until) || until < 1 || until > spec.epochs)
-    return throwError(() =>
-      invalidConfig({ path: 'untilEpoch', message: `untilEpoch must be a whole number from 1 to the run's ${spec.epochs} epochs, got ${until}.` }),
-    );
-  return new Observable<RunEvent>((subscriber) => {
-    let cancelled = false;
-    const id = specId(spec);
-    const emit = (e: RunEvent): void => {
-      if (!cancelled) subscriber.next(e);
-    };
-    const fail = (error: OptbenchError, epochsDone: number): void => {
-      emit({ type: 'RunFailed', runId: id, spec, error, epochsDone });
-    };
-
-    const run = async (): Promise<void> => {
-      const def = getModel(spec.model);
-      if (E.isLeft(def)) return fail(def.left, 0);
-      const misfit = feedProblem(modelInfo(def.right), {
-        rows: data.train.rows,
-        cols: data.train.cols,
-        channels: 1,
-        classes: data.classNames.length,
-      });
-      if (misfit !== undefined)
-        return fail(invalidConfig({ path: 'model', message: `Cannot train ${spec.model} on ${data.name}: ${misfit}.` }), 0);
-      const optimizer = createOptimizer(spec.optimizer.name, {
-        preset: spec.optimizer.preset,
-        ...spec.optimizer.overrides,
-      });
-      if (E.isLeft(optimizer)) return fail(optimizer.left, 0);
-      const opt = optimizer.right;
-      // bf16 products where the spec asks for them (and the backend allows), inside this run's computations only.
-      const precision = spec.precision ?? 'fp32';
-      const usable = checkPrecision(precision);
-      if (E.isLeft(usable)) return fail(usable.left, 0);
-      const compute = <T>(fn: () => T): T => withPrecision(precision, fn);
-      const model = def.right.build(spec.seed);
-      const batcher = data.batcher ?? seededBatches;
-      /** Delivers an event with the model lent beside it; what a stage asked instead (a failure), if anything. */
-      const deliver = (event: EpochEnded | RunEnded): OptbenchError | null => {
-        let failure: OptbenchError | null = null;
-        lend(event, { model, spec, data, reference, compute, fail: (e) => void (failure ??= e) });
-        try {
-          emit(event);
-        } finally {
-          revoke(event);
-        }
-        return failure;
-      };
-      let epochsDone = 0;
-      // The divergence bound's reference: the first step's loss (see divergence.ts).
-      let reference = NaN;
-      try {
-        const split = trainingSplit(data, spec);
-        if (E.isLeft(split)) return fail(split.left, 0);
-        const train = split.right;
-        const fromEpoch = opts.checkpointer ? await opts.checkpointer.restore(id, model, opt) : 0;
-        epochsDone = fromEpoch;
-        // A resumed run computes that first step's loss on a model built afresh from its seed, so that it
+export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Observable<RunEvent> =>
+  defer(() => {
+    const runtime = opts.runtime ?? builtInRuntime();
+    const checked = checkedSpec(input, data, runtime, opts.untilEpoch);
+    if (E.isLeft(checked)) return throwError(() => checked.left);
+    const spec = checked.right;
+    const until = opts.untilEpoch ?? spec.epochs;
+    const prepared = prepareRun(spec, data, runtime);
+    if (E.isLeft(prepared)) return of(runFailed(spec, runId(spec), prepared.left, 0));
+    const run = prepared.right;
+    const progress: Progress = { epochsDone: 0, reference: NaN, trainMs: 0 };
+    const restored = opts.checkpointer ? opts.checkpointer.restore(run.id, run.model, run.optimizer) : of(0);
+    return restored.pipe(
+      concatMap((fromEpoch) => {
+        progress.epochsDone = fromEpoch;
+        // A resumed run computes its first step's loss on a model built afresh from its seed, so that it
         // has the bound it had before it stopped.
-        if (fromEpoch > 0) {
-          const untrained = def.right.build(spec.seed);
-          try {
-            reference = compute(() => referenceLoss(untrained, train, spec));
-          } finally {
-            disposeModel(untrained);
-          }
-        }
-        const steps = Math.ceil(train.count / spec.batchSize);
-        const variables = trainableWeights(model).map((w) => w.read() as tf.Variable);
-        emit({
-          type: 'RunStarted',
-          runId: id,
-          spec,
-          index: opts.index ?? 1,
-          total: opts.total ?? 1,
-          backend: opts.backend ?? tf.getBackend(),
-          parameters: countParameters(model),
-          steps,
-          fromEpoch,
-          startedAt: new Date().toISOString(),
-        });
-        let trainMsTotal = 0;
-        for (let epoch = fromEpoch + 1; epoch <= until; epoch++) {
-          const batches = batcher(train, { seed: spec.seed, epoch, batchSize: spec.batchSize })[Symbol.iterator]();
-          let lossSum = 0;
-          let correctSum = 0;
-          let seen = 0;
-          let lastProgress = 0;
-          const t0 = performance.now();
-          try {
-            for (let step = 0; step < steps; step++) {
-              if (cancelled) return;
-              if (opts.shouldStop?.()) {
-                return fail(interrupted(`Interrupted during epoch ${epoch}, step ${step + 1} of ${steps}.`), epochsDone);
-              }
-              const next = batches.next();
-              if (next.done === true) break;
-              const batch = next.value;
-              const size = batch.indices.length;
-              const stepSeed = deriveSeed(spec.seed, epoch, step);
-              let correct: tf.Scalar | undefined;
-              const loss = compute(() => tf.tidy(() =>
-                withDropoutSeed(stepSeed, () =>
-                  opt.minimize(
-                    () => {
-                      const x = tf.tensor4d(batch.x, [size, train.rows, train.cols, 1]);
-                      if (model.kind === 'vae') return vaeForward(model, x, true, stepSeed).loss;
-                      const labels = tf.tensor1d(batch.y, 'int32');
-                      const out = classifierForward(model, x, labels, true);
-                      correct = tf.keep(correctCount(out.logits, labels));
-                      return out.loss;
-                    },
-                    true,
-                    variables,
-                  )!,
-                ),
-              ));
-              const lossValue = (await loss.data())[0]!;
-              loss.dispose();
-              if (correct !== undefined) {
-                correctSum += (await (correct as tf.Scalar).data())[0]!;
-                (correct as tf.Scalar).dispose();
-              }
-              if (epoch === 1 && step === 0 && Number.isFinite(lossValue)) reference = lossValue;
-              const blown = divergence(spec, lossValue, reference, {
-                epoch,
-                step: step + 1,
-                what: 'training loss',
-                at: `at epoch ${epoch}, step ${step + 1}`,
-              });
-              if (blown !== null) return fail(blown, epochsDone);
-              lossSum += lossValue * size;
-              seen += size;
-              const now = performance.now();
-              if (step === steps - 1 || now - lastProgress >= (opts.progressEveryMs ?? 250)) {
-                lastProgress = now;
-                emit({ type: 'BatchEnded', runId: id, epoch, step: step + 1, steps, loss: lossSum / seen, elapsedMs: now - t0 });
-              }
-              await yieldToEventLoop();
-            }
-          } finally {
-            batches.return?.();
-          }
-          if (cancelled) return;
-          const trainMs = performance.now() - t0;
-          trainMsTotal += trainMs;
-          const ended: EpochEnded = {
-            type: 'EpochEnded',
-            runId: id,
-            epoch,
-            epochs: spec.epochs,
-            train: { loss: lossSum / seen, accuracy: model.kind === 'classifier' ? correctSum / seen : null },
-            test: null,
-            evaluation: null,
-            trainMs,
-            evalMs: 0,
-          };
-          // Delivered first, so that a store downstream commits the epoch before its checkpoint exists.
-          const refused = deliver(ended);
-          if (refused !== null) return fail(refused, epochsDone);
-          epochsDone = epoch;
-          if (opts.checkpointer && epoch < spec.epochs) await opts.checkpointer.save(id, epoch, model, opt);
-          if (cancelled) return;
-          if (epoch === spec.epochs) {
-            const refusedEnd = deliver({ type: 'RunEnded', runId: id, spec, final: null, confusion: null, vae: null, trainMs: trainMsTotal, evalMs: 0 });
-            if (refusedEnd !== null) return fail(refusedEnd, epochsDone - 1);
-          }
-        }
-        if (until < spec.epochs) emit({ type: 'RunPaused', runId: id, spec, epochsDone });
-        else await opts.checkpointer?.discard(id);
-      } catch (e) {
-        fail(toOptbenchError(e), epochsDone);
-      } finally {
-        disposeModel(model);
-        opt.dispose();
-      }
-    };
-
-    run().then(
-      () => subscriber.complete(),
-      (e: unknown) => subscriber.error(toOptbenchError(e)),
+        if (fromEpoch > 0) progress.reference = run.referenceLoss();
+        return concat(
+          of<RunEvent>({
+            type: 'RunStarted',
+            runId: run.id,
+            spec,
+            index: opts.index ?? 1,
+            total: opts.total ?? 1,
+            backend: runtime.backend,
+            parameters: countParameters(run.model),
+            steps: run.steps,
+            fromEpoch,
+            startedAt: new Date(runtime.scheduler.now()).toISOString(),
+          }),
+          range(fromEpoch + 1, Math.max(0, until - fromEpoch)).pipe(concatMap((epoch) => trainEpoch(run, progress, epoch, opts))),
+          defer(() =>
+            until < spec.epochs
+              ? of<RunEvent>({ type: 'RunPaused', runId: run.id, spec, epochsDone: progress.epochsDone })
+              : (opts.checkpointer?.discard(run.id) ?? EMPTY).pipe(ignoreElements()),
+          ),
+        );
+      }),
+      catchError((e: unknown) =>
+        of(e instanceof RunStop ? runFailed(spec, run.id, e.error, e.epochsDone) : runFailed(spec, run.id, toOptbenchError(e), progress.epochsDone)),
+      ),
+      finalize(() => run.dispose()),
     );
-    return () => {
-      cancelled = true;
-    };
   });
-};

@@ -12,3 +12,7 @@ export * from './train-grid.js';
 export * from './recorder.js';
 export * from './progress.js';
 export * from './divergence.js';
+export * from './runtime.js';
+export * from './scheduler.js';
+export * from './spec-checks.js';
+export { RunStop } from './delivery.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fusedSoftmaxCrossEntropy } from '../backend/native-loss.js';
+import type { DropoutScope } from '../models/dropout.js';
 import type { BuiltClassifier, BuiltVae } from '../models/types.js';
 
 /**
@@ -13,13 +14,17 @@ export const crossEntropy = (logits: tf.Tensor2D, labels: tf.Tensor1D, classes: 
   fusedSoftmaxCrossEntropy(logits, labels, classes) ??
   (tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits, undefined, 0, tf.Reduction.MEAN) as tf.Scalar);
 
+/** What a forward pass is applied with: the mode, and in training the step's dropout scope. */
+const applyArgs = (training: boolean, dropout: DropoutScope | undefined) => (dropout === undefined ? { training } : { training, dropout });
+
 export const classifierForward = (
   model: BuiltClassifier,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
   training: boolean,
+  dropout?: DropoutScope,
 ): { loss: tf.Scalar; logits: tf.Tensor2D } => {
-  const logits = model.net.apply(x, { training }) as tf.Tensor2D;
+  const logits = model.net.apply(x, applyArgs(training, dropout)) as tf.Tensor2D;
   const classes = logits.shape[1];
   return { loss: crossEntropy(logits, labels, classes), logits };
 };
@@ -38,7 +43,8 @@ export const vaeForward = (
   x: tf.Tensor4D,
   training: boolean,
   seed: number,
-): { loss: tf.Scalar; reconstruction: tf.Tensor4D } => vaeLoss(model, x, training, vaeNoise(seed));
+  dropout?: DropoutScope,
+): { loss: tf.Scalar; reconstruction: tf.Tensor4D } => vaeLoss(model, x, training, vaeNoise(seed), dropout);
 
 /** The VAE's eps ~ N(0, I) for one step (training) or one test batch (evaluation), drawn from its seed. */
 export const vaeNoise =
@@ -55,10 +61,11 @@ export const vaeLoss = (
   x: tf.Tensor4D,
   training: boolean,
   eps: (shape: [number, number]) => tf.Tensor2D,
+  dropout?: DropoutScope,
 ): { loss: tf.Scalar; reconstruction: tf.Tensor4D } => {
-  const [mu, logVar] = model.encoder.apply(x, { training }) as [tf.Tensor2D, tf.Tensor2D];
+  const [mu, logVar] = model.encoder.apply(x, applyArgs(training, dropout)) as [tf.Tensor2D, tf.Tensor2D];
   const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps(mu.shape)));
-  const reconstruction = model.decoder.apply(z, { training }) as tf.Tensor4D;
+  const reconstruction = model.decoder.apply(z, applyArgs(training, dropout)) as tf.Tensor4D;
   const sse = tf.sum(tf.squaredDifference(x, reconstruction), [1, 2, 3]);
   const kl = tf.mul(tf.sum(tf.sub(tf.sub(tf.add(logVar, 1), tf.square(mu)), tf.exp(logVar)), 1), -0.5);
   return { loss: tf.mean(tf.add(sse, kl)) as tf.Scalar, reconstruction };

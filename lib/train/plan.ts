@@ -1,8 +1,9 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { NonNegativeInt, PositiveInt, RunSizes, decodeWith, type RunSpec } from '../config/spec.js';
+import { DataDigest, NonNegativeInt, PositiveInt, RunSizes, decodeWith, type RunSpec } from '../config/spec.js';
 import type { OptbenchError } from '../errors.js';
 import type { Split } from '../data/types.js';
+import { specData, type DataMd5 } from '../data/identity.js';
 
 const Overrides = t.record(t.string, t.union([t.number, t.boolean]));
 
@@ -17,8 +18,8 @@ export const GridPlan = t.intersection([
     seeds: PositiveInt,
   }),
   RunSizes,
-  /** First seed (default 0). */
-  t.partial({ seedBase: NonNegativeInt }),
+  /** First seed (default 0); the data's digest where its name does not pin it (see fitPlanToData). */
+  t.partial({ seedBase: NonNegativeInt, data: DataDigest }),
 ]);
 export type GridPlan = t.TypeOf<typeof GridPlan>;
 
@@ -39,6 +40,7 @@ export const planGrid = (input: GridPlan): E.Either<OptbenchError, RunSpec[]> =>
       for (const o of plan.optimizers)
         specs.push({
           dataset: plan.dataset,
+          ...(plan.data !== undefined ? { data: plan.data } : {}),
           model,
           optimizer: { name: o.name, preset: plan.preset, overrides: o.overrides ?? {} },
           seed: (plan.seedBase ?? 0) + s,
@@ -57,13 +59,14 @@ export const planGrid = (input: GridPlan): E.Either<OptbenchError, RunSpec[]> =>
 const n = (x: number): string => x.toLocaleString('en-US');
 
 /**
- * The plan as it will really run on `data`: a subset larger than the data is all of it, and a batch
- * larger than the training images is all of them (one step per epoch). The plan records what is used,
+ * The plan as it will really run on `data`: a subset larger than the data is all of it, a batch larger
+ * than the training images is all of them (one step per epoch), and a data set whose name does not pin
+ * its contents is named by their digest too (lib/data/identity.ts). The plan records what is used,
  * so that grid.json, the run ids and the protocol say what ran; each change comes with a note to show.
  */
 export const fitPlanToData = (
   plan: GridPlan,
-  data: { readonly name: string; readonly train: Pick<Split, 'count'>; readonly test: Pick<Split, 'count'> },
+  data: { readonly name: string; readonly md5: DataMd5; readonly train: Pick<Split, 'count'>; readonly test: Pick<Split, 'count'> },
 ): { readonly plan: GridPlan; readonly notes: readonly string[] } => {
   const notes: string[] = [];
   let { subset, testSubset, batchSize } = plan;
@@ -80,9 +83,12 @@ export const fitPlanToData = (
     notes.push(`--test-subset ${n(testSubset)} is more than the ${n(data.test.count)} test images of ${data.name}: every run is evaluated on all of them (recorded as test subset ${n(data.test.count)}).`);
     testSubset = data.test.count;
   }
+  // The data's digest, where its name does not pin what it holds (so that its runs have ids of their own).
+  const { data: digest } = specData(data);
   return {
     plan: {
       ...plan,
+      ...(digest !== undefined ? { data: digest } : {}),
       batchSize,
       ...(subset !== undefined ? { subset } : {}),
       ...(testSubset !== undefined ? { testSubset } : {}),

@@ -1,7 +1,11 @@
 import * as t from 'io-ts';
+import * as A from 'fp-ts/lib/ReadonlyArray.js';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { EMPTY, concat, concatMap, defer, from, mergeMap, of, tap, throwError, type OperatorFunction } from 'rxjs';
-import { PositiveInt, decodeRunSpec, decodeWith, type RunSpec } from '../config/spec.js';
+import { PositiveInt, decodeRunSpec, decodeWith, runDisplayLabel, type RunSpec } from '../config/spec.js';
+import { specData } from '../data/identity.js';
+import { checkSpecData } from './spec-checks.js';
 import type { Dataset } from '../data/types.js';
 import type { OptbenchError } from '../errors.js';
 import { EvaluateOptions } from './evaluate.js';
@@ -25,17 +29,28 @@ export interface GridOptions extends Omit<FitOptions, 'index' | 'total' | 'until
   readonly evaluate?: EvaluateOptions | null;
 }
 
-/** The specs of a list or a plan, decoded: a field of the wrong type is an InvalidConfig naming its path. */
-const gridSpecs = (grid: readonly RunSpec[] | GridPlan): E.Either<OptbenchError, RunSpec[]> => {
-  if (!Array.isArray(grid)) return planGrid(grid as GridPlan);
-  const specs: RunSpec[] = [];
-  for (const [i, s] of (grid as readonly unknown[]).entries()) {
-    const d = decodeRunSpec(s, `specs[${i}]`);
-    if (E.isLeft(d)) return d;
-    specs.push(d.right);
-  }
-  return E.right(specs);
-};
+/** The specs of a list, decoded: a field of the wrong type is an InvalidConfig naming its path. */
+const listedSpecs = (grid: readonly unknown[]): E.Either<OptbenchError, readonly RunSpec[]> =>
+  pipe(
+    grid,
+    A.traverseWithIndex(E.Applicative)((i, s) => decodeRunSpec(s, `specs[${i}]`)),
+  );
+
+/**
+ * The specs a grid trains on `data`: a list as given, a plan planned for the data (its digest filled in
+ * where the data's name does not pin its contents: two data sets never share a run id). Either way each
+ * spec must name the data it is given; one that does not is an InvalidConfig naming both.
+ */
+const specsFor = (grid: readonly RunSpec[] | GridPlan, data: Dataset): E.Either<OptbenchError, readonly RunSpec[]> =>
+  pipe(
+    Array.isArray(grid) ? listedSpecs(grid) : planGrid({ ...(grid as GridPlan), ...specData(data), dataset: (grid as GridPlan).dataset }),
+    E.tap((specs) =>
+      pipe(
+        specs,
+        A.traverseWithIndex(E.Applicative)((i, s) => checkSpecData(s, data, `specs[${i}] (${runDisplayLabel(s)})`)),
+      ),
+    ),
+  );
 
 const interruptedEvent = (e: RunEvent): boolean => e.type === 'RunFailed' && e.error._tag === 'Interrupted';
 
@@ -53,13 +68,16 @@ export const trainGrid =
       const { trainer, concurrency: _c, evaluate: _e, ...fit } = opts;
       const settings = decodeWith(GridSettings, 'trainGrid options')({ concurrency: opts.concurrency, evaluate: opts.evaluate });
       if (E.isLeft(settings)) return throwError(() => settings.left);
-      const decoded = gridSpecs(grid);
+      // A list that does not decode is refused before any data arrives; the checks against the data follow.
+      const decoded = Array.isArray(grid) ? listedSpecs(grid) : planGrid(grid as GridPlan);
       if (E.isLeft(decoded)) return throwError(() => decoded.left);
-      const specs = decoded.right;
       const train = trainer ?? localTrainer(fit);
       const evaluation = settings.right.evaluate ?? null;
       return source.pipe(
         concatMap((data) => {
+          const forData = specsFor(grid, data);
+          if (E.isLeft(forData)) return throwError(() => forData.left);
+          const specs = forData.right;
           let stopped = false;
           const runs = from(specs.map((spec, i) => ({ spec, index: i + 1 }))).pipe(
             mergeMap(

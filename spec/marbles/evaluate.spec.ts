@@ -5,7 +5,7 @@ import { Observable, catchError, map, of, tap } from 'rxjs';
 import type { RunSpec } from '../../lib/config/spec.js';
 import type { Dataset, Split } from '../../lib/data/types.js';
 import type { OptbenchError } from '../../lib/errors.js';
-import { getModel } from '../../lib/models/registry.js';
+import { BUILT_IN_MODELS } from '../../lib/models/registry.js';
 import type { BuiltClassifier } from '../../lib/models/types.js';
 import { disposeModel, modelWeights } from '../../lib/models/weights.js';
 import { evaluate, type EvaluateOptions } from '../../lib/train/evaluate.js';
@@ -71,7 +71,7 @@ describe('evaluate (marbles, a real model lent by a fake trainer)', function () 
 
   before(async () => {
     data = await fixtureOnCpu();
-    model = E.getOrElseW(() => assert.fail('fcnn'))(getModel('fcnn')).build(0) as BuiltClassifier;
+    model = E.getOrElseW(() => assert.fail('fcnn'))(BUILT_IN_MODELS.get('fcnn')).build(0) as BuiltClassifier;
   });
   after(() => disposeModel(model));
   beforeEach(() => (failures.length = 0));
@@ -169,7 +169,7 @@ describe('evaluate (marbles, a real model lent by a fake trainer)', function () 
   });
 
   it('a non-finite evaluation loss fails the run as Diverged', () => {
-    const broken = E.getOrElseW(() => assert.fail('fcnn'))(getModel('fcnn')).build(0) as BuiltClassifier;
+    const broken = E.getOrElseW(() => assert.fail('fcnn'))(BUILT_IN_MODELS.get('fcnn')).build(0) as BuiltClassifier;
     tf.tidy(() => modelWeights(broken).forEach((w) => w.write(tf.fill(w.shape as number[], NaN))));
     try {
       newScheduler().run(({ cold, expectObservable }) => {

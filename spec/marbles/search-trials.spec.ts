@@ -51,7 +51,7 @@ const caught = catchError((err: OptbenchError) => of(`${err._tag}${err._tag === 
 const letters = (s: string) => Object.fromEntries([...new Set(s.replace(/[-|()^!#]/g, ''))].map((k) => [k, k]));
 
 describe('searchTrials (marbles)', () => {
-  const data: Dataset = fakeData('fake', 100);
+  const data: Dataset = fakeData('fashion-mini', 100);
 
   it('grid search, concurrency 2: two trials from the start, the third when a slot frees, an update after each', () => {
     const c = config();
@@ -149,7 +149,7 @@ describe('searchTrials (marbles)', () => {
 
   it('a holdout that leaves nothing to train on is an InvalidConfig when the data arrives', () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const small = fakeData('small', 10);
+      const small = fakeData('fashion-mini', 10);
       expectObservable(cold<Dataset>('-d|', { d: small }).pipe(searchTrials(config()), kinds, caught)).toBe('-(e|)', { e: 'InvalidConfig:holdout' });
     });
   });

@@ -41,7 +41,7 @@ const letters = map((e: SweepEvent) => LETTER[e.type]!);
 const values = (m: string) => Object.fromEntries([...new Set(m.replace(/[-|()#]/g, ''))].map((k) => [k, k]));
 
 describe('sweep (marbles)', () => {
-  const data: Dataset = fakeData('fake', 100);
+  const data: Dataset = fakeData('fashion-mini', 100);
 
   it('its searches, then the chosen configuration retrained on all training images and tested, in one stream', () => {
     const { trainer, calls } = instant();

@@ -18,7 +18,7 @@ const a = spec('adam');
 const b = spec('sgd');
 const c = spec('nadam');
 const data = fakeData();
-const grid = (...specs: RunSpec[]): GridEvent => ({ type: 'GridStarted', specs, dataset: 'fake', classNames: ['a', 'b'] });
+const grid = (...specs: RunSpec[]): GridEvent => ({ type: 'GridStarted', specs, dataset: 'fashion-mini', classNames: ['a', 'b'] });
 
 /** A trainer that plays back a cold Observable per optimizer and records every call. */
 const fake = (runs: Record<string, Observable<RunEvent>>) => {

@@ -1,3 +1,4 @@
+import { PINNED } from '../../lib/data/identity.js';
 /**
  * Plain events and a scheduler for the operators' marble specs (spec/marbles/): fake runs whose events are
  * cold Observables on the TestScheduler, so that subscription timing, completion and errors can be checked
@@ -24,9 +25,12 @@ export const spec = (optimizer: string, over: Partial<RunSpec> = {}): RunSpec =>
   ...over,
 });
 
-/** A Dataset that only names itself: the fake trainers never read its images. */
-export const fakeData = (name = 'fake', train = 500): Dataset =>
-  ({ name, dir: '', verified: false, classNames: ['a', 'b'], train: { count: train }, test: { count: 100 } }) as unknown as Dataset;
+/**
+ * A Dataset that only names itself (as the specs above do: the fixture subset, with the contents its name
+ * pins), for fake trainers, which never read its images.
+ */
+export const fakeData = (name = 'fashion-mini', train = 500): Dataset =>
+  ({ name, dir: '', verified: false, md5: PINNED['fashion-mini'], classNames: ['a', 'b'], train: { count: train }, test: { count: 100 } }) as unknown as Dataset;
 
 export const started = (s: RunSpec, over: Partial<RunStarted> = {}): RunStarted => ({
   type: 'RunStarted',
@@ -90,7 +94,7 @@ export const failed = (s: RunSpec, error: OptbenchError = diverged({ epoch: 1, s
 
 /** A small search config (one log-uniform learning rate), for the sweep operators' specs. */
 export const searchConfig = (over: Partial<SearchConfig> = {}): SearchConfig => ({
-  dataset: 'fake',
+  dataset: 'fashion-mini',
   model: 'fcnn',
   optimizer: 'adam',
   preset: 'tfkeras2',
