@@ -169,7 +169,24 @@ const fsAdvice = (code: string): string =>
       : '';
 
 /** Wraps anything thrown by foreign code (TF.js, Node) so that it travels as an OptbenchError. */
+/**
+ * An OptbenchError as an Error, for where a value has to be thrown: an Observable's error channel (RxJS
+ * users expect `instanceof Error` and a stack there). It carries the tagged value as `error`, and its
+ * fields too (`_tag`, `message`, `path`, ...), so a handler can read either; `toOptbenchError` unwraps it.
+ */
+export class OptbenchFailure extends Error {
+  readonly _tag: OptbenchError['_tag'];
+  constructor(readonly error: OptbenchError) {
+    super(error.message);
+    this.name = `OptbenchError(${error._tag})`;
+    this._tag = error._tag;
+    const { message: _m, ...fields } = error as OptbenchError & Record<string, unknown>;
+    Object.assign(this, fields);
+  }
+}
+
 export const toOptbenchError = (u: unknown): OptbenchError => {
+  if (u instanceof OptbenchFailure) return u.error;
   if (isOptbenchError(u)) return u;
   if (u instanceof Error) {
     const code = (u as NodeJS.ErrnoException).code;

@@ -1,5 +1,6 @@
 // The public API of optbench. Each layer has its own index; this file only re-exports them.
 export * from './errors.js';
+export * from './observable.js';
 export * from './config/spec.js';
 export * from './config/protocol.js';
 export * from './data/index.js';

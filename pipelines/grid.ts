@@ -1,4 +1,4 @@
-import { Observable, concatMap, identity, of, throwError } from 'rxjs';
+import { Observable, concatMap, identity, of } from 'rxjs';
 import * as E from 'fp-ts/lib/Either.js';
 import {
   checkFeeds,
@@ -19,6 +19,7 @@ import {
   type LoadConfig,
   type RunSpec,
   type Store,
+  raise,
 } from '../lib/index.js';
 
 export interface GridJob {
@@ -57,13 +58,13 @@ export const gridPipeline = (job: GridJob, opts: GridPipelineOptions = {}): Obse
     concatMap((data) => {
       const shape = { rows: data.train.rows, cols: data.train.cols, channels: 1, classes: data.classNames.length };
       const feeds = checkFeeds(job.plan.models, shape, data.name);
-      if (E.isLeft(feeds)) return throwError(() => feeds.left);
+      if (E.isLeft(feeds)) return raise(feeds.left);
       const fitted = fitPlanToData(job.plan, data);
       const planned = planGrid(fitted.plan);
-      if (E.isLeft(planned)) return throwError(() => planned.left);
+      if (E.isLeft(planned)) return raise(planned.left);
       const specs = planned.right;
       const same = checkProtocol(job.out, specs, store);
-      if (E.isLeft(same)) return throwError(() => same.left);
+      if (E.isLeft(same)) return raise(same.left);
       fitted.notes.forEach(say);
       onPlan?.(specs);
       return of(data).pipe(

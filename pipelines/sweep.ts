@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { concatMap, identity, lastValueFrom, of, reduce, throwError } from 'rxjs';
+import { concatMap, identity, lastValueFrom, of, reduce } from 'rxjs';
 import {
   checkFeeds,
   checkProtocol,
@@ -25,6 +25,7 @@ import {
   type Store,
   type SweepRecord,
   type SweepSpec,
+  raise,
 } from '../lib/index.js';
 
 export interface SweepJob extends SweepSpec {
@@ -73,11 +74,11 @@ export const runSweep = async (job: SweepJob, opts: SweepOptions): Promise<E.Eit
           // feed, or a directory that holds runs of another protocol than this sweep's retraining.
           const shape = { rows: loaded.train.rows, cols: loaded.train.cols, channels: 1, classes: loaded.classNames.length };
           const feeds = checkFeeds([model], shape, loaded.name);
-          if (E.isLeft(feeds)) return throwError(() => feeds.left);
+          if (E.isLeft(feeds)) return raise(feeds.left);
           const probe = planGrid(retrainGridPlan(spec, [{ name: first.optimizer }], loaded));
-          if (E.isLeft(probe)) return throwError(() => probe.left);
+          if (E.isLeft(probe)) return raise(probe.left);
           const same = checkProtocol(out, probe.right, opts.store);
-          if (E.isLeft(same)) return throwError(() => same.left);
+          if (E.isLeft(same)) return raise(same.left);
           return of(loaded);
         }),
         sweep(spec, { trainer, history: storeHistory(opts.store), saved: saved.right, ...stop }),

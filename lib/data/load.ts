@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { defer, from, mergeMap, throwError, of, type Observable } from 'rxjs';
+import { defer, from, mergeMap, of, type Observable } from 'rxjs';
 import { invalidConfig, toOptbenchError, type OptbenchError } from '../errors.js';
 import { FASHION_MD5, downloadFashion, parseMd5Sums, type Checksums } from './download.js';
 import { classesSeen, type ImageSet } from './idx.js';
@@ -12,6 +12,7 @@ import { DEFAULT_DATASET, IDX_FILE_KEYS, defaultCacheDir, locateData, type IdxFi
 import { decodeLoadConfig } from './load-config.js';
 import { decodeFile, decodeSplit, locateOptions, type ChecksumSource, type Decoded } from './files.js';
 import { FASHION_CLASSES, type Dataset, type Split } from './types.js';
+import { raise } from '../observable.js';
 
 export interface LoadConfig {
   /** Directory holding the four IDX files (--data-dir). */
@@ -160,6 +161,6 @@ export const loadDataset = async (config: LoadConfig = {}): Promise<E.Either<Opt
  * does not decode is an InvalidConfig naming the field).
  */
 export const loadFashion$ = (config: LoadConfig = {}): Observable<Dataset> =>
-  defer(() => E.match((e: OptbenchError) => throwError(() => e), () => from(loadDataset(config)))(decodeLoadConfig(config))).pipe(
-    mergeMap((r) => (E.isRight(r) ? of(r.right) : throwError(() => r.left))),
+  defer(() => E.match((e: OptbenchError) => raise( e), () => from(loadDataset(config)))(decodeLoadConfig(config))).pipe(
+    mergeMap((r) => (E.isRight(r) ? of(r.right) : raise(r.left))),
   );

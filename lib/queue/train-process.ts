@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { concatMap, defer, from, lastValueFrom, of, tap, throwError } from 'rxjs';
+import { concatMap, defer, from, lastValueFrom, of, tap } from 'rxjs';
 import { pipe } from 'fp-ts/lib/function.js';
 import { useBackend } from '../backend/index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../store/checkpoint.js';
@@ -20,6 +20,7 @@ import { runFit, type Checkpointer } from '../train/fit.js';
 import { builtInRuntime } from '../train/runtime.js';
 import { evaluatedHere } from '../train/trainer.js';
 import type { JobData } from './job.js';
+import { raise } from '../observable.js';
 
 /** Worker -> training process. */
 export type ToTrainer =
@@ -66,7 +67,7 @@ const ipcCheckpointer = (start: Buffer | null, committedEpochs: number, warn: (m
         pipe(
           encodeCheckpoint(state),
           E.match(
-            (e) => throwError(() => e),
+            (e) => raise( e),
             (bytes) =>
               from(
                 new Promise<boolean>((resolve) => {
@@ -78,7 +79,7 @@ const ipcCheckpointer = (start: Buffer | null, committedEpochs: number, warn: (m
         ),
       ),
       concatMap((ok) =>
-        ok ? of(undefined) : throwError(() => internalError(`The worker could not store the checkpoint of epoch ${epoch} of run ${runId}.`)),
+        ok ? of(undefined) : raise(internalError(`The worker could not store the checkpoint of epoch ${epoch} of run ${runId}.`)),
       ),
     ),
   // The worker removes the checkpoint with the run's last commit.

@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { catchError, concatMap, defer, from, throwError, type Observable } from 'rxjs';
+import { catchError, concatMap, defer, from, type Observable } from 'rxjs';
 import { toOptbenchError } from '../errors.js';
 import type { Figure } from './figures.js';
 import { svgToPng } from './raster.js';
 import type { Artifact, Format } from './types.js';
+import { raise } from '../observable.js';
 
 /** Where a page's files go: the page itself at the top of outDir, its figures and tables under outDir/report/. */
 export const REPORT_SUBDIR = 'report';
@@ -55,5 +56,5 @@ export const fileWriter: ArtifactWriter = (file) =>
 export const writeArtifacts = (files: readonly ArtifactFile[], writer: ArtifactWriter = fileWriter): Observable<Artifact> =>
   from(files).pipe(
     concatMap(writer),
-    catchError((e: unknown) => throwError(() => toOptbenchError(e))),
+    catchError((e: unknown) => raise(toOptbenchError(e))),
   );

@@ -1,7 +1,8 @@
-import { concatMap, of, throwError, type Observable } from 'rxjs';
+import { concatMap, of, type Observable } from 'rxjs';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Artifact } from './types.js';
 import type { Store } from '../store/store.js';
+import { raise } from '../observable.js';
 
 /**
  * Records each file a report stage wrote (an Artifact from `renderD3`) in the store's artifacts table, with
@@ -14,6 +15,6 @@ export const recordArtifacts =
     artifacts.pipe(
       concatMap((a) => {
         const recorded = store.recordArtifact({ runId, kind: a.kind, path: a.path, bytes: a.bytes });
-        return E.isLeft(recorded) ? throwError(() => recorded.left) : of(a);
+        return E.isLeft(recorded) ? raise(recorded.left) : of(a);
       }),
     );

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { EMPTY, concat, concatMap, defer, lastValueFrom, map, of, tap, throwError, toArray, type Observable, type OperatorFunction } from 'rxjs';
+import { EMPTY, concat, concatMap, defer, lastValueFrom, map, of, tap, toArray, type Observable, type OperatorFunction } from 'rxjs';
 import { decodeWith } from '../config/spec.js';
 import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
 import { isOneOf } from '../one-of.js';
@@ -13,6 +13,7 @@ import { renderHtml } from './html.js';
 import { readRunDir } from './read.js';
 import { toCsv, toLatex, toMarkdown } from './tables.js';
 import { FORMATS, type Artifact, type Format, type Report, type ReportSource } from './types.js';
+import { raise } from '../observable.js';
 
 const FormatCodec = t.keyof(Object.fromEntries(FORMATS.map((f) => [f, null])) as Record<Format, null>, 'a format (html, md, png, svg, csv, tex)');
 
@@ -64,7 +65,7 @@ export const renderD3 =
     defer(() => {
       const { writer = fileWriter, ...data } = options;
       const decoded = decodeWith(RenderSettings, 'render options')(data);
-      if (E.isLeft(decoded)) return throwError(() => decoded.left);
+      if (E.isLeft(decoded)) return raise(decoded.left);
       const opts = decoded.right;
       const formats = new Set<Format>(opts.formats ?? FORMATS);
       const render = (r: Report): Observable<Artifact> => defer(() => writeArtifacts(pageFiles(outDir, reportPage(r), formats, opts.pngScale), writer));

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { concatMap, defer, from, of, throwError } from 'rxjs';
+import { concatMap, defer, from, of } from 'rxjs';
 import type { BuiltModel } from '../models/types.js';
 import { modelWeights } from '../models/weights.js';
 import { deleteCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint, type NamedArrays } from './checkpoint.js';
 import type { Checkpointer } from '../train/fit.js';
+import { raise } from '../observable.js';
 
 /** Positional keys: a freshly built model's variable names carry other suffixes than the saved one's. */
 const toArrays = (tensors: readonly tf.Tensor[]): NamedArrays =>
@@ -90,7 +91,7 @@ export const fileCheckpointer = (
         pipe(
           writeCheckpoint(dir, runId, state),
           E.match(
-            (e) => throwError(() => e),
+            (e) => raise( e),
             () => of(undefined),
           ),
         ),

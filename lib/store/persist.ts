@@ -1,7 +1,8 @@
-import { concatMap, of, throwError, type Observable } from 'rxjs';
+import { concatMap, of, type Observable } from 'rxjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { isRunEvent, type StreamEvent } from '../train/events.js';
 import type { Store } from './store.js';
+import { raise } from '../observable.js';
 
 /**
  * Writes each run event to the store (one transaction each) before passing it on, so that whatever a later
@@ -16,6 +17,6 @@ export const persist =
       concatMap((e) => {
         if (!isRunEvent(e)) return of(e);
         const written = store.writeEvent(e);
-        return E.isLeft(written) ? throwError(() => written.left) : of(e);
+        return E.isLeft(written) ? raise(written.left) : of(e);
       }),
     );

@@ -1,11 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { EMPTY, defer, throwError } from 'rxjs';
+import { EMPTY, defer } from 'rxjs';
 import { runId as specId, runLabel } from '../config/spec.js';
 import { runFit, type FitOptions } from '../train/fit.js';
 import { evaluatedHere, type RunTrainer } from '../train/trainer.js';
 import { checkpointDir } from './checkpoint.js';
 import { fileCheckpointer } from './checkpointer.js';
 import type { Store } from './store.js';
+import { raise } from '../observable.js';
 
 export interface StoreTrainerOptions extends Omit<FitOptions, 'index' | 'total' | 'checkpointer' | 'untilEpoch'> {
   /** Leave a run the store has as failed (diverged) failed, instead of training it again. */
@@ -31,7 +32,7 @@ export const storeTrainer =
       const name = `run ${ctx.index}/${ctx.total} ${runLabel(spec)}`;
       if (opts.keepFailed) {
         const rows = store.listRuns();
-        if (E.isLeft(rows)) return throwError(() => rows.left);
+        if (E.isLeft(rows)) return raise(rows.left);
         const row = rows.right.find((r) => r.runId === id);
         if (row?.status === 'failed') {
           log(`${name}: failed earlier (${row.error?.message ?? 'no reason recorded'}), not trained again`);
@@ -39,7 +40,7 @@ export const storeTrainer =
         }
       }
       const claim = store.claimRun(id, spec);
-      if (E.isLeft(claim)) return throwError(() => claim.left);
+      if (E.isLeft(claim)) return raise(claim.left);
       if (claim.right === 'done') {
         log(`${name}: finished earlier, skipped`);
         return EMPTY;
@@ -51,7 +52,7 @@ export const storeTrainer =
       const completed = (runId: string): number => E.getOrElse(() => 0)(store.completedEpochs(runId));
       if (ctx.untilEpoch < spec.epochs && completed(id) >= ctx.untilEpoch) {
         const released = store.releaseRun(id);
-        if (E.isLeft(released)) return throwError(() => released.left);
+        if (E.isLeft(released)) return raise(released.left);
         log(`${name}: ${completed(id)} epochs trained earlier, not trained again`);
         return EMPTY;
       }

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { EMPTY, concat, defer, expand, from, mergeMap, of, throwError, type Observable } from 'rxjs';
+import { EMPTY, concat, defer, expand, from, mergeMap, of, type Observable } from 'rxjs';
 import { runId } from '../config/spec.js';
 import type { Dataset } from '../data/types.js';
 import type { OptbenchError } from '../errors.js';
@@ -9,6 +9,7 @@ import type { SearchRunOptions } from './full-search.js';
 import { bestTrial, trialSpec, type SearchConfig, type SearchResult, type TrialRecord, type TrialStatus } from './search.js';
 import type { SpacePoint } from './space.js';
 import { trainTrial } from './trial.js';
+import { raise } from '../observable.js';
 
 /** An item of the scheduling stream: a job to start, or an event to pass on. */
 type Step = { readonly job: AshaJob } | { readonly event: SweepEvent };
@@ -34,7 +35,7 @@ export const ashaSearch = (
     const fresh = opts.resumeFrom
       ? E.right(ashaResume(opts.resumeFrom))
       : createAsha({ minResource: c.minEpochs, maxResource: c.epochs, eta: c.eta, trials: points.length, direction: c.direction });
-    if (E.isLeft(fresh)) return throwError(() => fresh.left);
+    if (E.isLeft(fresh)) return raise(fresh.left);
     let state: AshaState = fresh.right;
     const metrics: (readonly number[])[] = points.map(() => []);
     const errors: (string | null)[] = points.map(() => null);
@@ -106,7 +107,7 @@ export const ashaSearch = (
           issued.shift();
           const reported = ashaReport(state, head.trial, head.rung, finished.get(head)!);
           finished.delete(head);
-          if (E.isLeft(reported)) return throwError((): OptbenchError => reported.left);
+          if (E.isLeft(reported)) return raise(reported.left);
           state = reported.right;
           steps.push(updated(), ...decide());
         }

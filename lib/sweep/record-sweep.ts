@@ -1,8 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { defer, tap, throwError, type Observable } from 'rxjs';
+import { defer, tap, type Observable } from 'rxjs';
 import type { StreamEvent } from '../train/events.js';
 import { isSweepEvent } from './events.js';
 import { foldSweepRecord, readSweepRecord, writeSweepRecord } from './record.js';
+import { raise } from '../observable.js';
 
 /**
  * Keeps `<outDir>/sweep.json` up to date with a sweep's progress: after every search decision and finished
@@ -14,7 +15,7 @@ export const recordSweep =
   <E extends StreamEvent>(source: Observable<E>): Observable<E> =>
     defer(() => {
       const saved = readSweepRecord(outDir);
-      if (E.isLeft(saved)) return throwError(() => saved.left);
+      if (E.isLeft(saved)) return raise(saved.left);
       const createdAt = saved.right?.createdAt ?? new Date().toISOString();
       let progress: Parameters<typeof foldSweepRecord>[0] = null;
       return source.pipe(

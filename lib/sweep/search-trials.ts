@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { concat, concatMap, defer, of, throwError, type OperatorFunction } from 'rxjs';
+import { concat, concatMap, defer, of, type OperatorFunction } from 'rxjs';
 import type { Dataset } from '../data/types.js';
 import { internalError, invalidConfig } from '../errors.js';
 import { localTrainer, type RunTrainer } from '../train/trainer.js';
@@ -9,6 +9,7 @@ import type { SweepEvent } from './events.js';
 import { fullSearch } from './full-search.js';
 import { checkSearchConfig, decodeSearchConfig, searchPoints, type SearchConfig } from './search.js';
 import type { HistoryOf } from './trial.js';
+import { raise } from '../observable.js';
 
 export interface SearchTrialsOptions {
   /** Trains each trial (default: `localTrainer()`); trials are evaluated on their held-out images. */
@@ -35,16 +36,16 @@ export const searchTrials =
   (source) =>
     defer(() => {
       const decoded = E.chain(checkSearchConfig)(decodeSearchConfig(config));
-      if (E.isLeft(decoded)) return throwError(() => decoded.left);
+      if (E.isLeft(decoded)) return raise(decoded.left);
       const c = decoded.right;
       const points = searchPoints(c);
-      if (E.isLeft(points)) return throwError(() => points.left);
+      if (E.isLeft(points)) return raise(points.left);
       const concurrency = opts.concurrency ?? 1;
       if (!Number.isInteger(concurrency) || concurrency < 1)
-        return throwError(() => invalidConfig({ path: 'concurrency', message: `concurrency must be a whole number >= 1, got ${concurrency}.` }));
+        return raise(invalidConfig({ path: 'concurrency', message: `concurrency must be a whole number >= 1, got ${concurrency}.` }));
       const resumeFrom = c.strategy === 'asha' ? (opts.resumeFrom ?? null) : null;
       if (resumeFrom && resumeFrom.config.trials !== points.right.length)
-        return throwError(() => internalError(`The saved ASHA state has ${resumeFrom.config.trials} trials but the sweep has ${points.right.length}.`));
+        return raise(internalError(`The saved ASHA state has ${resumeFrom.config.trials} trials but the sweep has ${points.right.length}.`));
       const run = {
         trainer: opts.trainer ?? localTrainer(),
         concurrency,
@@ -54,8 +55,7 @@ export const searchTrials =
       return source.pipe(
         concatMap((data) => {
           if (c.holdout >= data.train.count)
-            return throwError(() =>
-              invalidConfig({
+            return raise(invalidConfig({
                 path: 'holdout',
                 message: `--holdout ${c.holdout} leaves nothing to train on: ${data.name} has ${data.train.count} training images. Choose a smaller --holdout.`,
               }),

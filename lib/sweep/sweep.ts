@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { EMPTY, concat, concatMap, defer, of, tap, throwError, type Observable, type OperatorFunction } from 'rxjs';
+import { EMPTY, concat, concatMap, defer, of, tap, type Observable, type OperatorFunction } from 'rxjs';
 import { PositiveInt, decodeWith, runId, type RunSpec } from '../config/spec.js';
 import type { Dataset } from '../data/types.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
@@ -15,6 +15,7 @@ import { searchTrials } from './search-trials.js';
 import { SearchConfig, type SearchResult } from './search.js';
 import { toOverrides } from './space.js';
 import type { HistoryOf } from './trial.js';
+import { raise } from '../observable.js';
 
 /** A sweep (one search) or a tune (one per optimizer), then the retraining of what they chose. */
 export const SweepSpec = t.intersection([
@@ -114,9 +115,9 @@ export const sweep =
   (source) =>
     defer(() => {
       const decoded = decodeSweepSpec(input);
-      if (E.isLeft(decoded)) return throwError(() => decoded.left);
+      if (E.isLeft(decoded)) return raise(decoded.left);
       const spec = decoded.right;
-      if (spec.searches.length === 0) return throwError(() => invalidConfig({ path: 'searches', message: 'A sweep needs at least one search.' }));
+      if (spec.searches.length === 0) return raise(invalidConfig({ path: 'searches', message: 'A sweep needs at least one search.' }));
       const trainer = opts.trainer ?? localTrainer();
       const stop = (): boolean => opts.shouldStop?.() ?? false;
       return source.pipe(
@@ -125,10 +126,10 @@ export const sweep =
           const { data: digest } = specData(data);
           const configs = spec.searches.map((c) => ({ ...c, ...(digest !== undefined ? { data: digest } : {}) }));
           const wrong = configs.map((c, i) => checkSpecData(c, data, `searches[${i}] (${c.model}/${c.optimizer})`)).find(E.isLeft);
-          if (wrong !== undefined) return throwError(() => wrong.left);
+          if (wrong !== undefined) return raise(wrong.left);
           const resume = configs.map((c) => savedAshaState(opts.saved ?? null, c));
           const bad = resume.find(E.isLeft);
-          if (bad !== undefined) return throwError(() => bad.left);
+          if (bad !== undefined) return raise(bad.left);
           const results: SearchResult[] = [];
           let stopped = false;
           const searches = configs.map((c, i) =>
@@ -154,7 +155,7 @@ export const sweep =
           const retrain = defer((): Observable<SweepEvent> => {
             if (stopped || stop()) return EMPTY;
             const final = retrainPlan(spec, results, data);
-            if (E.isLeft(final)) return throwError(() => final.left);
+            if (E.isLeft(final)) return raise(final.left);
             if (final.right === null) return EMPTY;
             return concat(
               of<SweepEvent>({ type: 'RetrainStarted', groups: final.right.groups, seeds: spec.seeds }),

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { OptbenchError } from '../errors.js';
 import type { EpochEnded, RunEnded } from './events.js';
-import { lend, revoke } from './loan.js';
+import { lend, revoke, type ModelLoan } from './loan.js';
 import type { Run } from './run.js';
 
 /**
@@ -20,27 +20,15 @@ export class RunStop extends Error {
 }
 
 /**
- * Emits `event` with the run's model lent beside it (loan.ts): every synchronous stage downstream
- * (`evaluate`, `persist`, a user's own) may borrow the model while the delivery lasts, then the loan is
- * revoked. A stage that asks the run to end (`loan.fail`) makes this an error: RunStop with that reason,
- * after `epochsDone` epochs.
+ * Emits `event` with a model lent beside it (loan.ts): every synchronous stage downstream (`evaluate`,
+ * `persist`, a user's own) may borrow the model while the delivery lasts, then the loan is revoked. A stage
+ * that asks the run to end (`loan.fail`) makes this an error: RunStop with that reason, after `epochsDone`
+ * epochs. This is how runFit delivers; a trainer of a user's own can lend the same way.
  */
-export const deliverLent = (
-  run: Run,
-  event: EpochEnded | RunEnded,
-  progress: { readonly reference: number },
-  epochsDone: number,
-): Observable<EpochEnded | RunEnded> =>
-  new Observable((subscriber) => {
+export const deliverWithLoan = <E extends EpochEnded | RunEnded>(event: E, loan: Omit<ModelLoan, 'fail'>, epochsDone: number): Observable<E> =>
+  new Observable<E>((subscriber) => {
     let failure: OptbenchError | null = null;
-    lend(event, {
-      model: run.model,
-      spec: run.spec,
-      data: run.data,
-      reference: progress.reference,
-      compute: run.compute,
-      fail: (e) => void (failure ??= e),
-    });
+    lend(event, { ...loan, fail: (e) => void (failure ??= e) });
     try {
       subscriber.next(event);
     } finally {
@@ -49,3 +37,12 @@ export const deliverLent = (
     if (failure !== null) subscriber.error(new RunStop(failure, epochsDone));
     else subscriber.complete();
   });
+
+/** `event` delivered with the run's model, as it is after the epochs done (its reference for divergence). */
+export const deliverLent = (
+  run: Run,
+  event: EpochEnded | RunEnded,
+  progress: { readonly reference: number },
+  epochsDone: number,
+): Observable<EpochEnded | RunEnded> =>
+  deliverWithLoan(event, { model: run.model, spec: run.spec, data: run.data, reference: progress.reference, compute: run.compute }, epochsDone);

@@ -1,15 +1,16 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { EMPTY, Observable, concatMap, defer, of, throwError } from 'rxjs';
+import { EMPTY, Observable, concatMap, defer, of } from 'rxjs';
 import { PositiveInt, reportErrors, runLabel, type RunSpec } from '../config/spec.js';
 import { deriveSeed } from '../data/rng.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
 import { divergence } from './divergence.js';
 import { evaluateSplit, vaeGrids, type Evaluation } from './evaluation.js';
 import { isRunEvent, type EpochEnded, type Evaluated, type RunEnded, type RunEvent, type StreamEvent } from './events.js';
-import { borrow, type ModelLoan } from './loan.js';
+import { borrow, isCopyOfLent, type ModelLoan } from './loan.js';
 import { evaluationSplit } from './splits.js';
+import { raise } from '../observable.js';
 
 /**
  * What `evaluate` measures. `split`: `test`, `validation` (the images a spec holds out with `holdout`), or
@@ -62,10 +63,13 @@ const mismatch = (spec: RunSpec | null, want: EvaluateOptions, got: Evaluated): 
 const noModel = (e: EpochEnded | RunEnded): OptbenchError =>
   invalidConfig({
     path: 'evaluate',
-    message:
-      `evaluate got ${e.type} of run ${e.runId} without its model and without an evaluation. Either a stage before evaluate ` +
-      `delivers events later than the trainer sends them (put evaluate right after trainGrid, or after synchronous stages only), ` +
-      `or the trainer runs elsewhere: give it the evaluation options (trainGrid(specs, { evaluate: {...} })).`,
+    message: isCopyOfLent(e)
+      ? `evaluate got a copy of ${e.type} of run ${e.runId}: a stage before evaluate copied the event (map(e => ({ ...e })), a spread, ` +
+        `JSON), and the trained model is lent with the trainer's own event object, not with copies. Put evaluate before that stage, ` +
+        `or pass the event on as it is.`
+      : `evaluate got ${e.type} of run ${e.runId} without its model and without an evaluation. Either a stage before evaluate ` +
+        `delivers events later than the trainer sends them (put evaluate right after trainGrid, or after synchronous stages only), ` +
+        `or the trainer runs elsewhere: give it the evaluation options (trainGrid(specs, { evaluate: {...} })).`,
   });
 
 /** One evaluation of the lent model after `epoch`, or why the run must end. */
@@ -108,7 +112,7 @@ export const evaluate =
   <E extends StreamEvent>(source: Observable<E>): Observable<E> =>
     defer(() => {
       const decoded = decodeEvaluateOptions(options);
-      if (E.isLeft(decoded)) return throwError(() => decoded.left);
+      if (E.isLeft(decoded)) return raise(decoded.left);
       const opts = decoded.right;
       const runs = new Map<string, RunState>();
       const state = (runId: string): RunState => {
@@ -121,10 +125,10 @@ export const evaluate =
         const s = state(e.runId);
         if (e.test !== null && e.evaluation !== null) {
           const bad = mismatch(s.spec, opts, e.evaluation);
-          return bad ? throwError(() => bad) : of(e);
+          return bad ? raise(bad) : of(e);
         }
         const loan = borrow(e);
-        if (loan === undefined) return throwError(() => noModel(e));
+        if (loan === undefined) return raise(noModel(e));
         const m = measure(loan, opts, e.epoch);
         if (E.isLeft(m)) {
           loan.fail(m.left);
@@ -140,7 +144,7 @@ export const evaluate =
         const s = state(e.runId);
         runs.delete(e.runId);
         const loan = borrow(e);
-        if (loan === undefined) return e.final !== null || s.last === null ? of(e) : throwError(() => noModel(e));
+        if (loan === undefined) return e.final !== null || s.last === null ? of(e) : raise(noModel(e));
         const { spec, model } = loan;
         // The last epoch's evaluation; evaluated again only if this operator did not see that epoch.
         const last = s.last?.epoch === spec.epochs ? E.right({ result: s.last.result, ms: 0 }) : measure(loan, opts, spec.epochs);

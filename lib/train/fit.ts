@@ -16,8 +16,7 @@ import {
   of,
   range,
   scan,
-  throwError,
-} from 'rxjs';
+  } from 'rxjs';
 import { decodeRunSpec, runId, type RunSpec } from '../config/spec.js';
 import type { Dataset } from '../data/types.js';
 import { interrupted, invalidConfig, toOptbenchError, type OptbenchError } from '../errors.js';
@@ -31,6 +30,7 @@ import type { EpochEnded, RunEnded, RunEvent } from './events.js';
 import { prepareRun, type Run } from './run.js';
 import { builtInRuntime, type Runtime } from './runtime.js';
 import { checkSpecAgainst } from './spec-checks.js';
+import { raise } from '../observable.js';
 
 /**
  * Saves and restores a run's state at epoch boundaries (the store provides one for a run directory, the
@@ -175,7 +175,7 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
   defer(() => {
     const runtime = opts.runtime ?? builtInRuntime();
     const checked = checkedSpec(input, data, runtime, opts.untilEpoch);
-    if (E.isLeft(checked)) return throwError(() => checked.left);
+    if (E.isLeft(checked)) return raise(checked.left);
     const spec = checked.right;
     const until = opts.untilEpoch ?? spec.epochs;
     const prepared = prepareRun(spec, data, runtime);

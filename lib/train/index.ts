@@ -15,4 +15,4 @@ export * from './divergence.js';
 export * from './runtime.js';
 export * from './scheduler.js';
 export * from './spec-checks.js';
-export { RunStop } from './delivery.js';
+export { RunStop, deliverWithLoan } from './delivery.js';

@@ -36,15 +36,29 @@ export interface ModelLoan {
 }
 
 const loans = new WeakMap<object, ModelLoan>();
+/** The events being delivered with a loan right now, by what they are about: to tell a copy of one. */
+const delivering = new Map<string, object>();
+const keyOf = (e: { readonly type: string; readonly runId: string; readonly epoch?: number }): string => `${e.type}/${e.runId}/${e.epoch ?? ''}`;
 
 /** Lends `loan` with `event` until `revoke(event)`. */
 export const lend = <E extends EpochEnded | RunEnded>(event: E, loan: ModelLoan): E => {
   loans.set(event, loan);
+  delivering.set(keyOf(event), event);
   return event;
 };
 
-export const revoke = (event: object): void => {
+export const revoke = (event: EpochEnded | RunEnded): void => {
   loans.delete(event);
+  if (delivering.get(keyOf(event)) === event) delivering.delete(keyOf(event));
+};
+
+/**
+ * Whether `event` is a copy of an event being delivered with its model right now (`map(e => ({ ...e }))`
+ * before `evaluate`): the loan travels with the trainer's own object, so a copy has none.
+ */
+export const isCopyOfLent = (event: EpochEnded | RunEnded): boolean => {
+  const original = delivering.get(keyOf(event));
+  return original !== undefined && original !== event;
 };
 
 /** The model lent with this event, while its delivery lasts; undefined for any other event or later. */

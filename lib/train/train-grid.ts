@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import * as A from 'fp-ts/lib/ReadonlyArray.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { EMPTY, concat, concatMap, defer, from, mergeMap, of, tap, throwError, type OperatorFunction } from 'rxjs';
+import { EMPTY, concat, concatMap, defer, from, mergeMap, of, tap, type OperatorFunction } from 'rxjs';
 import { PositiveInt, decodeRunSpec, decodeWith, runDisplayLabel, type RunSpec } from '../config/spec.js';
 import { specData } from '../data/identity.js';
 import { checkSpecData } from './spec-checks.js';
@@ -13,6 +13,7 @@ import type { GridEvent, RunEvent } from './events.js';
 import type { FitOptions } from './fit.js';
 import { planGrid, type GridPlan } from './plan.js';
 import { localTrainer, type RunTrainer } from './trainer.js';
+import { raise } from '../observable.js';
 
 /** The data part of trainGrid's options, decoded at subscription. */
 const GridSettings = t.partial({
@@ -67,16 +68,16 @@ export const trainGrid =
     defer(() => {
       const { trainer, concurrency: _c, evaluate: _e, ...fit } = opts;
       const settings = decodeWith(GridSettings, 'trainGrid options')({ concurrency: opts.concurrency, evaluate: opts.evaluate });
-      if (E.isLeft(settings)) return throwError(() => settings.left);
+      if (E.isLeft(settings)) return raise(settings.left);
       // A list that does not decode is refused before any data arrives; the checks against the data follow.
       const decoded = Array.isArray(grid) ? listedSpecs(grid) : planGrid(grid as GridPlan);
-      if (E.isLeft(decoded)) return throwError(() => decoded.left);
+      if (E.isLeft(decoded)) return raise(decoded.left);
       const train = trainer ?? localTrainer(fit);
       const evaluation = settings.right.evaluate ?? null;
       return source.pipe(
         concatMap((data) => {
           const forData = specsFor(grid, data);
-          if (E.isLeft(forData)) return throwError(() => forData.left);
+          if (E.isLeft(forData)) return raise(forData.left);
           const specs = forData.right;
           let stopped = false;
           const runs = from(specs.map((spec, i) => ({ spec, index: i + 1 }))).pipe(

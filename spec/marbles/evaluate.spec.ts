@@ -1,42 +1,30 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { Observable, catchError, map, of, tap } from 'rxjs';
+import { Observable, catchError, concatMap, map, of, tap } from 'rxjs';
 import type { RunSpec } from '../../lib/config/spec.js';
 import type { Dataset, Split } from '../../lib/data/types.js';
-import type { OptbenchError } from '../../lib/errors.js';
+import { OptbenchFailure, type OptbenchError } from '../../lib/errors.js';
 import { BUILT_IN_MODELS } from '../../lib/models/registry.js';
 import type { BuiltClassifier } from '../../lib/models/types.js';
 import { disposeModel, modelWeights } from '../../lib/models/weights.js';
 import { evaluate, type EvaluateOptions } from '../../lib/train/evaluate.js';
 import type { EpochEnded, GridEvent, RunEnded, RunEvent } from '../../lib/train/events.js';
-import { lend, revoke, type ModelLoan } from '../../lib/train/loan.js';
+import { deliverWithLoan, RunStop } from '../../lib/train/delivery.js';
+import type { ModelLoan } from '../../lib/train/loan.js';
 import { fixtureOnCpu } from '../support/fixture.js';
 import { ended, epochEnded, newScheduler, spec, started } from '../support/marbles.js';
 
-// evaluate on the test scheduler: a fake trainer lends a real (untrained) FCNN with its events, as runFit
-// does, and the metrics evaluate computes are checked against a reference computed here in float64 from the
-// model's logits.
+// evaluate on the test scheduler: a fake trainer delivers a real (untrained) FCNN with its events through
+// runFit's own delivery (deliverWithLoan), and the metrics evaluate computes are checked against a
+// reference computed here in float64 from the model's logits. (spec/marbles/fit.spec.ts evaluates a real
+// fit's epochs the same way, in virtual time.)
 
-/** Lends `loan` with every EpochEnded and RunEnded while it is delivered, as a trainer in this process does. */
+/** Delivers every EpochEnded and RunEnded with `loan` lent, through runFit's own delivery (deliverWithLoan). */
 const lending =
-  (loan: ModelLoan) =>
+  (loan: Omit<ModelLoan, 'fail'>) =>
   (source: Observable<GridEvent>): Observable<GridEvent> =>
-    new Observable<GridEvent>((sub) =>
-      source.subscribe({
-        next: (e) => {
-          if (e.type !== 'EpochEnded' && e.type !== 'RunEnded') return sub.next(e);
-          lend(e, loan);
-          try {
-            sub.next(e);
-          } finally {
-            revoke(e);
-          }
-        },
-        error: (x) => sub.error(x),
-        complete: () => sub.complete(),
-      }),
-    );
+    source.pipe(concatMap((e) => (e.type === 'EpochEnded' || e.type === 'RunEnded' ? deliverWithLoan(e, loan, 0) : of(e))));
 
 /** Loss (mean cross-entropy), accuracy and confusion matrix of the model on the first n images, in float64. */
 const reference = (model: BuiltClassifier, split: Split, n: number) => {
@@ -66,15 +54,15 @@ describe('evaluate (marbles, a real model lent by a fake trainer)', function () 
   let data: Dataset;
   let model: BuiltClassifier;
   const s: RunSpec = spec('adam', { epochs: 1, testSubset: 30 });
-  const failures: OptbenchError[] = [];
-  const loan = (over: Partial<ModelLoan> = {}): ModelLoan => ({ model, spec: s, data, reference: NaN, compute: (fn) => fn(), fail: (e) => void failures.push(e), ...over });
+  const loan = (over: Partial<ModelLoan> = {}): Omit<ModelLoan, 'fail'> => ({ model, spec: s, data, reference: NaN, compute: (fn) => fn(), ...over });
+  /** A run ended by its delivery: the RunStop runFit turns into RunFailed, as a value the marble can compare. */
+  const stopped = catchError((err: unknown) => of(err instanceof RunStop ? `RunStop ${err.error._tag} after ${err.epochsDone}` : String(err)));
 
   before(async () => {
     data = await fixtureOnCpu();
     model = E.getOrElseW(() => assert.fail('fcnn'))(BUILT_IN_MODELS.get('fcnn')).build(0) as BuiltClassifier;
   });
   after(() => disposeModel(model));
-  beforeEach(() => (failures.length = 0));
 
   it('evaluates each epoch with the lent model, fills RunEnded, and passes every other event on at its frame', () => {
     const seen: RunEvent[] = [];
@@ -99,7 +87,6 @@ describe('evaluate (marbles, a real model lent by a fake trainer)', function () 
     assert.deepEqual(x.final, { testLoss: e.test!.loss, testAccuracy: e.test!.accuracy });
     assert.deepEqual(x.confusion, ref.confusion);
     assert.equal(x.evalMs, e.evalMs, "the run's evaluation time is its epochs'");
-    assert.deepEqual(failures, []);
   });
 
   it('validation: the images the spec holds out (the last `holdout` training images)', () => {
@@ -149,39 +136,49 @@ describe('evaluate (marbles, a real model lent by a fake trainer)', function () 
   it('options that do not decode are an InvalidConfig at subscription; the source is never subscribed', () => {
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold<GridEvent>('s|', { s: started(s) });
-      expectObservable(source.pipe(evaluate({ split: 'train' } as unknown as EvaluateOptions))).toBe('#', undefined, {
-        _tag: 'InvalidConfig',
-        path: 'split',
-        message: "Invalid evaluate options: split must be 'auto', 'test' or 'validation', got \"train\".",
-      });
+      const out = source.pipe(
+        evaluate({ split: 'train' } as unknown as EvaluateOptions),
+        catchError((e: unknown) => of(e instanceof OptbenchFailure ? `${e._tag}: ${e.message}` : `not an OptbenchFailure: ${String(e)}`)),
+      );
+      expectObservable(out).toBe('(e|)', { e: "InvalidConfig: Invalid evaluate options: split must be 'auto', 'test' or 'validation', got \"train\"." });
       expectSubscriptions(source.subscriptions).toBe([]);
     });
   });
 
-  it("a run's own trouble goes back through its loan (the trainer ends it as RunFailed), and nothing is passed on", () => {
+  it("a run's own trouble goes back through its loan (the delivery ends the run, which runFit reports as RunFailed), and nothing is passed on", () => {
+    let error: RunStop | undefined;
     newScheduler().run(({ cold, expectObservable }) => {
-      const out = cold<GridEvent>('s-e|', { s: started(s), e: epochEnded(s, 1, null) }).pipe(lending(loan()), evaluate({ split: 'validation' }));
-      expectObservable(out).toBe('s--|', { s: started(s) });
+      const out = cold<GridEvent>('s-e|', { s: started(s), e: epochEnded(s, 1, null) }).pipe(
+        lending(loan()),
+        evaluate({ split: 'validation' }),
+        tap({ error: (e: unknown) => (error = e as RunStop) }),
+        map((e) => e.type),
+        stopped,
+      );
+      expectObservable(out).toBe('s-(f|)', { s: 'RunStarted', f: 'RunStop InvalidConfig after 0' });
     });
-    assert.equal(failures.length, 1);
-    assert.equal(failures[0]!._tag, 'InvalidConfig');
-    assert.equal(failures[0]!._tag === 'InvalidConfig' && failures[0]!.path, 'evaluate.split');
+    assert.equal(error?.error._tag === 'InvalidConfig' && error.error.path, 'evaluate.split');
   });
 
   it('a non-finite evaluation loss fails the run as Diverged', () => {
     const broken = E.getOrElseW(() => assert.fail('fcnn'))(BUILT_IN_MODELS.get('fcnn')).build(0) as BuiltClassifier;
     tf.tidy(() => modelWeights(broken).forEach((w) => w.write(tf.fill(w.shape as number[], NaN))));
     try {
+      let error: RunStop | undefined;
       newScheduler().run(({ cold, expectObservable }) => {
-        const out = cold<GridEvent>('e|', { e: epochEnded(s, 1, null) }).pipe(lending(loan({ model: broken })), evaluate());
-        expectObservable(out).toBe('-|');
+        const out = cold<GridEvent>('e|', { e: epochEnded(s, 1, null) }).pipe(
+          lending(loan({ model: broken })),
+          evaluate(),
+          tap({ error: (e: unknown) => (error = e as RunStop) }),
+          map((e) => e.type),
+          stopped,
+        );
+        expectObservable(out).toBe('(f|)', { f: 'RunStop Diverged after 0' });
       });
+      assert.match(error!.message, /test loss became NaN after epoch 1/);
     } finally {
       disposeModel(broken);
     }
-    assert.equal(failures.length, 1);
-    assert.equal(failures[0]!._tag, 'Diverged');
-    assert.match(failures[0]!.message, /test loss became NaN after epoch 1/);
   });
 
   it('passes GridStarted and events it does not know on unchanged', () => {

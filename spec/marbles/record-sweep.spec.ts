@@ -8,7 +8,7 @@ import { logSearches } from '../../lib/sweep/log-searches.js';
 import { recordSweep } from '../../lib/sweep/record-sweep.js';
 import type { SweepRecord } from '../../lib/sweep/record.js';
 import type { SearchConfig, SearchResult } from '../../lib/sweep/search.js';
-import { newScheduler, searchConfig, spec, started } from '../support/marbles.js';
+import { newScheduler, searchConfig, spec, started, failureAsValue } from '../support/marbles.js';
 
 const config: SearchConfig = searchConfig({ strategy: 'random' });
 const trial = (i: number, status: 'completed' | 'not started') => ({ trial: i, point: { lr: 0.01 * (i + 1) }, runId: `t${i}`, metrics: status === 'completed' ? [0.5 + i / 10] : [], status, error: null });
@@ -62,8 +62,8 @@ describe('recordSweep (marbles)', () => {
     writeFileSync(join(dir, 'sweep.json'), '{"not": "a sweep"}');
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold<SweepEvent>('wu|', events);
-      const err = { _tag: 'IoError', file: join(dir, 'sweep.json'), message: `${join(dir, 'sweep.json')} is not a sweep record of this optbench version: move it away or choose another --out.` };
-      expectObservable(source.pipe(recordSweep(dir))).toBe('#', undefined, err);
+      const message = `${join(dir, 'sweep.json')} is not a sweep record of this optbench version: move it away or choose another --out.`;
+      expectObservable(source.pipe(recordSweep(dir), failureAsValue())).toBe('(e|)', { e: `IoError: ${message}` });
       expectSubscriptions(source.subscriptions).toBe([]);
     });
     assert.equal(readFileSync(join(dir, 'sweep.json'), 'utf8'), '{"not": "a sweep"}');

@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import * as E from 'fp-ts/lib/Either.js';
-import { map, of, throwError } from 'rxjs';
+import { catchError, map, of, throwError } from 'rxjs';
 import type { ArtifactFile, ArtifactWriter } from '../../lib/report/artifacts.js';
 import { buildReport } from '../../lib/report/build.js';
 import { readRunDir } from '../../lib/report/read.js';
 import { renderD3, report, type RenderOptions } from '../../lib/report/render.js';
 import type { Report, ReportSource } from '../../lib/report/types.js';
-import { ioError } from '../../lib/errors.js';
+import { ioError, OptbenchFailure } from '../../lib/errors.js';
 import type { GridEvent } from '../../lib/train/events.js';
 import { ended, epochEnded, failed, newScheduler, spec, started } from '../support/marbles.js';
 
@@ -19,6 +19,11 @@ const memory = () => {
   };
   return { files, writer };
 };
+
+/** An error on the error channel, as a value the marble can compare: the tagged value an Error carries. */
+const caught = catchError((e: unknown) =>
+  of(e instanceof OptbenchFailure ? `${e._tag} ${e.error._tag === 'InvalidConfig' ? e.error.path : ''}: ${e.message}` : `not an OptbenchFailure: ${String(e)}`),
+);
 
 const fixture = (name: string): ReportSource => E.getOrElseW(() => assert.fail(name))(readRunDir(`fixtures/rundir-sample/${name}`));
 
@@ -53,22 +58,26 @@ describe('renderD3 (marbles)', () => {
     assert.match(md, /\| FCNN \| final test accuracy \(%\) \| pending \(study 84\.64\) \| \*\*★ 45\.00\*\* \(study 88\.65, Δ -43\.65\) \|/);
   });
 
-  it('live: also after every run that ends, then at completion', () => {
-    const { writer } = memory();
+  it('live: also after every run that ends, then at completion, each report holding the runs ended by then', async () => {
+    const { files, writer } = memory();
     newScheduler().run(({ cold, expectObservable }) => {
-      const source = cold<GridEvent>('s-x-t-f--|', { s: started(a), x: ended(a), t: started(b), f: failed(b) });
-      expectObservable(source.pipe(renderD3('/out', { formats: ['md'], writer, live: true }), map(() => 'a'))).toBe('--a---a--(a|)', { a: 'a' });
+      const g: GridEvent = { type: 'GridStarted', specs: [a, b], dataset: 'fashion-mini', classNames: ['a', 'b'] };
+      const source = cold<GridEvent>('gs-x-t-f--|', { g, s: started(a), x: ended(a), t: started(b), f: failed(b) });
+      const out = source.pipe(renderD3('/out', { formats: ['md'], writer, live: true }), map((x) => `${x.kind}:${x.path}`));
+      expectObservable(out).toBe('---t---t--(t|)', { t: 'md:/out/report/table.md' });
     });
+    const tables = await Promise.all(files.map(async (f) => String(await f.content())));
+    assert.equal(tables.length, 3);
+    // After adam ended: its result, sgd pending. After sgd failed, and at completion: sgd failed.
+    assert.match(tables[0]!, /\| FCNN \| final test accuracy \(%\) \| pending \(study 84\.64\) \| \*\*★ 45\.00\*\*/);
+    for (const t of tables.slice(1)) assert.match(t, /\| FCNN \| final test accuracy \(%\) \| failed \(study 84\.64\) \| \*\*★ 45\.00\*\*/);
   });
 
   it('options that do not decode are an InvalidConfig at subscription; the source is never subscribed', () => {
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold<Report>('r|');
-      expectObservable(source.pipe(renderD3('/out', { formats: ['svgz'] } as unknown as RenderOptions))).toBe('#', undefined, {
-        _tag: 'InvalidConfig',
-        path: 'formats[0]',
-        message: 'Invalid render options: formats[0] must be a format (html, md, png, svg, csv, tex), got "svgz".',
-      });
+      const out = source.pipe(renderD3('/out', { formats: ['svgz'] } as unknown as RenderOptions), map(String), caught);
+      expectObservable(out).toBe('(e|)', { e: 'InvalidConfig formats[0]: Invalid render options: formats[0] must be a format (html, md, png, svg, csv, tex), got "svgz".' });
       expectSubscriptions(source.subscriptions).toBe([]);
     });
   });
@@ -77,7 +86,8 @@ describe('renderD3 (marbles)', () => {
     const refused = ioError({ file: '/out/report/table.md', code: 'EACCES', message: 'permission denied' });
     newScheduler().run(({ cold, expectObservable }) => {
       const writer: ArtifactWriter = () => throwError(() => refused);
-      expectObservable(cold<Report>('-r|', { r: buildReport(fixture('single')) }).pipe(renderD3('/out', { formats: ['md'], writer }))).toBe('-#', undefined, refused);
+      const out = cold<Report>('-r|', { r: buildReport(fixture('single')) }).pipe(renderD3('/out', { formats: ['md'], writer }), map(String), caught);
+      expectObservable(out).toBe('-(e|)', { e: 'IoError : permission denied' });
     });
   });
 });

@@ -8,7 +8,8 @@ import type { GridEvent, RunEvent } from '../../lib/train/events.js';
 import { planGrid } from '../../lib/train/plan.js';
 import { trainGrid } from '../../lib/train/train-grid.js';
 import type { RunContext, RunTrainer } from '../../lib/train/trainer.js';
-import { ended, epochEnded, failed, fakeData, newScheduler, spec, started } from '../support/marbles.js';
+import { ended, epochEnded, failed, failureAsValue, fakeData, newScheduler, spec, started } from '../support/marbles.js';
+import { OptbenchFailure } from '../../lib/errors.js';
 
 // trainGrid's ordering, concurrency, completion, errors and unsubscription, with a fake trainer whose runs
 // are cold Observables on the test scheduler. Every assertion on what the trainer was called with runs after
@@ -103,7 +104,7 @@ describe('trainGrid (marbles)', () => {
   it('passes an error of the data source on and trains nothing', () => {
     const f = fake({});
     newScheduler().run(({ hot, expectObservable }) => {
-      const missing = { _tag: 'DatasetMissing', message: 'no data', searched: [] };
+      const missing = new OptbenchFailure({ _tag: 'DatasetMissing', message: 'no data', searched: [] });
       expectObservable(hot<Dataset>('^#', undefined, missing).pipe(trainGrid([a], { trainer: f.trainer }))).toBe('-#', undefined, missing);
     });
     assert.equal(f.calls.length, 0);
@@ -153,10 +154,8 @@ describe('trainGrid (marbles)', () => {
     newScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
       const source = hot<Dataset>('^d|', { d: data });
       const bad = [a, { ...b, seed: -1 }] as RunSpec[];
-      expectObservable(source.pipe(trainGrid(bad, { trainer: fake({}).trainer }))).toBe('#', undefined, {
-        _tag: 'InvalidConfig',
-        path: 'specs[1].seed',
-        message: 'Invalid run spec: specs[1].seed must be a whole number >= 0, got -1.',
+      expectObservable(source.pipe(trainGrid(bad, { trainer: fake({}).trainer }), failureAsValue())).toBe('(e|)', {
+        e: 'InvalidConfig at specs[1].seed: Invalid run spec: specs[1].seed must be a whole number >= 0, got -1.',
       });
       expectSubscriptions(source.subscriptions).toBe([]);
     });
@@ -164,10 +163,8 @@ describe('trainGrid (marbles)', () => {
 
   it('bad options (concurrency 0) are an InvalidConfig at subscription', () => {
     newScheduler().run(({ hot, expectObservable }) => {
-      expectObservable(hot<Dataset>('^d|', { d: data }).pipe(trainGrid([a], { trainer: fake({}).trainer, concurrency: 0 }))).toBe('#', undefined, {
-        _tag: 'InvalidConfig',
-        path: 'concurrency',
-        message: 'Invalid trainGrid options: concurrency must be a positive whole number, got 0.',
+      expectObservable(hot<Dataset>('^d|', { d: data }).pipe(trainGrid([a], { trainer: fake({}).trainer, concurrency: 0 }), failureAsValue())).toBe('(e|)', {
+        e: 'InvalidConfig at concurrency: Invalid trainGrid options: concurrency must be a positive whole number, got 0.',
       });
     });
   });
