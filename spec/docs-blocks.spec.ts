@@ -4,7 +4,8 @@
  *   ts    a quote (first line `// from <file>`) must be verbatim in that file, which runs (docs/examples/*
  *         in spec/docs-examples.spec.ts, a spec itself, or lib/ itself); any other block is a program, run
  *         here with tsx on the fixture data: `from 'optbench'` is the library's source, and
- *         `const cfg: LoadConfig = {};` (the real data set) becomes the fixture's config.
+ *         `const cfg: LoadConfig = {};` (the real data set) becomes the fixture's config, and a plan's
+ *         `dataset: 'fashion-mnist'` the fixture's name.
  *   sh    every command runs: `optbench ...` through the CLI on the fixture data with the cpu backend and
  *         the sizes scaled down (the documented options replaced; see scaledCommand); `bash scripts/setup.sh` and `npm test` are
  *         the commands CI runs (.ci/run), this spec among them.
@@ -139,7 +140,13 @@ describe('every code block of README.md and docs/ runs', function () {
       const pipelines = pathToFileURL(join(ROOT, 'pipelines', 'index.ts')).href;
       const fixture = `const cfg: LoadConfig = ${JSON.stringify({ dir: FIXTURE, dataset: 'fashion-mini' })};`;
       if (b.code.includes('loadFashion$')) assert.ok(b.code.includes('const cfg: LoadConfig = {};'), `${where(b)} loads data: declare it as \`const cfg: LoadConfig = {};\``);
-      const code = b.code.replaceAll("from 'optbench/pipelines'", `from '${pipelines}'`).replaceAll("from 'optbench'", `from '${lib}'`).replace('const cfg: LoadConfig = {};', fixture);
+      // The data set the program loads and the one its specs name change together: a spec naming
+      // fashion-mnist is refused on the fixture's data (spec/spec-checks.spec.ts).
+      const code = b.code
+        .replaceAll("from 'optbench/pipelines'", `from '${pipelines}'`)
+        .replaceAll("from 'optbench'", `from '${lib}'`)
+        .replace('const cfg: LoadConfig = {};', fixture)
+        .replaceAll("dataset: 'fashion-mnist'", "dataset: 'fashion-mini'");
       // The program lives under node_modules/.cache, so that its imports (rxjs, fp-ts) resolve as in a
       // user's project; it runs in a directory of its own, where it writes what it writes.
       const home = join(ROOT, 'node_modules', '.cache', 'optbench-docs-blocks');
