@@ -3,25 +3,34 @@ import * as t from 'io-ts';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { invalidConfig, type InvalidConfig } from '../errors.js';
+import { Finite, SafeName, UnknownKey, intIn, matching, strict } from './codecs.js';
 
-/** A whole number >= min, typed as a plain number (a refinement without a brand keeps specs easy to build). */
-const intAtLeast = (name: string, min: number): t.Type<number, number, unknown> =>
-  new t.Type<number, number, unknown>(
-    name,
-    (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min,
-    (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= min ? t.success(u) : t.failure(u, c)),
-    (n) => n,
-  );
+export const PositiveInt = intIn('a positive whole number', 1);
+export const NonNegativeInt = intIn('a whole number >= 0', 0);
 
-export const PositiveInt = intAtLeast('a positive whole number', 1);
-export const NonNegativeInt = intAtLeast('a whole number >= 0', 0);
+/**
+ * Hyperparameters that differ from the preset, e.g. `{ lr: 3e-4 }`: at most 32, each named as the
+ * --optimizers grammar can spell it, each a finite number or a boolean.
+ */
+export const Overrides = new t.Type<Record<string, number | boolean>, Record<string, number | boolean>, unknown>(
+  'at most 32 hyperparameters, each a finite number or a boolean',
+  (u): u is Record<string, number | boolean> => E.isRight(Overrides.validate(u, [])),
+  (u, c) => {
+    if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c);
+    const entries = Object.entries(u);
+    if (entries.length > 32) return t.failure(u, c);
+    const out: Record<string, number | boolean> = {};
+    for (const [k, v] of entries) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(k)) return t.failure(u, c);
+      if (typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) return t.failure(v, [...c, { key: k, type: Finite, actual: v }]);
+      out[k] = v;
+    }
+    return t.success(out);
+  },
+  (o) => o,
+);
 
-export const OptimizerChoice = t.type({
-  name: t.string,
-  preset: t.string,
-  /** Hyperparameters that differ from the preset, e.g. `{ lr: 3e-4 }`. */
-  overrides: t.record(t.string, t.union([t.number, t.boolean])),
-});
+export const OptimizerChoice = strict(t.type({ name: SafeName, preset: SafeName, overrides: Overrides }), 'an optimizer choice');
 export type OptimizerChoice = t.TypeOf<typeof OptimizerChoice>;
 
 /** Precision of convolutions and matrix products (lib/backend/native-precision.ts). */
@@ -31,20 +40,20 @@ export type Precision = t.TypeOf<typeof Precision>;
 /** What the runs of a grid share: how long, in which batches, on which backend and which images. */
 export const RunSizes = t.intersection([
   t.type({
-    epochs: PositiveInt,
-    batchSize: PositiveInt,
-    backend: t.string,
+    epochs: intIn('a number of epochs from 1 to 10000', 1, 10_000),
+    batchSize: intIn('a batch size from 1 to 1000000', 1, 1_000_000),
+    backend: SafeName,
   }),
   t.partial({
     /** Train on the first N training images only (after a seeded shuffle). */
-    subset: PositiveInt,
+    subset: intIn('a subset from 1 to 100000000', 1, 100_000_000),
     /** Evaluate on the first N test images only (default: all). */
-    testSubset: PositiveInt,
+    testSubset: intIn('a test subset from 1 to 100000000', 1, 100_000_000),
     /**
      * Hold out the LAST N training images for validation (sweeps choose hyperparameters on them, never on
      * the test set): the run trains on the rest and `evaluate` reports on the held-out images.
      */
-    holdout: PositiveInt,
+    holdout: intIn('a holdout from 1 to 100000000', 1, 100_000_000),
     /**
      * Precision of convolutions and matrix products: 'fp32' (the default, also when absent) or 'bf16'
      * (bf16 operands, fp32 accumulation, weights, optimizer state and loss; lib/backend/native-precision.ts).
@@ -54,30 +63,31 @@ export const RunSizes = t.intersection([
 ]);
 
 /** The digest of a data set's contents (lib/data/identity.ts): 16 hex digits. */
-export const DataDigest = new t.Type<string, string, unknown>(
-  'a data digest (16 hex digits)',
-  (u): u is string => typeof u === 'string' && /^[0-9a-f]{16}$/.test(u),
-  (u, c) => (typeof u === 'string' && /^[0-9a-f]{16}$/.test(u) ? t.success(u) : t.failure(u, c)),
-  (s) => s,
-);
+export const DataDigest = matching('a data digest (16 hex digits)', /^[0-9a-f]{16}$/);
 
-/** Everything that decides what a run computes. Its hash is the run's id. */
-export const RunSpec = t.intersection([
-  t.type({
-    dataset: t.string,
-    model: t.string,
-    optimizer: OptimizerChoice,
-    seed: NonNegativeInt,
-  }),
-  t.partial({
-    /**
-     * The digest of the data's contents, for a data set whose name does not pin them (any but
-     * fashion-mnist and fashion-mini): two data sets under one name never share a run id.
-     */
-    data: DataDigest,
-  }),
-  RunSizes,
-]);
+/**
+ * Everything that decides what a run computes; its hash is the run's id. The one codec of a run's spec:
+ * what trainers, run files, the store and queue jobs decode, bounded, and refusing unknown fields.
+ */
+export const RunSpec = strict(
+  t.intersection([
+    t.type({
+      dataset: SafeName,
+      model: SafeName,
+      optimizer: OptimizerChoice,
+      seed: intIn('a seed from 0 to 2^32 - 1', 0, 2 ** 32 - 1),
+    }),
+    t.partial({
+      /**
+       * The digest of the data's contents, for a data set whose name does not pin them (any but
+       * fashion-mnist and fashion-mini): two data sets under one name never share a run id.
+       */
+      data: DataDigest,
+    }),
+    RunSizes,
+  ]),
+  'a run spec',
+);
 export type RunSpec = t.TypeOf<typeof RunSpec>;
 
 /**
@@ -90,8 +100,14 @@ const describeError = (context: t.Context): { path: string; expected: string } =
   let path = '';
   let expected = context[context.length - 1]?.type.name ?? 'a valid value';
   for (let i = 1; i < context.length; i++) {
-    const parent = context[i - 1]!.type as t.Mixed & { _tag?: string };
+    const outer = context[i - 1]!.type as t.Mixed & { _tag?: string; strictOf?: t.Mixed & { _tag?: string } };
+    // A strict wrapper (codecs.ts) stands for the codec it wraps.
+    const parent = outer.strictOf ?? outer;
     const key = context[i]!.key;
+    if (context[i]!.type === UnknownKey) {
+      path += path === '' ? key : `.${key}`;
+      continue;
+    }
     if (parent._tag === 'UnionType') {
       if (i === context.length - 1) expected = parent.name;
       continue;
@@ -111,7 +127,10 @@ export const reportErrors = (errors: t.Errors, what = 'config', prefix = ''): In
   const got = first ? (first.value === undefined ? 'nothing' : JSON.stringify(first.value)) : 'nothing';
   return invalidConfig({
     path,
-    message: `Invalid ${what}: ${path || '(root)'} must be ${expected}, got ${got}.`,
+    message:
+      first?.message !== undefined
+        ? `Invalid ${what}: ${path || '(root)'} ${first.message}.`
+        : `Invalid ${what}: ${path || '(root)'} must be ${expected}, got ${got}.`,
   });
 };
 

@@ -4,36 +4,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { defer, from, mergeMap, of, type Observable } from 'rxjs';
+import { defer, from, mergeMap, type Observable } from 'rxjs';
 import { invalidConfig, toOptbenchError, type OptbenchError } from '../errors.js';
 import { FASHION_MD5, downloadFashion, parseMd5Sums, type Checksums } from './download.js';
 import { classesSeen, type ImageSet } from './idx.js';
 import { DEFAULT_DATASET, IDX_FILE_KEYS, defaultCacheDir, locateData, type IdxFileKey, type LocateOptions, type Located } from './locate.js';
-import { decodeLoadConfig } from './load-config.js';
+import { decodeLoadConfig, type LoadConfig } from './load-config.js';
 import { decodeFile, decodeSplit, locateOptions, type ChecksumSource, type Decoded } from './files.js';
 import { FASHION_CLASSES, type Dataset, type Split } from './types.js';
-import { raise } from '../observable.js';
+import { fromEither } from '../observable.js';
 
-export interface LoadConfig {
-  /** Directory holding the four IDX files (--data-dir). */
-  readonly dir?: string;
-  /** `fashion-mnist` (default; verified against the published sums) or any MNIST-format set's name. */
-  readonly dataset?: string;
-  /** Fetch Fashion-MNIST into the cache when it is not found. */
-  readonly download?: boolean;
-  readonly cacheDir?: string;
-  readonly baseUrl?: string;
-  /** For tests and embedding: the environment and system root that locating reads. */
-  readonly env?: LocateOptions['env'];
-  readonly systemRoot?: string;
-  /** Checksums a download is verified against instead of the published Fashion-MNIST sums. */
-  readonly downloadChecksums?: Checksums;
-  /**
-   * How many classes the models to be trained output (gridPipeline passes its classifiers'). A data set
-   * that does not declare its classes has this many; a label at or above it is refused at load time.
-   */
-  readonly classes?: number;
-}
+export type { LoadConfig } from './load-config.js';
 
 /** Data sets whose images are Fashion-MNIST's, so that its class names apply. */
 const FASHION_NAMES: ReadonlySet<string> = new Set(['fashion-mnist', 'fashion-mini']);
@@ -112,7 +93,10 @@ const toSplit = (images: ImageSet, labels: Uint8Array): Split => ({
 });
 
 /** Loads a data set; resolves to a Left for every failure, never rejects. */
-export const loadDataset = async (config: LoadConfig = {}): Promise<E.Either<OptbenchError, Dataset>> => {
+export const loadDataset = async (input: LoadConfig = {}): Promise<E.Either<OptbenchError, Dataset>> => {
+  const decoded = decodeLoadConfig(input);
+  if (E.isLeft(decoded)) return decoded;
+  const config = decoded.right;
   try {
     const dataset = config.dataset ?? DEFAULT_DATASET;
     const located = await resolveData(config);
@@ -161,6 +145,4 @@ export const loadDataset = async (config: LoadConfig = {}): Promise<E.Either<Opt
  * does not decode is an InvalidConfig naming the field).
  */
 export const loadFashion$ = (config: LoadConfig = {}): Observable<Dataset> =>
-  defer(() => E.match((e: OptbenchError) => raise( e), () => from(loadDataset(config)))(decodeLoadConfig(config))).pipe(
-    mergeMap((r) => (E.isRight(r) ? of(r.right) : raise(r.left))),
-  );
+  defer(() => from(loadDataset(config))).pipe(mergeMap(fromEither));

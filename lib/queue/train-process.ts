@@ -13,29 +13,16 @@ import { decodeCheckpoint, encodeCheckpoint } from '../store/checkpoint.js';
 import { captureState, restoreState } from '../store/checkpointer.js';
 import { loadDataset } from '../data/load.js';
 import type { Dataset } from '../data/types.js';
-import { runId } from '../config/spec.js';
+import { reportErrors, runId } from '../config/spec.js';
 import { internalError, toOptbenchError, type OptbenchError } from '../errors.js';
 import type { RunEvent } from '../train/events.js';
 import { runFit, type Checkpointer } from '../train/fit.js';
 import { builtInRuntime } from '../train/runtime.js';
 import { evaluatedHere } from '../train/trainer.js';
-import type { JobData } from './job.js';
+import { ToTrainer, type FromTrainer } from './ipc.js';
 import { raise } from '../observable.js';
 
-/** Worker -> training process. */
-export type ToTrainer =
-  | { readonly type: 'train'; readonly job: JobData; readonly checkpoint: Uint8Array | null; readonly epochs: number; readonly dataDir?: string }
-  | { readonly type: 'stop' }
-  | { readonly type: 'saved'; readonly epoch: number; readonly ok: boolean };
-
-/** Training process -> worker. */
-export type FromTrainer =
-  | { readonly type: 'ready' }
-  | { readonly type: 'event'; readonly event: RunEvent }
-  | { readonly type: 'checkpoint'; readonly epoch: number; readonly bytes: Uint8Array }
-  /** The job cannot be trained here (its backend will not load): the worker hands it back. */
-  | { readonly type: 'refuse'; readonly error: OptbenchError }
-  | { readonly type: 'finished' };
+export type { FromTrainer, ToTrainer } from './ipc.js';
 
 const send = (m: FromTrainer): void => {
   process.send?.(m);
@@ -120,7 +107,14 @@ const train = async (m: Extract<ToTrainer, { type: 'train' }>): Promise<void> =>
   send({ type: 'finished' });
 };
 
-process.on('message', (m: ToTrainer) => {
+process.on('message', (raw: unknown) => {
+  const decoded = ToTrainer.decode(raw);
+  if (E.isLeft(decoded)) {
+    // The worker sent what this process does not understand: a bug or another version; it stops here.
+    process.stderr.write(`optbench worker: the training process got a message it cannot read (${reportErrors(decoded.left, 'message').message}); it exits.\n`);
+    process.exit(1);
+  }
+  const m = decoded.right;
   if (m.type === 'stop') stop = true;
   else if (m.type === 'saved') {
     savedAcks.get(m.epoch)?.(m.ok);

@@ -4,13 +4,15 @@
  * coordinator that was away (Ctrl-C, a crash) collects everything on its next attach.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { Observable } from 'rxjs';
 import { runId as specId, runLabel, type RunSpec } from '../config/spec.js';
+import { reportErrors } from '../config/spec.js';
 import type { Dataset } from '../data/types.js';
 import { interrupted, queueError, toOptbenchError, workerLost, type OptbenchError } from '../errors.js';
 import type { EvaluateOptions } from '../train/evaluate.js';
 import type { RunTrainer } from '../train/trainer.js';
-import type { RunEvent } from '../train/events.js';
+import { RunEvent as RunEventCodec, type RunEvent } from '../train/events.js';
 import type { QueueClient } from './client.js';
 import { queuePriority } from './cost.js';
 import { dataIdentity } from './data-identity.js';
@@ -80,15 +82,19 @@ export const submitRuns = async (client: QueueClient, specs: readonly RunSpec[],
   }
 };
 
-const parseEvent = (runId: string, fields: readonly string[]): RunEvent | null => {
+/**
+ * An event of the run's record in Redis, decoded by RunEvent's codec: Right(null) for an entry that is no
+ * event, Left naming what is wrong (the field's path) for one that does not decode or is another run's.
+ */
+const parseEvent = (runId: string, fields: readonly string[], url: string): E.Either<OptbenchError, RunEvent | null> => {
   const i = fields.indexOf('e');
-  if (i < 0 || i + 1 >= fields.length) return null;
-  try {
-    const e = JSON.parse(fields[i + 1]!) as RunEvent;
-    return typeof e === 'object' && e !== null && e.runId === runId && typeof e.type === 'string' ? e : null;
-  } catch {
-    return null;
-  }
+  if (i < 0 || i + 1 >= fields.length) return E.right(null);
+  const bad = (why: string) => queueError({ url, message: `The queue's record of run ${runId} holds ${why}: clean it (optbench queue clean) and run the command again.` });
+  return pipe(
+    E.tryCatch(() => JSON.parse(fields[i + 1]!) as unknown, () => bad('an entry that is not JSON')),
+    E.flatMap((raw) => pipe(RunEventCodec.decode(raw), E.mapLeft((errs) => bad(`an event that does not decode (${reportErrors(errs, 'event').message})`)))),
+    E.flatMap((e) => (e.runId === runId ? E.right(e) : E.left(bad(`an event of run ${e.runId}`)))),
+  );
 };
 
 /**
@@ -139,7 +145,9 @@ export const queueTrainer =
       const onRecorded = (entries: readonly [string, string[]][]): void => {
         for (const [, fields] of entries) {
           if (closed) return;
-          const e = parseEvent(id, fields);
+          const parsed = parseEvent(id, fields, client.url.shown);
+          if (E.isLeft(parsed)) return fail(parsed.left);
+          const e = parsed.right;
           if (e === null) continue;
           if (e.type === 'RunStarted') {
             started = true;
@@ -157,7 +165,8 @@ export const queueTrainer =
       };
       const onLive = (entries: readonly [string, string[]][]): void => {
         const last = entries[entries.length - 1];
-        const e = last ? parseEvent(id, last[1]) : null;
+        // Live progress is for eyes only: an entry that does not decode is not shown.
+        const e = last ? E.getOrElseW(() => null)(parseEvent(id, last[1], client.url.shown)) : null;
         if (!closed && started && e !== null && e.type === 'BatchEnded' && e.epoch > epochsSeen) subscriber.next(e);
       };
 

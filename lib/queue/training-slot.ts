@@ -11,7 +11,9 @@ import type { OptbenchError } from '../errors.js';
 import type { EpochEnded, RunEvent } from '../train/events.js';
 import type { JobData } from './job.js';
 import { commit, publishLive, type Commit } from './records.js';
-import type { FromTrainer, ToTrainer } from './train-process.js';
+import { FromTrainer, type ToTrainer } from './ipc.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { reportErrors } from '../config/spec.js';
 
 /** How a run on a slot ended. */
 export type SlotOutcome =
@@ -69,8 +71,9 @@ export const startSlot = (threads: number | undefined, log: (line: string) => vo
     const send = (m: ToTrainer): void => {
       if (proc.connected) proc.send(m);
     };
-    proc.once('message', (m: FromTrainer) => {
-      if (m.type !== 'ready') return reject(new Error(`the training process said ${m.type} before it was ready`));
+    proc.once('message', (raw: unknown) => {
+      const m = FromTrainer.decode(raw);
+      if (E.isLeft(m) || m.right.type !== 'ready') return reject(new Error('the training process said something else before it was ready'));
       resolve(slot);
     });
     proc.once('error', reject);
@@ -157,7 +160,13 @@ export const startSlot = (threads: number | undefined, log: (line: string) => vo
                 outcome = { kind: 'failed' };
             }
           };
-          const onMessage = (m: FromTrainer): void => {
+          const onMessage = (raw: unknown): void => {
+            const decoded = FromTrainer.decode(raw);
+            if (E.isLeft(decoded)) {
+              proc.kill('SIGKILL');
+              return finish({ kind: 'crashed', why: `it sent a message that does not decode (${reportErrors(decoded.left, 'message').message})` });
+            }
+            const m = decoded.right;
             switch (m.type) {
               case 'event':
                 return onEvent(m.event);

@@ -22,6 +22,10 @@ export { renderD3, report, reportPage, writeReport, parseFormats, type RenderOpt
 export { REPORT_SUBDIR, fileWriter, pageFiles, writeArtifacts, type ArtifactFile, type ArtifactWriter, type Page } from './artifacts.js';
 export { reportFigures, displayName, type Figure } from './figures.js';
 export { stripChart, type StripChart, type StripRow } from './strip.js';
+export { lineChart, type LineChart, type LineSeries, type LinePoint } from './charts.js';
+export { confusionChart, type ConfusionChart } from './confusion.js';
+export { traversalChart, samplesChart } from './images.js';
+export { chartFrame, CHART, type Frame } from './frame.js';
 export { toMarkdown, toCsv, toLatex, CSV_COLUMNS } from './tables.js';
 export { renderHtml, esc as escapeHtml, summarySentence } from './html.js';
 export { colorFor, OKABE_ITO } from './palette.js';

@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { Fn, strict } from '../config/codecs.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { EMPTY, concat, concatMap, defer, lastValueFrom, map, of, tap, toArray, type Observable, type OperatorFunction } from 'rxjs';
 import { decodeWith } from '../config/spec.js';
@@ -8,7 +9,7 @@ import { isGridStarted, isRunEvent, isTerminal, type StreamEvent } from '../trai
 import { foldRunRecord, type GridRecord, type RunRecord } from '../train/record.js';
 import { fileWriter, pageFiles, writeArtifacts, type ArtifactWriter, type Page } from './artifacts.js';
 import { buildReport } from './build.js';
-import { reportFigures } from './figures.js';
+import { reportFigures, type Figure } from './figures.js';
 import { renderHtml } from './html.js';
 import { readRunDir } from './read.js';
 import { toCsv, toLatex, toMarkdown } from './tables.js';
@@ -17,27 +18,37 @@ import { raise } from '../observable.js';
 
 const FormatCodec = t.keyof(Object.fromEntries(FORMATS.map((f) => [f, null])) as Record<Format, null>, 'a format (html, md, png, svg, csv, tex)');
 
-/** renderD3's options that are data, decoded at subscription. */
-const RenderSettings = t.partial({
-  /** What to write; default: every format. */
-  formats: t.readonlyArray(FormatCodec),
-  /** PNG size relative to the SVG (default 2, sharp on high-density screens and in print). */
-  pngScale: t.refinement(t.number, (n) => Number.isFinite(n) && n > 0, 'a positive number'),
-  /** From RunEvents: also render after each run that ends (a live report), not only at completion. */
-  live: t.boolean,
-  /** From RunEvents: what the report calls the grid (grid.json's task and title when read from files). */
-  task: t.string,
-  title: t.string,
-});
+/** renderD3's options, decoded at subscription: the data ones by value, the code ones for being functions. */
+const RenderSettings = strict(
+  t.partial({
+    /** What to write; default: every format. */
+    formats: t.readonlyArray(FormatCodec),
+    /** PNG size relative to the SVG (default 2, sharp on high-density screens and in print). */
+    pngScale: t.refinement(t.number, (n) => Number.isFinite(n) && n > 0, 'a positive number'),
+    /** From RunEvents: also render after each run that ends (a live report), not only at completion. */
+    live: t.boolean,
+    /** From RunEvents: what the report calls the grid (grid.json's task and title when read from files). */
+    task: t.string,
+    title: t.string,
+    writer: Fn,
+    figures: Fn,
+  }),
+  'render options',
+);
 
-export interface RenderOptions extends t.TypeOf<typeof RenderSettings> {
+export interface RenderOptions extends Omit<t.TypeOf<typeof RenderSettings>, 'writer' | 'figures'> {
   /** Where files go (default: to disk). */
   readonly writer?: ArtifactWriter;
+  /**
+   * The figures to draw from the report (default: reportFigures, the study's). A user's own plot is a
+   * function from the report to a Figure, built with the chart blocks (lineChart, stripChart, ...).
+   */
+  readonly figures?: (r: Report) => readonly Figure[];
 }
 
-/** The run report as a page: every figure, the tables, report.html. */
-export const reportPage = (r: Report): Page => {
-  const figures = reportFigures(r);
+/** The run report as a page: the figures `figures` draws from it (the study's by default), the tables, report.html. */
+export const reportPage = (r: Report, figuresOf: (r: Report) => readonly Figure[] = reportFigures): Page => {
+  const figures = figuresOf(r);
   return {
     figures,
     tables: [
@@ -63,12 +74,13 @@ export const renderD3 =
   (outDir: string, options: RenderOptions = {}): OperatorFunction<Report | StreamEvent, Artifact> =>
   (source) =>
     defer(() => {
-      const { writer = fileWriter, ...data } = options;
-      const decoded = decodeWith(RenderSettings, 'render options')(data);
+      const decoded = decodeWith(RenderSettings, 'render options')(options);
       if (E.isLeft(decoded)) return raise(decoded.left);
       const opts = decoded.right;
+      const writer = options.writer ?? fileWriter;
       const formats = new Set<Format>(opts.formats ?? FORMATS);
-      const render = (r: Report): Observable<Artifact> => defer(() => writeArtifacts(pageFiles(outDir, reportPage(r), formats, opts.pngScale), writer));
+      const render = (r: Report): Observable<Artifact> =>
+        defer(() => writeArtifacts(pageFiles(outDir, reportPage(r, options.figures), formats, opts.pngScale), writer));
       let grid: GridRecord | null = null;
       const runs = new Map<string, RunRecord>();
       let seen = false;

@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
+import { strict } from '../config/codecs.js';
 import { DataDigest, NonNegativeInt, PositiveInt, reportErrors, type RunSpec } from '../config/spec.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
 import { AshaState } from './asha.js';
@@ -17,7 +18,7 @@ export const STRATEGIES = ['grid', 'random', 'asha'] as const;
 export const Strategy = t.union([t.literal('grid'), t.literal('random'), t.literal('asha')]);
 export type Strategy = t.TypeOf<typeof Strategy>;
 
-export const SearchConfig = t.intersection([
+export const SearchConfig = strict(t.intersection([
   t.type({
     dataset: t.string,
     model: t.string,
@@ -41,7 +42,7 @@ export const SearchConfig = t.intersection([
   }),
   /** `data`: the digest of the data's contents where its name does not pin them (lib/data/identity.ts). */
   t.partial({ subset: PositiveInt, data: DataDigest }),
-]);
+]), 'a search');
 export type SearchConfig = t.TypeOf<typeof SearchConfig>;
 
 export const decodeSearchConfig = (u: unknown): E.Either<OptbenchError, SearchConfig> =>

@@ -16,9 +16,10 @@ import { SearchConfig, type SearchResult } from './search.js';
 import { toOverrides } from './space.js';
 import type { HistoryOf } from './trial.js';
 import { raise } from '../observable.js';
+import { strict } from '../config/codecs.js';
 
 /** A sweep (one search) or a tune (one per optimizer), then the retraining of what they chose. */
-export const SweepSpec = t.intersection([
+export const SweepSpec = strict(t.intersection([
   t.type({
     kind: t.union([t.literal('sweep'), t.literal('tune')]),
     title: t.string,
@@ -31,7 +32,7 @@ export const SweepSpec = t.intersection([
     concurrency: PositiveInt,
   }),
   t.partial({ testSubset: PositiveInt }),
-]);
+]), 'a sweep');
 export type SweepSpec = t.TypeOf<typeof SweepSpec>;
 
 const decodeSweepSpec = decodeWith(SweepSpec, 'sweep');

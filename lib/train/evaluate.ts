@@ -2,6 +2,7 @@ import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { EMPTY, Observable, concatMap, defer, of } from 'rxjs';
+import { strict } from '../config/codecs.js';
 import { PositiveInt, reportErrors, runLabel, type RunSpec } from '../config/spec.js';
 import { deriveSeed } from '../data/rng.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
@@ -18,11 +19,12 @@ import { raise } from '../observable.js';
  * forward pass (200 by default; the VAE's sampling is seeded per batch, so it is part of what is computed).
  * Plain data: a trainer elsewhere gets it with each job (RunContext.evaluation).
  */
-export const EvaluateOptions = t.exact(
+export const EvaluateOptions = strict(
   t.partial({
     split: t.union([t.literal('auto'), t.literal('test'), t.literal('validation')], "'auto', 'test' or 'validation'"),
     batchSize: PositiveInt,
   }),
+  'evaluate options',
 );
 export type EvaluateOptions = t.TypeOf<typeof EvaluateOptions>;
 

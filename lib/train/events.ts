@@ -1,5 +1,7 @@
-import type { RunSpec } from '../config/spec.js';
-import type { OptbenchError } from '../errors.js';
+import * as t from 'io-ts';
+import { matching } from '../config/codecs.js';
+import { NonNegativeInt, PositiveInt, RunSpec } from '../config/spec.js';
+import { OptbenchErrorCodec } from '../errors-codec.js';
 
 /**
  * What a grid, a sweep or a single run reports, as plain data (a trained model is never in an event: it is
@@ -8,117 +10,136 @@ import type { OptbenchError } from '../errors.js';
  */
 
 /** Loss and accuracy over one pass; accuracy is null for the VAEs. */
-export interface Metrics {
-  readonly loss: number;
-  readonly accuracy: number | null;
-}
+export const Metrics = t.readonly(t.type({ loss: t.number, accuracy: t.union([t.number, t.null]) }));
+export type Metrics = t.TypeOf<typeof Metrics>;
 
-export interface RunStarted {
-  readonly type: 'RunStarted';
-  readonly runId: string;
-  readonly spec: RunSpec;
-  /** Position of this run in its grid, 1-based, and the grid's size. */
-  readonly index: number;
-  readonly total: number;
-  readonly backend: string;
-  readonly parameters: number;
-  /** Training steps per epoch. */
-  readonly steps: number;
-  /** The epoch this run starts from (0 for a fresh run, k when resumed after epoch k). */
-  readonly fromEpoch: number;
-  readonly startedAt: string;
-}
+const runIdC = matching('a run id (16 hex digits)', /^[0-9a-f]{16}$/);
+
+export const RunStarted = t.readonly(
+  t.type({
+    type: t.literal('RunStarted'),
+    runId: runIdC,
+    spec: RunSpec,
+    /** Position of this run in its grid, 1-based, and the grid's size. */
+    index: PositiveInt,
+    total: PositiveInt,
+    backend: t.string,
+    parameters: NonNegativeInt,
+    /** Training steps per epoch. */
+    steps: PositiveInt,
+    /** The epoch this run starts from (0 for a fresh run, k when resumed after epoch k). */
+    fromEpoch: NonNegativeInt,
+    startedAt: t.string,
+  }),
+);
+export type RunStarted = t.TypeOf<typeof RunStarted>;
 
 /** Emitted every few steps so that long runs can show progress; never persisted. */
-export interface BatchEnded {
-  readonly type: 'BatchEnded';
-  readonly runId: string;
-  readonly epoch: number;
-  readonly step: number;
-  readonly steps: number;
-  /** Running mean of the training loss over the epoch so far. */
-  readonly loss: number;
-  readonly elapsedMs: number;
-}
+export const BatchEnded = t.readonly(
+  t.type({
+    type: t.literal('BatchEnded'),
+    runId: runIdC,
+    epoch: PositiveInt,
+    step: PositiveInt,
+    steps: PositiveInt,
+    /** Running mean of the training loss over the epoch so far. */
+    loss: t.number,
+    elapsedMs: t.number,
+  }),
+);
+export type BatchEnded = t.TypeOf<typeof BatchEnded>;
 
 /** Which images an evaluation used: the test set, or the training images a spec holds out (`holdout`). */
-export type EvaluationSplit = 'test' | 'validation';
+export const EvaluationSplit = t.keyof({ test: null, validation: null });
+export type EvaluationSplit = t.TypeOf<typeof EvaluationSplit>;
 
 /** How an epoch was evaluated, as resolved for its run (see `evaluate`). */
-export interface Evaluated {
-  readonly split: EvaluationSplit;
-  readonly batchSize: number;
-}
+export const Evaluated = t.readonly(t.type({ split: EvaluationSplit, batchSize: PositiveInt }));
+export type Evaluated = t.TypeOf<typeof Evaluated>;
 
-export interface EpochEnded {
-  readonly type: 'EpochEnded';
-  readonly runId: string;
-  /** 1-based. */
-  readonly epoch: number;
-  readonly epochs: number;
-  /** Running means over the epoch's batches, in training mode, as Keras `fit` reports them. */
-  readonly train: Metrics;
-  /**
-   * At the end of the epoch, in inference mode, on the split `evaluation` names (the test set, or the
-   * held-out images of a spec with `holdout`); null until `evaluate` (or the trainer) has evaluated it.
-   */
-  readonly test: Metrics | null;
-  readonly evaluation: Evaluated | null;
-  readonly trainMs: number;
-  readonly evalMs: number;
-}
+export const EpochEnded = t.readonly(
+  t.type({
+    type: t.literal('EpochEnded'),
+    runId: runIdC,
+    /** 1-based. */
+    epoch: PositiveInt,
+    epochs: PositiveInt,
+    /** Running means over the epoch's batches, in training mode, as Keras `fit` reports them. */
+    train: Metrics,
+    /**
+     * At the end of the epoch, in inference mode, on the split `evaluation` names (the test set, or the
+     * held-out images of a spec with `holdout`); null until `evaluate` (or the trainer) has evaluated it.
+     */
+    test: t.union([Metrics, t.null]),
+    evaluation: t.union([Evaluated, t.null]),
+    trainMs: t.number,
+    evalMs: t.number,
+  }),
+);
+export type EpochEnded = t.TypeOf<typeof EpochEnded>;
 
 /** Decoded VAE images (28 x 28, uint8, base64), kept so that a report never retrains. */
-export interface VaeGrids {
-  readonly rows: number;
-  readonly cols: number;
-  /** Traversal values of each latent dimension (e.g. -3..3 in 11 steps). */
-  readonly steps: readonly number[];
-  /** One entry per latent dimension: `steps.length` images concatenated. */
-  readonly traversal: readonly string[];
-  /** Images decoded from random latent vectors z ~ N(0, I), concatenated. */
-  readonly samples: string;
-}
+export const VaeGrids = t.readonly(
+  t.type({
+    rows: PositiveInt,
+    cols: PositiveInt,
+    /** Traversal values of each latent dimension (e.g. -3..3 in 11 steps). */
+    steps: t.readonlyArray(t.number),
+    /** One entry per latent dimension: `steps.length` images concatenated. */
+    traversal: t.readonlyArray(t.string),
+    /** Images decoded from random latent vectors z ~ N(0, I), concatenated. */
+    samples: t.string,
+  }),
+);
+export type VaeGrids = t.TypeOf<typeof VaeGrids>;
 
-export interface FinalMetrics {
-  readonly testLoss: number;
-  readonly testAccuracy: number | null;
-}
+export const FinalMetrics = t.readonly(t.type({ testLoss: t.number, testAccuracy: t.union([t.number, t.null]) }));
+export type FinalMetrics = t.TypeOf<typeof FinalMetrics>;
 
-export interface RunEnded {
-  readonly type: 'RunEnded';
-  readonly runId: string;
-  readonly spec: RunSpec;
-  /** The last epoch's evaluation; null when the run was not evaluated. */
-  readonly final: FinalMetrics | null;
-  /** Rows: predicted class, columns: true class (as in the study). Null for the VAEs and unevaluated runs. */
-  readonly confusion: readonly (readonly number[])[] | null;
-  readonly vae: VaeGrids | null;
-  readonly trainMs: number;
-  readonly evalMs: number;
-}
+/** Rows: predicted class, columns: true class (as in the study). */
+export const Confusion = t.readonlyArray(t.readonlyArray(NonNegativeInt));
+
+export const RunEnded = t.readonly(
+  t.type({
+    type: t.literal('RunEnded'),
+    runId: runIdC,
+    spec: RunSpec,
+    /** The last epoch's evaluation; null when the run was not evaluated. */
+    final: t.union([FinalMetrics, t.null]),
+    /** Null for the VAEs and unevaluated runs. */
+    confusion: t.union([Confusion, t.null]),
+    vae: t.union([VaeGrids, t.null]),
+    trainMs: t.number,
+    evalMs: t.number,
+  }),
+);
+export type RunEnded = t.TypeOf<typeof RunEnded>;
 
 /**
  * The run stopped where it was asked to (`untilEpoch` of its RunContext: an ASHA rung) before its last
  * epoch; it continues from its checkpoint when it is trained again.
  */
-export interface RunPaused {
-  readonly type: 'RunPaused';
-  readonly runId: string;
-  readonly spec: RunSpec;
-  readonly epochsDone: number;
-}
+export const RunPaused = t.readonly(t.type({ type: t.literal('RunPaused'), runId: runIdC, spec: RunSpec, epochsDone: NonNegativeInt }));
+export type RunPaused = t.TypeOf<typeof RunPaused>;
 
-export interface RunFailed {
-  readonly type: 'RunFailed';
-  readonly runId: string;
-  readonly spec: RunSpec;
-  readonly error: OptbenchError;
-  /** Epochs completed before the failure. */
-  readonly epochsDone: number;
-}
+export const RunFailed = t.readonly(
+  t.type({
+    type: t.literal('RunFailed'),
+    runId: runIdC,
+    spec: RunSpec,
+    error: OptbenchErrorCodec,
+    /** Epochs completed before the failure. */
+    epochsDone: NonNegativeInt,
+  }),
+);
+export type RunFailed = t.TypeOf<typeof RunFailed>;
 
-export type RunEvent = RunStarted | BatchEnded | EpochEnded | RunEnded | RunPaused | RunFailed;
+/**
+ * Every event of a run, as one codec: what the queue reads back from Redis and a worker's training
+ * process sends over IPC is decoded with it, and the types above are its members.
+ */
+export const RunEvent = t.union([RunStarted, BatchEnded, EpochEnded, RunEnded, RunPaused, RunFailed]);
+export type RunEvent = t.TypeOf<typeof RunEvent>;
 
 /** Emitted by `trainGrid` before its runs: every planned run and the data set's class names. */
 export interface GridStarted {

@@ -17,7 +17,9 @@ import {
   range,
   scan,
   } from 'rxjs';
-import { decodeRunSpec, runId, type RunSpec } from '../config/spec.js';
+import * as t from 'io-ts';
+import { AnObject, Fn, strict } from '../config/codecs.js';
+import { NonNegativeInt, PositiveInt, decodeRunSpec, decodeWith, runId, type RunSpec } from '../config/spec.js';
 import type { Dataset } from '../data/types.js';
 import { interrupted, invalidConfig, toOptbenchError, type OptbenchError } from '../errors.js';
 import type { BuiltModel } from '../models/types.js';
@@ -59,6 +61,20 @@ export interface FitOptions {
   /** Stop once this many epochs are complete, with RunPaused (an ASHA rung); default: the spec's epochs. */
   readonly untilEpoch?: number;
 }
+
+/** runFit's options as they are checked: the numbers' ranges, and no option it does not have. */
+export const FitOptionsCodec = strict(
+  t.partial({
+    index: PositiveInt,
+    total: PositiveInt,
+    runtime: AnObject,
+    checkpointer: AnObject,
+    shouldStop: Fn,
+    progressEveryMs: NonNegativeInt,
+    untilEpoch: PositiveInt,
+  }),
+  'runFit options',
+);
 
 /** What a run has done so far; made per subscription. */
 interface Progress {
@@ -173,6 +189,8 @@ const trainEpoch = (run: Run, progress: Progress, epoch: number, opts: FitOption
  */
 export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Observable<RunEvent> =>
   defer(() => {
+    const options = decodeWith(FitOptionsCodec, 'runFit options')(opts);
+    if (E.isLeft(options)) return raise(options.left);
     const runtime = opts.runtime ?? builtInRuntime();
     const checked = checkedSpec(input, data, runtime, opts.untilEpoch);
     if (E.isLeft(checked)) return raise(checked.left);

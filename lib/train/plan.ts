@@ -1,18 +1,18 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { DataDigest, NonNegativeInt, PositiveInt, RunSizes, decodeWith, type RunSpec } from '../config/spec.js';
+import { strict } from '../config/codecs.js';
+import { DataDigest, NonNegativeInt, Overrides, PositiveInt, RunSizes, decodeWith, type RunSpec } from '../config/spec.js';
 import type { OptbenchError } from '../errors.js';
 import type { Split } from '../data/types.js';
 import { specData, type DataMd5 } from '../data/identity.js';
 
-const Overrides = t.record(t.string, t.union([t.number, t.boolean]));
 
 /** A grid as its user writes it: models x seeds x optimizers, with the protocol's sizes. */
-export const GridPlan = t.intersection([
+export const GridPlan = strict(t.intersection([
   t.type({
     dataset: t.string,
     models: t.readonlyArray(t.string),
-    optimizers: t.readonlyArray(t.intersection([t.type({ name: t.string }), t.partial({ overrides: Overrides })])),
+    optimizers: t.readonlyArray(strict(t.intersection([t.type({ name: t.string }), t.partial({ overrides: Overrides })]), 'an optimizer')),
     preset: t.string,
     /** Seeds seedBase .. seedBase + seeds - 1. */
     seeds: PositiveInt,
@@ -20,7 +20,7 @@ export const GridPlan = t.intersection([
   RunSizes,
   /** First seed (default 0); the data's digest where its name does not pin it (see fitPlanToData). */
   t.partial({ seedBase: NonNegativeInt, data: DataDigest }),
-]);
+]), 'a grid plan');
 export type GridPlan = t.TypeOf<typeof GridPlan>;
 
 const decodeGridPlan = decodeWith(GridPlan, 'grid plan');

@@ -3,7 +3,8 @@ import * as A from 'fp-ts/lib/ReadonlyArray.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { EMPTY, concat, concatMap, defer, from, mergeMap, of, tap, type OperatorFunction } from 'rxjs';
-import { PositiveInt, decodeRunSpec, decodeWith, runDisplayLabel, type RunSpec } from '../config/spec.js';
+import { AnObject, Fn, strict } from '../config/codecs.js';
+import { NonNegativeInt, PositiveInt, decodeRunSpec, decodeWith, runDisplayLabel, type RunSpec } from '../config/spec.js';
 import { specData } from '../data/identity.js';
 import { checkSpecData } from './spec-checks.js';
 import type { Dataset } from '../data/types.js';
@@ -16,12 +17,21 @@ import { localTrainer, type RunTrainer } from './trainer.js';
 import { raise } from '../observable.js';
 
 /** The data part of trainGrid's options, decoded at subscription. */
-const GridSettings = t.partial({
-  /** Runs in flight at once (default 1: one after another). */
-  concurrency: PositiveInt,
-  /** Evaluation that travels with every run to its trainer (see RunContext.evaluation); default null. */
-  evaluate: t.union([EvaluateOptions, t.null]),
-});
+const GridSettings = strict(
+  t.partial({
+    /** Runs in flight at once (default 1: one after another). */
+    concurrency: PositiveInt,
+    /** Evaluation that travels with every run to its trainer (see RunContext.evaluation); default null. */
+    evaluate: t.union([EvaluateOptions, t.null]),
+    trainer: Fn,
+    // The local trainer's options (runFit's, but for a run's place in the grid and its epochs).
+    runtime: AnObject,
+    checkpointer: AnObject,
+    shouldStop: Fn,
+    progressEveryMs: NonNegativeInt,
+  }),
+  'trainGrid options',
+);
 
 export interface GridOptions extends Omit<FitOptions, 'index' | 'total' | 'untilEpoch'> {
   /** Trains each run (default: `localTrainer` with the other options here). */
@@ -67,7 +77,7 @@ export const trainGrid =
   (source) =>
     defer(() => {
       const { trainer, concurrency: _c, evaluate: _e, ...fit } = opts;
-      const settings = decodeWith(GridSettings, 'trainGrid options')({ concurrency: opts.concurrency, evaluate: opts.evaluate });
+      const settings = decodeWith(GridSettings, 'trainGrid options')(opts);
       if (E.isLeft(settings)) return raise(settings.left);
       // A list that does not decode is refused before any data arrives; the checks against the data follow.
       const decoded = Array.isArray(grid) ? listedSpecs(grid) : planGrid(grid as GridPlan);
