@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { DEMO_BACKEND, demoCalls, registerDemoBackend } from '../docs/examples/backend.js';
 import { miniPlan, runMiniGrid } from '../docs/examples/pipeline.js';
 import { FIXTURE, registerTinyMlp, tinyMlp, trainTinyMlp } from '../docs/examples/user-model.js';
-import { LionOptimizer, lion, registerLion, trainClassifier } from '../docs/examples/user-optimizer.js';
+import { SignumOptimizer, registerSignum, signum, trainClassifier } from '../docs/examples/user-optimizer.js';
 import { loadDataset } from '../lib/data/load.js';
 import type { Dataset } from '../lib/data/types.js';
 import { listModels, unregisterModel } from '../lib/models/registry.js';
@@ -83,13 +83,13 @@ describe('docs examples', function () {
     });
   });
 
-  describe('adding-an-optimizer: LionOptimizer', function () {
+  describe('adding-an-optimizer: SignumOptimizer', function () {
     after(() => {
-      unregisterOptimizer(lion.name);
+      unregisterOptimizer(signum.name);
     });
 
-    it('matches the Lion formula over three steps, computed in float64', () => {
-      const cfg = { lr: 0.01, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 };
+    it('matches the Signum formula over three steps, computed in float64', () => {
+      const cfg = { lr: 0.01, momentum: 0.9, weightDecay: 0.1 };
       const theta0 = [0.5, -1.25, 2, 0.001];
       const grads = [
         [0.3, -0.2, 0, 1e-4],
@@ -101,12 +101,11 @@ describe('docs examples', function () {
       const m = theta.map(() => 0);
       for (const g of grads)
         for (let i = 0; i < theta.length; i++) {
-          const c = cfg.beta1 * m[i]! + (1 - cfg.beta1) * g[i]!;
-          theta[i] = theta[i]! - cfg.lr * (Math.sign(c) + cfg.weightDecay * theta[i]!);
-          m[i] = cfg.beta2 * m[i]! + (1 - cfg.beta2) * g[i]!;
+          m[i] = cfg.momentum * m[i]! + (1 - cfg.momentum) * g[i]!;
+          theta[i] = theta[i]! - cfg.lr * (Math.sign(m[i]!) + cfg.weightDecay * theta[i]!);
         }
-      const v = tf.variable(tf.tensor1d(theta0), true, 'docs_lion_theta');
-      const opt = new LionOptimizer(cfg);
+      const v = tf.variable(tf.tensor1d(theta0), true, 'docs_signum_theta');
+      const opt = new SignumOptimizer(cfg);
       for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) }));
       const got = Array.from(v.dataSync());
       got.forEach((x, i) => assert.ok(Math.abs(x - theta[i]!) < 1e-6, `theta[${i}] = ${x}, expected ${theta[i]}`));
@@ -116,14 +115,14 @@ describe('docs examples', function () {
     });
 
     it('round-trips its state through getWeights/setWeights (what checkpoints use)', async () => {
-      const v = tf.variable(tf.tensor1d([1, 2]), true, 'docs_lion_state');
-      const a = new LionOptimizer({ lr: 0.1, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+      const v = tf.variable(tf.tensor1d([1, 2]), true, 'docs_signum_state');
+      const a = new SignumOptimizer({ lr: 0.1, momentum: 0.9, weightDecay: 0 });
       tf.tidy(() => a.applyGradients({ [v.name]: tf.tensor1d([0.5, -0.5]) }));
       const state = await a.getWeights();
-      const b = new LionOptimizer(a.config);
+      const b = new SignumOptimizer(a.config);
       await b.setWeights(state.map((s) => ({ name: s.name, tensor: s.tensor.clone() })));
       const [, mB] = await b.getWeights();
-      assert.deepEqual(Array.from(mB!.tensor.dataSync()), [0.01 * 0.5, 0.01 * -0.5].map(Math.fround));
+      assert.deepEqual(Array.from(mB!.tensor.dataSync()), [0.1 * 0.5, 0.1 * -0.5].map(Math.fround));
       assert.equal(b.iterations, 1);
       a.dispose();
       b.dispose();
@@ -132,7 +131,7 @@ describe('docs examples', function () {
 
     it('trains the user model without leaking tensors, and its loss falls', async () => {
       const model = tinyMlp.build(1) as BuiltClassifier;
-      const opt = new LionOptimizer({ lr: 1e-3, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+      const opt = new SignumOptimizer({ lr: 1e-3, momentum: 0.9, weightDecay: 0 });
       const train = { ...data.train, count: 100, images: data.train.images.subarray(0, 100 * 784), labels: data.train.labels.subarray(0, 100) };
       const lossOn = () =>
         tf.tidy(() => {
@@ -152,22 +151,22 @@ describe('docs examples', function () {
       disposeModel(model);
     });
 
-    it('registerLion makes lion a name createOptimizer, --optimizers and optbench list know', () => {
-      right(registerLion());
-      right(registerLion()); // once per process: the second call is a no-op, not a refusal
-      const opt = right(createOptimizer('lion', { preset: 'paper', lr: 3e-4 }));
-      assert.ok(opt instanceof LionOptimizer);
-      assert.deepEqual(opt.config, { lr: 3e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+    it('registerSignum makes signum a name createOptimizer, --optimizers and optbench list know', () => {
+      right(registerSignum());
+      right(registerSignum()); // once per process: the second call is a no-op, not a refusal
+      const opt = right(createOptimizer('signum', { preset: 'paper', lr: 3e-4 }));
+      assert.ok(opt instanceof SignumOptimizer);
+      assert.deepEqual(opt.config, { lr: 3e-4, momentum: 0.9, weightDecay: 0 });
       opt.dispose();
-      assert.deepEqual(right(parseOptimizerArg('lion:weightDecay=0.1')), { name: 'lion', overrides: { weightDecay: 0.1 } });
-      const e = createOptimizer('lion', { beta1: 0.999 });
-      assert.ok(E.isLeft(e) && /beta1 must not exceed beta2/.test(e.left.message));
-      const rows = listOptimizers().filter((r) => r.name === 'lion');
+      assert.deepEqual(right(parseOptimizerArg('signum:weightDecay=0.1')), { name: 'signum', overrides: { weightDecay: 0.1 } });
+      const e = createOptimizer('signum', { lr: 0.5, weightDecay: 2 });
+      assert.ok(E.isLeft(e) && /lr \* weightDecay must be below 1/.test(e.left.message));
+      const rows = listOptimizers().filter((r) => r.name === 'signum');
       assert.deepEqual(
         rows.map((r) => r.preset),
         [...PRESET_NAMES],
       );
-      assert.ok(rows.every((r) => r.defaults.lr === 1e-4 && r.sources.lr!.startsWith(lion.sources!.lr!)));
+      assert.ok(rows.every((r) => r.defaults.lr === 0.01 && r.sources.lr!.startsWith(signum.sources!.lr!)));
     });
   });
 
