@@ -1,6 +1,7 @@
 // The public API of optbench. Each layer has its own index; this file only re-exports them.
 export * from './errors.js';
 export * from './config/spec.js';
+export * from './config/schedule.js';
 export * from './config/protocol.js';
 export * from './data/index.js';
 export * from './models/index.js';

@@ -121,7 +121,7 @@ describe('optimizers: registerOptimizer', function () {
       ]);
     });
 
-    it("'all' is the seven built-ins plus the registered optimizers", () => {
+    it("'all' is every built-in plus the registered optimizers", () => {
       assert.deepEqual(
         right(parseOptimizerList('all')).map((a) => a.name),
         [...OPTIMIZER_NAMES, 'signum'],
@@ -134,7 +134,7 @@ describe('optimizers: registerOptimizer', function () {
       assert.equal(e1._tag, 'InvalidConfig');
       assert.match(e1.message, /weightDecay must be a finite number >= 0/);
       const e2 = left(parseOptimizerList('signum,lr=0.1'));
-      assert.match(e2.message, /"all" = the seven built-ins plus registered signum/);
+      assert.match(e2.message, /"all" = every built-in plus registered signum/);
       const e3 = left(parseOptimizerList('signun:lr=1'));
       assert.ok(e3._tag === 'UnknownName' && e3.suggestion === 'signum');
     });

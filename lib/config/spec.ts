@@ -3,25 +3,26 @@ import * as t from 'io-ts';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { invalidConfig, type InvalidConfig } from '../errors.js';
+import { NonNegativeInt, PositiveInt } from './numbers.js';
+import { canonicalSchedule, Schedule, scheduleText } from './schedule.js';
 
-/** A whole number >= min, typed as a plain number (a refinement without a brand keeps specs easy to build). */
-const intAtLeast = (name: string, min: number): t.Type<number, number, unknown> =>
-  new t.Type<number, number, unknown>(
-    name,
-    (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min,
-    (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= min ? t.success(u) : t.failure(u, c)),
-    (n) => n,
-  );
+export { NonNegativeInt, PositiveInt } from './numbers.js';
 
-export const PositiveInt = intAtLeast('a positive whole number', 1);
-export const NonNegativeInt = intAtLeast('a whole number >= 0', 0);
-
-export const OptimizerChoice = t.type({
-  name: t.string,
-  preset: t.string,
-  /** Hyperparameters that differ from the preset, e.g. `{ lr: 3e-4 }`. */
-  overrides: t.record(t.string, t.union([t.number, t.boolean])),
-});
+export const OptimizerChoice = t.intersection([
+  t.type({
+    name: t.string,
+    preset: t.string,
+    /** Hyperparameters that differ from the preset, e.g. `{ lr: 3e-4 }`. */
+    overrides: t.record(t.string, t.union([t.number, t.boolean])),
+  }),
+  t.partial({
+    /**
+     * The learning-rate schedule (lib/config/schedule.ts). Absent: the study's constant rate. A constant
+     * schedule without warm-up is left out of a spec, so that ids from before schedules existed stay valid.
+     */
+    schedule: Schedule,
+  }),
+]);
 export type OptimizerChoice = t.TypeOf<typeof OptimizerChoice>;
 
 /** Precision of convolutions and matrix products (lib/backend/native-precision.ts). */
@@ -120,14 +121,24 @@ export const canonicalJson = (u: unknown): string =>
   );
 
 /**
- * The run's id: the first 16 hex digits of the SHA-256 of its canonical spec. An fp32 precision is the
- * default and is left out, so that a spec written before precision existed keeps its id.
+ * The spec a run's id hashes: an fp32 precision (the default) and a constant learning rate without
+ * warm-up are left out, so that a spec written before precision or schedules existed keeps its id, and
+ * a schedule is hashed in its canonical form (lib/config/schedule.ts).
  */
-export const runId = (spec: RunSpec): string => {
-  const { precision, ...rest } = spec;
-  const canonical = precision === undefined || precision === 'fp32' ? rest : spec;
-  return createHash('sha256').update(canonicalJson(canonical)).digest('hex').slice(0, 16);
+export const canonicalSpec = (spec: RunSpec): RunSpec => {
+  const { precision, optimizer, ...rest } = spec;
+  const { schedule, ...choice } = optimizer;
+  const s = canonicalSchedule(schedule);
+  return {
+    ...rest,
+    optimizer: s === undefined ? choice : { ...choice, schedule: s },
+    ...(precision === undefined || precision === 'fp32' ? {} : { precision }),
+  };
 };
+
+/** The run's id: the first 16 hex digits of the SHA-256 of its canonical spec (canonicalSpec). */
+export const runId = (spec: RunSpec): string =>
+  createHash('sha256').update(canonicalJson(canonicalSpec(spec))).digest('hex').slice(0, 16);
 
 /** A short human-readable label: `fcnn/adam/s0` (it names run files: see runDisplayLabel for what tells runs apart). */
 export const runLabel = (spec: RunSpec): string => `${spec.model}/${spec.optimizer.name}/s${spec.seed}`;
@@ -139,10 +150,14 @@ export const formatParam = (v: number | boolean): string => {
   return Math.abs(n) >= 1e6 || (n !== 0 && Math.abs(n) < 1e-4) ? n.toExponential().replace('e+', 'e') : String(n);
 };
 
-/** The optimizer with its overrides, in the --optimizers grammar: `adam`, `adam:beta2=0.99,lr=0.01`. */
-export const optimizerText = (o: Pick<RunSpec['optimizer'], 'name' | 'overrides'>): string => {
+/**
+ * The optimizer with its overrides and schedule, in the --optimizers grammar: `adam`,
+ * `adam:beta2=0.99,lr=0.01`, `adam:lr=0.01,schedule=cosine,warmup=500`.
+ */
+export const optimizerText = (o: Pick<RunSpec['optimizer'], 'name' | 'overrides' | 'schedule'>): string => {
   const entries = Object.entries(o.overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return entries.length === 0 ? o.name : `${o.name}:${entries.map(([k, v]) => `${k}=${formatParam(v)}`).join(',')}`;
+  const parts = [...entries.map(([k, v]) => `${k}=${formatParam(v)}`), ...(o.schedule !== undefined ? [scheduleText(o.schedule)] : [])].filter((p) => p !== '');
+  return parts.length === 0 ? o.name : `${o.name}:${parts.join(',')}`;
 };
 
 /** A label that tells apart every run of a protocol: `fcnn/adam:lr=0.01/s0`. */
