@@ -26,7 +26,9 @@ Usage:
 
 Grid options:
   --epochs N  --batch-size N  --subset N (training images)  --test-subset N  --seeds N
-  --optimizers adam:lr=3e-4,beta2=0.99,sgd|all   --preset tfkeras2|keras231|torch|paper
+  --optimizers adam:lr=3e-4,beta2=0.99,sgd|all|study|modern   --preset tfkeras2|keras231|torch|paper|modern
+  --schedule constant|cosine|linear|step[,warmup=N[epochs]][,stepEvery=N[epochs]][,stepGamma=x] (task, run: every
+             optimizer's learning-rate schedule; an optimizer's own, adam:schedule=cosine,warmup=500, overrides it)
   --backend auto|native|cpu|tensorflow|tensorflow-gpu   --out DIR (default runs/<task>-<time>)
   --data-dir D  --dataset NAME  --download  --json  --no-report  --force (write into a non-empty directory)
   --queue redis://HOST:PORT  (task, run, sweep, tune: runs are trained by the queue's workers; see optbench worker)

@@ -124,11 +124,12 @@ export const readScheduleKey = (
       if (m === null || !Number.isSafeInteger(n))
         return E.left(`${key} must be a whole number of steps (${key}=500) or epochs (${key}=2epochs), got '${value}'`);
       const epochs = (m[2] ?? 'steps').toLowerCase().startsWith('epoch');
-      // warmup=0 is no warm-up; a step decay needs a period of at least one.
-      if (n === 0 && key === 'warmup') return E.right(undefined);
-      if (n === 0) return E.left(`stepEvery must be at least 1, got '${value}'`);
-      if (key === 'warmup') into[epochs ? 'warmupEpochs' : 'warmupSteps'] = n;
-      else into[epochs ? 'stepEveryEpochs' : 'stepEverySteps'] = n;
+      if (n === 0 && key === 'stepEvery') return E.left(`stepEvery must be at least 1, got '${value}'`);
+      // The key replaces what `into` held for it in either unit (an item's warmup over --schedule's); warmup=0 is none.
+      const [steps, inEpochs] = key === 'warmup' ? (['warmupSteps', 'warmupEpochs'] as const) : (['stepEverySteps', 'stepEveryEpochs'] as const);
+      delete into[steps];
+      delete into[inEpochs];
+      if (n > 0) into[epochs ? inEpochs : steps] = n;
       return E.right(undefined);
     }
     case 'stepGamma': {

@@ -76,7 +76,9 @@ const describeError = (context: t.Context): { path: string; expected: string } =
   let path = '';
   let expected = context[context.length - 1]?.type.name ?? 'a valid value';
   for (let i = 1; i < context.length; i++) {
-    const parent = context[i - 1]!.type as t.Mixed & { _tag?: string };
+    const outer = context[i - 1]!.type as t.Mixed & { _tag?: string; type?: t.Mixed & { _tag?: string } };
+    // An exact type validates its inner type in its own context: an intersection inside it is still one.
+    const parent = outer._tag === 'ExactType' && outer.type !== undefined ? outer.type : outer;
     const key = context[i]!.key;
     if (parent._tag === 'UnionType') {
       if (i === context.length - 1) expected = parent.name;

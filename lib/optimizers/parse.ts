@@ -76,9 +76,11 @@ const parseValue = (token: string, raw: string): E.Either<OptbenchError, ParamVa
 interface Draft {
   names: string[];
   overrides: Record<string, ParamValue>;
-  /** The schedule keys given so far (checked as a whole when the list is read). */
+  /** The schedule keys given so far (checked as a whole when the list is read), over the --schedule default. */
   schedule: Partial<Schedule>;
   scheduleKeys: Set<string>;
+  /** Whether a schedule was given at all (by the item, or by --schedule). */
+  scheduled: boolean;
 }
 
 const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void> => {
@@ -90,6 +92,7 @@ const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void>
   if (isScheduleKey(rawKey)) {
     if (draft.scheduleKeys.has(rawKey)) return E.left(bad(token, `${rawKey} is given twice for ${draft.names.join(', ')}`));
     draft.scheduleKeys.add(rawKey);
+    draft.scheduled = true;
     const read = readScheduleKey(draft.schedule, rawKey, rawValue);
     return E.isLeft(read) ? E.left(bad(token, read.left)) : E.right(undefined);
   }
@@ -112,14 +115,14 @@ const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void>
   return E.right(undefined);
 };
 
-const startItem = (token: string): E.Either<OptbenchError, { draft: Draft; firstOverride?: string }> => {
+const startItem = (token: string, base: ScheduleDefault): E.Either<OptbenchError, { draft: Draft; firstOverride?: string }> => {
   const colon = token.indexOf(':');
   const rawName = (colon < 0 ? token : token.slice(0, colon)).trim().toLowerCase();
   if (rawName === '') return E.left(bad(token, 'the optimizer name is missing'));
   const known = optimizerNames();
   const names: string[] | undefined = GROUPS[rawName]?.() ?? (known.includes(rawName) ? [rawName] : undefined);
   if (names === undefined) return E.left(unknown('optimizer', rawName, [...known, ...OPTIMIZER_GROUPS]));
-  const draft: Draft = { names, overrides: {}, schedule: {}, scheduleKeys: new Set() };
+  const draft: Draft = { names, overrides: {}, schedule: { ...base.schedule }, scheduleKeys: new Set(), scheduled: base.given };
   if (colon < 0) return E.right({ draft });
   const rest = token.slice(colon + 1);
   if (!rest.includes('=')) return E.left(bad(token, `expected key=value after '${rawName}:'`));
@@ -128,15 +131,51 @@ const startItem = (token: string): E.Either<OptbenchError, { draft: Draft; first
 
 /** A draft's schedule, checked and canonical (undefined: the constant rate). */
 const scheduleOf = (d: Draft): E.Either<OptbenchError, Schedule | undefined> => {
-  if (d.scheduleKeys.size === 0) return E.right(undefined);
+  if (!d.scheduled) return E.right(undefined);
   const checked = checkSchedule({ kind: 'constant', ...d.schedule }, 'optimizer.schedule');
   return E.isLeft(checked)
     ? E.left({ ...checked.left, message: `${d.names.join(', ')}: ${checked.left.message} Expected ${optimizerListGrammar()}.` })
     : checked;
 };
 
-/** Parses a list such as `adam,sgd:lr=0.1,momentum=0.9`, `all` or `adamw:schedule=cosine,warmup=2epochs`. */
-export const parseOptimizerList = (input: string): E.Either<OptbenchError, OptimizerArg[]> => {
+interface ScheduleDefault {
+  readonly given: boolean;
+  readonly schedule: Partial<Schedule>;
+}
+
+/**
+ * Reads `--schedule`: a kind with schedule keys, `cosine,warmup=500`, `step,stepEvery=2epochs,stepGamma=0.5`,
+ * or keys alone (`warmup=1epochs`: a warm-up before the constant rate).
+ */
+const parseScheduleDefault = (text: string): E.Either<OptbenchError, ScheduleDefault> => {
+  const schedule: Partial<Schedule> = {};
+  const seen = new Set<string>();
+  const badSchedule = (token: string, why: string) =>
+    invalidConfig({
+      path: 'schedule',
+      message: printable(`Cannot read --schedule at '${token}': ${why}. Expected kind[,warmup=N[epochs]][,stepEvery=N[epochs]][,stepGamma=x] with kind constant, cosine, linear or step, e.g. cosine,warmup=500.`),
+    });
+  for (const [i, raw] of text.split(',').entries()) {
+    const token = raw.trim();
+    const eq = token.indexOf('=');
+    const [key, value] = eq < 0 && i === 0 ? ['schedule', token] : [token.slice(0, eq).trim(), token.slice(eq + 1)];
+    if (eq < 0 && i > 0) return E.left(badSchedule(token, 'expected key=value'));
+    if (!isScheduleKey(key)) return E.left(badSchedule(token, `'${key}' is not a schedule key (schedule, warmup, stepEvery, stepGamma)`));
+    if (seen.has(key)) return E.left(badSchedule(token, `${key} is given twice`));
+    seen.add(key);
+    const read = readScheduleKey(schedule, key, value);
+    if (E.isLeft(read)) return E.left(badSchedule(token, read.left));
+  }
+  return E.right({ given: true, schedule });
+};
+
+/**
+ * Parses a list such as `adam,sgd:lr=0.1,momentum=0.9`, `all` or `adamw:schedule=cosine,warmup=2epochs`.
+ * `opts.schedule` is `--schedule`'s text: the schedule of every item, whose own schedule keys override its keys.
+ */
+export const parseOptimizerList = (input: string, opts: { readonly schedule?: string } = {}): E.Either<OptbenchError, OptimizerArg[]> => {
+  const base = opts.schedule === undefined ? E.right<OptbenchError, ScheduleDefault>({ given: false, schedule: {} }) : parseScheduleDefault(opts.schedule);
+  if (E.isLeft(base)) return base;
   const tokens = input.split(',');
   const drafts: Draft[] = [];
   let open = false; // whether the last item opened overrides with ':'
@@ -156,7 +195,7 @@ export const parseOptimizerList = (input: string): E.Either<OptbenchError, Optim
       if (E.isLeft(added)) return added;
       continue;
     }
-    const started = startItem(token);
+    const started = startItem(token, base.right);
     if (E.isLeft(started)) return started;
     drafts.push(started.right.draft);
     open = started.right.firstOverride !== undefined;

@@ -6,6 +6,7 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
+import { Schedule } from '../config/schedule.js';
 import { reportErrors, runId, type RunSpec } from '../config/spec.js';
 import type { InvalidConfig } from '../errors.js';
 import { invalidConfig } from '../errors.js';
@@ -64,7 +65,7 @@ const JobSpec = t.intersection([
   t.exact(t.type({
     dataset: SafeName,
     model: SafeName,
-    optimizer: t.exact(t.type({ name: SafeName, preset: SafeName, overrides: Overrides })),
+    optimizer: t.exact(t.intersection([t.type({ name: SafeName, preset: SafeName, overrides: Overrides }), t.partial({ schedule: t.exact(Schedule) })])),
     seed: intIn('a seed from 0 to 2^32 - 1', 0, 2 ** 32 - 1),
     epochs: intIn('a number of epochs from 1 to 10000', 1, 10_000),
     batchSize: intIn('a batch size from 1 to 1000000', 1, 1_000_000),

@@ -89,10 +89,17 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
       });
       if (misfit !== undefined)
         return fail(invalidConfig({ path: 'model', message: `Cannot train ${spec.model} on ${data.name}: ${misfit}.` }), 0);
-      const optimizer = createOptimizer(spec.optimizer.name, {
-        preset: spec.optimizer.preset,
-        ...spec.optimizer.overrides,
-      });
+      const split = trainingSplit(data, spec);
+      if (E.isLeft(split)) return fail(split.left, 0);
+      const train = split.right;
+      const steps = Math.ceil(train.count / spec.batchSize);
+      // A schedule decays over the spec's whole run (not up to untilEpoch), counted in its steps.
+      const { schedule } = spec.optimizer;
+      const optimizer = createOptimizer(
+        spec.optimizer.name,
+        { preset: spec.optimizer.preset, ...spec.optimizer.overrides },
+        schedule !== undefined ? { schedule, epochs: spec.epochs, stepsPerEpoch: steps } : {},
+      );
       if (E.isLeft(optimizer)) return fail(optimizer.left, 0);
       const opt = optimizer.right;
       // bf16 products where the spec asks for them (and the backend allows), fp32 again when the run ends.
@@ -115,9 +122,6 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
       // The divergence bound's reference: the first step's loss (see divergence.ts).
       let reference = NaN;
       try {
-        const split = trainingSplit(data, spec);
-        if (E.isLeft(split)) return fail(split.left, 0);
-        const train = split.right;
         const fromEpoch = opts.checkpointer ? await opts.checkpointer.restore(id, model, opt) : 0;
         epochsDone = fromEpoch;
         // A resumed run computes that first step's loss on a model built afresh from its seed, so that it
@@ -130,7 +134,6 @@ export const runFit = (input: RunSpec, data: Dataset, opts: FitOptions = {}): Ob
             disposeModel(untrained);
           }
         }
-        const steps = Math.ceil(train.count / spec.batchSize);
         const variables = trainableWeights(model).map((w) => w.read() as tf.Variable);
         emit({
           type: 'RunStarted',
