@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamw, fusedLion, type AdamwScalars, type LionScalars } from '../backend/native-fused.js';
 import { RuleOptimizer, type SlotUpdate, type StepScalars } from './base.js';
 import type { LrSchedule } from './schedule.js';
 
@@ -59,6 +60,9 @@ export class AdamwOptimizer extends RuleOptimizer<AdamwConfig> {
     };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    // On `native`, one C++ pass computes exactly these element-wise ops (spec/optimizers-native.spec.ts).
+    const f = fusedAdamw(g, theta, slots[0]!, slots[1]!, c as unknown as AdamwScalars);
+    if (f) return { theta: f.theta, slots: [f.m, f.v] };
     const m = add(mul(c.beta1!, slots[0]!), mul(c.oneMinusBeta1!, g));
     const v = add(mul(c.beta2!, slots[1]!), mul(c.oneMinusBeta2!, square(g)));
     const step = div(mul(c.step!, m), add(sqrt(mul(v, c.invBc2!)), c.eps!));
@@ -140,6 +144,8 @@ export class LionOptimizer extends RuleOptimizer<LionConfig> {
     return { lr, beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, decay: 1 - lr * weightDecay };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    const f = fusedLion(g, theta, slots[0]!, c as unknown as LionScalars);
+    if (f) return { theta: f.theta, slots: [f.m] };
     const direction = sign(add(mul(c.beta1!, slots[0]!), mul(c.oneMinusBeta1!, g)));
     const next = sub(decayed(theta, this.config.weightDecay, c), mul(c.lr!, direction));
     return { theta: next, slots: [add(mul(c.beta2!, slots[0]!), mul(c.oneMinusBeta2!, g))] };
