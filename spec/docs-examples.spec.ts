@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { DEMO_BACKEND, demoCalls, registerDemoBackend } from '../docs/examples/backend.js';
 import { miniPlan, runMiniGrid } from '../docs/examples/pipeline.js';
 import { FIXTURE, registerTinyMlp, tinyMlp, trainTinyMlp } from '../docs/examples/user-model.js';
-import { SignumOptimizer, registerSignum, signum, trainClassifier } from '../docs/examples/user-optimizer.js';
+import { SignumOptimizer, atEvaluationPoint, cosineAdamw, registerSignum, signum, trainClassifier } from '../docs/examples/user-optimizer.js';
 import { loadDataset } from '../lib/data/load.js';
 import type { Dataset } from '../lib/data/types.js';
 import { listModels, unregisterModel } from '../lib/models/registry.js';
@@ -22,7 +22,7 @@ import { parseOptimizerArg } from '../lib/optimizers/parse.js';
 import { unregisterOptimizer } from '../lib/optimizers/registry.js';
 import { OPTIMIZER_NAMES } from '../lib/optimizers/params.js';
 import type { BuiltClassifier } from '../lib/models/types.js';
-import { disposeModel } from '../lib/models/weights.js';
+import { disposeModel, trainableVariables } from '../lib/models/weights.js';
 import { classifierForward } from '../lib/train/losses.js';
 import type { EpochEnded, RunEvent } from '../lib/train/events.js';
 
@@ -167,6 +167,56 @@ describe('docs examples', function () {
         [...PRESET_NAMES],
       );
       assert.ok(rows.every((r) => r.defaults.lr === 0.01 && r.sources.lr!.startsWith(signum.sources!.lr!)));
+    });
+  });
+
+  describe('adding-an-optimizer: schedules and the evaluation point in a loop of one\'s own', function () {
+    const train100 = () => ({ ...data.train, count: 100, images: data.train.images.subarray(0, 100 * 784), labels: data.train.labels.subarray(0, 100) });
+    const lossOn = (model: BuiltClassifier) => () =>
+      tf.tidy(() => {
+        const t = train100();
+        const x = tf.tensor4d(t.images, [100, 28, 28, 1]);
+        const y = tf.tensor1d(t.labels, 'int32');
+        return classifierForward(model, x, y, false).loss.dataSync()[0]!;
+      });
+
+    it('cosineAdamw warms up over the first epoch and decays over the loop, as the optimizer config says', async () => {
+      const model = tinyMlp.build(1) as BuiltClassifier;
+      const opt = right(cosineAdamw(train100(), { epochs: 3, batchSize: 20 }));
+      // 100 images in batches of 20: 5 steps an epoch, 15 in all, the first 5 warming up.
+      assert.deepEqual(opt.getConfig()['schedule'], { kind: 'cosine', warmupSteps: 5, totalSteps: 15, stepEvery: 4, stepGamma: 0.1 });
+      const before = lossOn(model)();
+      const means = await trainClassifier(model, opt, train100(), { epochs: 3, batchSize: 20, seed: 0 });
+      assert.equal(opt.iterations, 15);
+      assert.ok(lossOn(model)() < before && means.every(Number.isFinite), `loss ${before} -> ${lossOn(model)()}`);
+      opt.dispose();
+      disposeModel(model);
+    });
+
+    it('atEvaluationPoint evaluates Schedule-Free at x (not at y) and gives y back; other optimizers where they train', async () => {
+      const model = tinyMlp.build(1) as BuiltClassifier;
+      const variables = trainableVariables(model);
+      const opt = right(createOptimizer('adamw-schedulefree', { preset: 'modern', lr: 0.01 }));
+      await trainClassifier(model, opt, train100(), { epochs: 2, batchSize: 20, seed: 0 });
+      const y = variables.map((v) => v.dataSync().slice());
+      const atY = lossOn(model)();
+      const atX = right(atEvaluationPoint(opt, variables, lossOn(model)));
+      variables.forEach((v, i) => assert.deepEqual(v.dataSync(), y[i], 'y is back, bit for bit'));
+      // x read from the optimizer's own state (its slots 'x'), put in by hand.
+      const x = (await opt.getWeights()).filter((w) => w.name.endsWith('/x')).map((w) => w.tensor.clone());
+      assert.equal(x.length, variables.length);
+      const held = variables.map((v) => v.clone());
+      variables.forEach((v, i) => v.assign(x[i]!));
+      const byHand = lossOn(model)();
+      variables.forEach((v, i) => v.assign(held[i]!));
+      tf.dispose([...x, ...held]);
+      assert.equal(atX, byHand);
+      assert.ok(Math.abs(atX - atY) > 1e-4, `x and y give different losses: ${atX} vs ${atY}`);
+      const adam = right(createOptimizer('adam'));
+      assert.equal(right(atEvaluationPoint(adam, variables, lossOn(model))), atY);
+      adam.dispose();
+      opt.dispose();
+      disposeModel(model);
     });
   });
 

@@ -439,6 +439,8 @@ describe('optimizers: CLI argument grammar', () => {
     ['adam:lrr=1', 'UnknownName', 'lrr'],
     ['sgd:beta1=0.9', 'UnknownName', 'beta1'],
     ['adamm', 'UnknownName', 'adamm'],
+    // A name of Object's prototype is no group of optimizers.
+    ['constructor', 'UnknownName', 'constructor'],
   ];
   for (const [input, tag, token] of errors) {
     it(`refuses '${input}' naming '${token}'`, () => {

@@ -7,6 +7,8 @@ import { lastValueFrom, toArray } from 'rxjs';
 import {
   RuleOptimizer,
   classifierForward,
+  createOptimizer,
+  hasEvaluationPoint,
   deriveSeed,
   evaluate,
   registerOptimizer,
@@ -153,4 +155,38 @@ export const trainClassifier = async (
     means.push(sum / train.count);
   }
   return means;
+};
+
+/**
+ * A built-in optimizer with a learning-rate schedule, for a loop of one's own: AdamW whose rate warms up
+ * over the first epoch and then follows a cosine to (almost) 0 at the last step. The schedule counts steps,
+ * so it is told the loop's length: epochs, and steps per epoch as seededBatches cuts `train`.
+ */
+export const cosineAdamw = (train: Split, opts: { epochs: number; batchSize: number }): E.Either<OptbenchError, tf.Optimizer> =>
+  createOptimizer(
+    'adamw',
+    { preset: 'modern', lr: 3e-3 },
+    { schedule: { kind: 'cosine', warmupEpochs: 1 }, epochs: opts.epochs, stepsPerEpoch: Math.ceil(train.count / opts.batchSize) },
+  );
+
+/**
+ * Runs `evaluate` with the model at the point its optimizer is evaluated at. Schedule-Free AdamW trains
+ * at y and is evaluated at x, the average of its steps: the variables hold y, so evaluating them as they
+ * are measures the wrong point. evalPoint puts x into the variables (the list given to minimize, in its
+ * order) and trainPoint puts y back bit for bit, so training goes on exactly as if nothing had been
+ * evaluated. Any other optimizer is evaluated where it trains, and `evaluate` just runs.
+ */
+export const atEvaluationPoint = <A>(
+  optimizer: tf.Optimizer,
+  variables: readonly tf.Variable[],
+  evaluate: () => A,
+): E.Either<OptbenchError, A> => {
+  if (!hasEvaluationPoint(optimizer)) return E.right(evaluate());
+  const swapped = optimizer.evalPoint(variables);
+  if (E.isLeft(swapped)) return swapped;
+  try {
+    return E.right(evaluate());
+  } finally {
+    optimizer.trainPoint();
+  }
 };

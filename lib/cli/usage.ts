@@ -14,7 +14,7 @@ Usage:
   optbench sweep --model M --optimizer O --space "lr=log(1e-4,1e-1),beta1=uniform(0.8,0.99)"
                  [--trials N] [--strategy grid|random|asha] [--eta 3] [--min-epochs 1] [--concurrency C]
                  [--holdout 10000] [--epochs E] [--seeds S] [options]   search on held-out images, retrain best
-  optbench tune --model M [--optimizers all|a,b] --budget K [--seeds S] [--epochs E] [options]
+  optbench tune --model M [--optimizers all|modern|a,b] --budget K [--seeds S] [--epochs E] [options]
                  every optimizer: same K-trial learning-rate search, then defaults vs tuned
   optbench runs <run-dir> [--json]                               every run: status, epochs done, final metrics
   optbench export <run-dir> [--format csv|json] [--out FILE]     every run and epoch from the store

@@ -120,7 +120,7 @@ const startItem = (token: string, base: ScheduleDefault): E.Either<OptbenchError
   const rawName = (colon < 0 ? token : token.slice(0, colon)).trim().toLowerCase();
   if (rawName === '') return E.left(bad(token, 'the optimizer name is missing'));
   const known = optimizerNames();
-  const names: string[] | undefined = GROUPS[rawName]?.() ?? (known.includes(rawName) ? [rawName] : undefined);
+  const names: string[] | undefined = Object.hasOwn(GROUPS, rawName) ? GROUPS[rawName]!() : known.includes(rawName) ? [rawName] : undefined;
   if (names === undefined) return E.left(unknown('optimizer', rawName, [...known, ...OPTIMIZER_GROUPS]));
   const draft: Draft = { names, overrides: {}, schedule: { ...base.schedule }, scheduleKeys: new Set(), scheduled: base.given };
   if (colon < 0) return E.right({ draft });

@@ -39,6 +39,7 @@ export interface TrainingLength {
 }
 
 const bad = (path: string, message: string): E.Either<InvalidConfig, never> => E.left(invalidConfig({ path, message }));
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /**
  * A spec's schedule in steps for a run of `length`; undefined for the constant rate without warm-up. The
@@ -64,7 +65,7 @@ export const resolveSchedule = (
   if (total !== null && warmup >= total)
     return bad(
       `${path}.${s.warmupEpochs !== undefined ? 'warmupEpochs' : 'warmupSteps'}`,
-      `The warm-up (${warmup} steps) must be shorter than the run (${total} steps: ${length!.epochs} epochs of ${perEpoch}).`,
+      `The warm-up (${count(warmup, 'step')}) must be shorter than the run (${count(total, 'step')}: ${count(length!.epochs, 'epoch')} of ${perEpoch}).`,
     );
   const rest = total === null ? 0 : total - warmup;
   const every = s.stepEverySteps ?? (s.stepEveryEpochs !== undefined ? s.stepEveryEpochs * perEpoch : Math.max(1, Math.ceil(rest / 3)));
