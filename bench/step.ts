@@ -4,7 +4,11 @@
  *
  *   npm run bench -- [--json] [--backends native,cpu] [--models fcnn,scnn] [--steps 20] [--batch 200]
  *                    [--precision fp32|bf16|both] [--profile] [--torch [--rounds 5]] [--conv-layouts nhwc,auto]
+ *                    [--optimizer adamw[:key=value,...]] [--preset modern]
  *
+ * `--optimizer` times another optimizer's update than Adamax (the --optimizers grammar, one item; under
+ * `--preset`, default tfkeras2), e.g. AdamW beside Adam: its fused update is native's (native-fused.ts).
+ * PyTorch's peer steps Adamax, so `--torch` takes no other optimizer.
  * `--precision` times native's products in fp32 (the default), bf16, or both (lib/backend/native-precision.ts).
  * `--profile` also prints, per model, the kernels that take the most time in one native step (tf.profile).
  * `--torch` also times the PyTorch reference (bench/torch.ts) in `--rounds` rounds (default 5) alternating
@@ -19,7 +23,8 @@ import { loadNative } from '../lib/backend/native.js';
 import { bf16Support, setNativePrecisionMode } from '../lib/backend/native-precision.js';
 import { BUILT_IN_MODELS, disposeModel, type BuiltModel } from '../lib/models/index.js';
 import { cpuInfo, median, pairedRounds, type TorchMode } from './torch.js';
-import { fail, trainer } from './trainer.js';
+import { parseOptimizerArg } from '../lib/optimizers/index.js';
+import { BENCH_OPTIMIZER, fail, trainer, type BenchOptimizer } from './trainer.js';
 import { CONV_LAYOUTS, setNativeConvLayout, type ConvLayout } from '../lib/backend/native-layout.js';
 
 const MODELS = ['fcnn', 'scnn', 'bcnn', 'mcnn', 'vae1', 'vae2'] as const;
@@ -41,10 +46,14 @@ interface Options {
   precisions: string[] | undefined;
   /** Convolution layouts to compare on native, in alternating rounds; the first is the reference. */
   convLayouts: ConvLayout[] | undefined;
+  /** The optimizer whose step is timed (Adamax at tf.keras 2.x defaults unless --optimizer says). */
+  optimizer: BenchOptimizer;
 }
 
 const parseArgs = (argv: readonly string[]): Options => {
-  const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false, torch: false, rounds: 5, precisions: undefined, convLayouts: undefined };
+  const o: Options = { json: false, backends: [...BACKENDS], models: [...MODELS], steps: 20, batch: 200, profile: false, torch: false, rounds: 5, precisions: undefined, convLayouts: undefined, optimizer: BENCH_OPTIMIZER };
+  let optimizerText: string | undefined;
+  let preset = 'tfkeras2';
   const list = (v: string | undefined, valid: readonly string[], what: string): string[] => {
     const xs = (v ?? '').split(',').filter((s) => s !== '');
     const bad = xs.filter((s) => !valid.includes(s));
@@ -72,7 +81,16 @@ const parseArgs = (argv: readonly string[]): Options => {
     } else if (a === '--conv-layouts') {
       o.convLayouts = list(argv[++i], CONV_LAYOUTS, 'conv layout') as ConvLayout[];
       if (o.convLayouts.length < 2) fail('--conv-layouts compares two or more layouts, e.g. nhwc,auto');
-    } else fail(`unknown option '${a}'; options: --json --backends --models --steps --batch --precision --profile --torch --rounds --conv-layouts`);
+    } else if (a === '--optimizer') optimizerText = argv[++i] ?? '';
+    else if (a === '--preset') preset = argv[++i] ?? '';
+    else fail(`unknown option '${a}'; options: --json --backends --models --steps --batch --precision --profile --torch --rounds --conv-layouts --optimizer --preset`);
+  }
+  if (optimizerText !== undefined || preset !== 'tfkeras2') {
+    const parsed = parseOptimizerArg(optimizerText ?? 'adamax');
+    if (E.isLeft(parsed)) return fail(parsed.left.message);
+    o.optimizer = { name: parsed.right.name, preset, overrides: parsed.right.overrides };
+    if (o.torch && (o.optimizer.name !== 'adamax' || preset !== 'tfkeras2' || Object.keys(o.optimizer.overrides).length > 0))
+      fail("--torch compares with PyTorch's Adamax at tf.keras 2.x defaults: leave --optimizer and --preset out");
   }
   return o;
 };
@@ -89,7 +107,7 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 const nativeMs = (name: string, o: Options, precision = 'fp32'): { median: number; min: number } => {
   setNativePrecisionMode(precision === 'bf16' ? 'bf16' : 'fp32');
   try {
-    const t = trainer(name, o.batch);
+    const t = trainer(name, o.batch, o.optimizer);
     for (let i = 0; i < 3; i++) t.step();
     const ms = Array.from({ length: o.steps }, () => timeMs(t.step));
     t.dispose();
@@ -139,7 +157,7 @@ const cpuMs = (name: string, o: Options): { ms?: number; estimate: number } => {
   disposeModel(probeModel);
   if (bound > CPU_LIMIT_MS) return { estimate: bound };
   const stepAt = (batch: number): number => {
-    const t = trainer(name, batch);
+    const t = trainer(name, batch, o.optimizer);
     t.step(); // the first call allocates optimizer slots
     const ms = timeMs(t.step);
     t.dispose();
@@ -149,14 +167,14 @@ const cpuMs = (name: string, o: Options): { ms?: number; estimate: number } => {
   const perImage = Math.max(0, (stepAt(4) - one) / 3);
   const estimate = Math.max(bound, one - perImage + perImage * o.batch);
   if (estimate > CPU_LIMIT_MS) return { estimate };
-  const t = trainer(name, o.batch);
+  const t = trainer(name, o.batch, o.optimizer);
   const ms = timeMs(t.step);
   t.dispose();
   return { ms, estimate };
 };
 
 const profile = async (name: string, o: Options): Promise<string[]> => {
-  const t = trainer(name, o.batch);
+  const t = trainer(name, o.batch, o.optimizer);
   for (let i = 0; i < 3; i++) t.step();
   const info = await tf.profile(() => t.step());
   t.dispose();
@@ -184,7 +202,7 @@ const main = async (): Promise<void> => {
   const cpu = cpuInfo();
   const support = o.backends.includes('native') ? bf16Support() : undefined;
   const precisions = o.precisions ?? ['fp32'];
-  log(`ms per training step (batch ${o.batch}, Adamax, median of ${o.steps} on native; one step on cpu)`);
+  log(`ms per training step (batch ${o.batch}, ${o.optimizer.name} (${o.optimizer.preset}), median of ${o.steps} on native; one step on cpu)`);
   // Other processes share the cores; a load above the core count inflates every figure below.
   log(`  ${cpu.model} (${cpu.flags.join(' ') || 'no AVX2'}), ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}, OPTBENCH_THREADS=${process.env['OPTBENCH_THREADS'] ?? '(unset)'}`);
   if (support !== undefined)

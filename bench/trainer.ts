@@ -3,10 +3,20 @@ import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { dropoutScope, type DropoutScope } from '../lib/models/dropout.js';
 import { disposeModel, BUILT_IN_MODELS, trainableVariables, type BuiltModel } from '../lib/models/index.js';
-import { createOptimizer } from '../lib/optimizers/index.js';
+import { createOptimizer, type OptimizerArg } from '../lib/optimizers/index.js';
 import { classifierForward, vaeForward } from '../lib/train/losses.js';
 
-/** One freshly built model (build seed 42) with Adamax at tf.keras 2.x defaults and a fixed random batch. */
+/** The optimizer the benches time by default: Adamax at tf.keras 2.x defaults (PyTorch's peer steps Adamax too). */
+export const BENCH_OPTIMIZER = { name: 'adamax', preset: 'tfkeras2', overrides: {} } as const;
+
+/** An optimizer to time: a --optimizers item (its schedule is left out: a step's cost does not depend on it) and a preset. */
+export interface BenchOptimizer {
+  readonly name: string;
+  readonly preset: string;
+  readonly overrides: OptimizerArg['overrides'];
+}
+
+/** One freshly built model (build seed 42) with an optimizer (Adamax unless told) and a fixed random batch. */
 export interface Trainer {
   readonly model: BuiltModel;
   readonly vars: tf.Variable[];
@@ -24,10 +34,10 @@ export const fail = (message: string): never => {
 };
 
 /** A Trainer for the model; an unknown model name stops the bench with the reason. */
-export const trainer = (name: string, batch: number): Trainer => {
+export const trainer = (name: string, batch: number, optimizer: BenchOptimizer = BENCH_OPTIMIZER): Trainer => {
   const def = BUILT_IN_MODELS.get(name);
   if (E.isLeft(def)) return fail(def.left.message);
-  const opt = createOptimizer('adamax', { preset: 'tfkeras2' });
+  const opt = createOptimizer(optimizer.name, { preset: optimizer.preset, ...optimizer.overrides });
   if (E.isLeft(opt)) return fail(opt.left.message);
   const model = def.right.build(42);
   const vars = trainableVariables(model);

@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './observable.js';
 export * from './config/spec.js';
+export * from './config/schedule.js';
 export * from './config/protocol.js';
 export * from './data/index.js';
 export * from './models/index.js';

@@ -37,10 +37,16 @@ namespace ob {
 // Where the convolutions' activations live (conv-prims.cc, lib/backend/native-layout.ts).
 #define OB_CONV_LAYOUTS(X) X(kLayoutAuto, "auto") X(kLayoutNhwc, "nhwc") X(kLayoutBlocked, "blocked")
 
+// Fused optimizer updates (optim.cc), by the addon function that runs each. No code is passed for them: the
+// table tells the TypeScript side which updates an addon has, so that one built from older sources (without
+// a newer update) is refused with how to rebuild it instead of failing when the optimizer first steps.
+#define OB_FUSED_UPDATES(X) X(kFusedAdam, "adam") X(kFusedAdamax, "adamax") X(kFusedAdamw, "adamw") X(kFusedLion, "lion")
+
 // Every table, with the key the addon exports it under.
 #define OB_OP_TABLES(T)                                                                              \
   T("act", OB_ACTIVATIONS) T("unary", OB_UNARY_OPS) T("binary", OB_BINARY_OPS) T("reduce", OB_REDUCTIONS) \
-  T("activationGrad", OB_ACTIVATION_GRADS) T("precision", OB_PRECISIONS) T("convLayout", OB_CONV_LAYOUTS)
+  T("activationGrad", OB_ACTIVATION_GRADS) T("precision", OB_PRECISIONS) T("convLayout", OB_CONV_LAYOUTS) \
+  T("fused", OB_FUSED_UPDATES)
 
 #define OB_ENUMERATOR(id, name) id,
 enum Act { OB_ACTIVATIONS(OB_ENUMERATOR) };
@@ -50,6 +56,7 @@ enum Reduce { OB_REDUCTIONS(OB_ENUMERATOR) };
 enum ActivationGrad { OB_ACTIVATION_GRADS(OB_ENUMERATOR) };
 enum Precision { OB_PRECISIONS(OB_ENUMERATOR) };
 enum ConvLayout { OB_CONV_LAYOUTS(OB_ENUMERATOR) };
+enum FusedUpdate { OB_FUSED_UPDATES(OB_ENUMERATOR) };
 #undef OB_ENUMERATOR
 
 // How many codes a table has (its codes are 0 .. count - 1), for checking a code that comes from JavaScript.

@@ -162,11 +162,76 @@ Napi::Value Adam(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// AdamW (torch.optim.AdamW): Adam's moments, the decoupled decay applied to the old theta.
+void AdamwLoop(const float *g, const float *theta, const float *m, const float *v, float *theta_out, float *m_out,
+               float *v_out, int64_t n, float b1, float c1, float b2, float c2, float eps, float decay, float step,
+               float inv_bc2) {
+#pragma omp parallel for simd if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + c1 * gi;
+    const float vi = b2 * v[i] + c2 * (gi * gi);
+    const float root = std::sqrt(vi * inv_bc2);
+    // decay is exactly 1 without weight decay, and 1 * theta is theta: the composed ops skip the product then.
+    theta_out[i] = decay * theta[i] - (step * mi) / (root + eps);
+    m_out[i] = mi;
+    v_out[i] = vi;
+  }
+}
+
+// adamw(g, theta, m, v, thetaOut, mOut, vOut, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, decay, step, invBc2)
+//   m' = beta1 m + (1 - beta1) g;   v' = beta2 v + (1 - beta2) g^2
+//   theta' = decay theta - step m' / (sqrt(v' invBc2) + eps)     decay = 1 - lr wd, step = lr / (1 - beta1^t)
+Napi::Value Adamw(const Napi::CallbackInfo &info) {
+  const float *g = F32(info[0], "g");
+  const float *theta = F32(info[1], "theta");
+  const float *m = F32(info[2], "m");
+  const float *v = F32(info[3], "v");
+  float *theta_out = F32(info[4], "thetaOut");
+  float *m_out = F32(info[5], "mOut");
+  float *v_out = F32(info[6], "vOut");
+  const int64_t n = Len(info[0]);
+  for (int k = 1; k <= 6; k++) Require(Len(info[k]) == n, info.Env(), "adamw: arrays differ in size");
+  const float b1 = static_cast<float>(Dbl(info[7])), c1 = static_cast<float>(Dbl(info[8]));
+  const float b2 = static_cast<float>(Dbl(info[9])), c2 = static_cast<float>(Dbl(info[10]));
+  const float eps = static_cast<float>(Dbl(info[11])), decay = static_cast<float>(Dbl(info[12]));
+  const float step = static_cast<float>(Dbl(info[13])), inv_bc2 = static_cast<float>(Dbl(info[14]));
+  AdamwLoop(g, theta, m, v, theta_out, m_out, v_out, n, b1, c1, b2, c2, eps, decay, step, inv_bc2);
+  return info.Env().Undefined();
+}
+
+// lion(g, theta, m, thetaOut, mOut, lr, beta1, oneMinusBeta1, beta2, oneMinusBeta2, decay)   (lion-pytorch)
+//   c = beta1 m + (1 - beta1) g;   theta' = decay theta - lr sign(c);   m' = beta2 m + (1 - beta2) g
+// sign as the native Sign kernel computes it (0 for 0 and NaN).
+Napi::Value Lion(const Napi::CallbackInfo &info) {
+  const float *g = F32(info[0], "g");
+  const float *theta = F32(info[1], "theta");
+  const float *m = F32(info[2], "m");
+  float *theta_out = F32(info[3], "thetaOut");
+  float *m_out = F32(info[4], "mOut");
+  const int64_t n = Len(info[0]);
+  for (int k = 1; k <= 4; k++) Require(Len(info[k]) == n, info.Env(), "lion: arrays differ in size");
+  const float lr = static_cast<float>(Dbl(info[5])), b1 = static_cast<float>(Dbl(info[6]));
+  const float c1 = static_cast<float>(Dbl(info[7])), b2 = static_cast<float>(Dbl(info[8]));
+  const float c2 = static_cast<float>(Dbl(info[9])), decay = static_cast<float>(Dbl(info[10]));
+#pragma omp parallel for simd if (n > kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float c = b1 * m[i] + c1 * gi;
+    const float s = c < 0.f ? -1.f : (c > 0.f ? 1.f : 0.f);
+    theta_out[i] = decay * theta[i] - lr * s;
+    m_out[i] = b2 * m[i] + c2 * gi;
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitOptim(Napi::Env env, Napi::Object exports) {
   exports.Set("adamax", Napi::Function::New(env, Adamax));
   exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("adamw", Napi::Function::New(env, Adamw));
+  exports.Set("lion", Napi::Function::New(env, Lion));
 }
 
 }  // namespace ob

@@ -146,6 +146,12 @@ const CASES: readonly Case[] = [
   { input: 'beta1 = 1', argv: () => withOpt(grid(out('h')), '--optimizers', 'adam:beta1=1'), tag: 'InvalidConfig', exit: 2, says: [/beta1/, /\[0, 1\)|0 <=|below 1|less than 1/] },
   { input: 'beta2 > 1', argv: () => withOpt(grid(out('h')), '--optimizers', 'adamax:beta2=1.5'), tag: 'InvalidConfig', exit: 2, says: [/beta2/, /1\.5/] },
   { input: 'beta1 < 0', argv: () => withOpt(grid(out('h')), '--optimizers', 'nadam:beta1=-0.1'), tag: 'InvalidConfig', exit: 2, says: [/beta1/, /-0\.1/] },
+  // Learning-rate schedules.
+  { input: 'unknown schedule', argv: () => withOpt(grid(out('h')), '--optimizers', 'sgd:schedule=exponential'), tag: 'InvalidConfig', exit: 2, says: [/schedule must be one of constant, cosine, linear, step/, /'exponential'/] },
+  { input: 'a warm-up in days', argv: () => withOpt(grid(out('h')), '--optimizers', 'adam:warmup=2days'), tag: 'InvalidConfig', exit: 2, says: [/warmup must be a whole number of steps/, /'2days'/] },
+  { input: 'a hyperparameter in --schedule', argv: () => [...grid(out('h')), '--schedule', 'cosine,lr=0.1'], tag: 'InvalidConfig', exit: 2, says: [/--schedule/, /'lr' is not a schedule key/] },
+  { input: 'a decaying schedule for Schedule-Free AdamW', argv: () => withOpt(grid(out('h')), '--optimizers', 'adamw-schedulefree:schedule=cosine'), tag: 'InvalidConfig', exit: 2, says: [/takes no 'cosine' schedule/, /warm-up/] },
+  { input: 'a warm-up as long as the run (every run of the grid fails)', argv: () => withOpt(grid(out('w')), '--optimizers', 'sgd:warmup=1epochs'), tag: 'InvalidConfig', exit: 1, says: [/warm-up \(1 step\) must be shorter than the run \(1 step: 1 epoch of 1\)/] },
   // Counts.
   { input: '--epochs 0', argv: () => withOpt(grid(out('n')), '--epochs', '0'), tag: 'InvalidConfig', exit: 2, says: [/--epochs must be a positive whole number/, /'0'/] },
   { input: '--epochs -3', child: true, argv: () => withOpt(grid(out('n')), '--epochs', '-3'), tag: 'InvalidConfig', exit: 2, says: [/epochs/, /-3/] },
@@ -405,7 +411,7 @@ const CASES: readonly Case[] = [
     argv: () => withOpt(withOpt([...grid(out('b3')), '--seeds', '1000'], '--models', 'fcnn,scnn'), '--optimizers', 'all'),
     tag: 'InvalidConfig',
     exit: 2,
-    says: [/14,000 runs \(2 models x 7 optimizers x 1,000 seeds\)/, /at most 10,000/],
+    says: [/26,000 runs \(2 models x 13 optimizers x 1,000 seeds\)/, /at most 10,000/],
   },
   {
     input: '`sweep --trials 100000`',

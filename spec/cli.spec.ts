@@ -47,7 +47,7 @@ describe('optbench CLI (end to end, cpu)', () => {
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('the study has the parameter counts of its paper and the study\'s seven optimizers in every preset', async () => {
+  it('the study has the parameter counts of its paper, and every preset the study\'s seven optimizers and the modern six', async () => {
     assert.deepEqual(EXPECTED_PARAMETERS, { fcnn: 1_069_670, scnn: 578_150, bcnn: 283_158, mcnn: 1_695_210, vae1: 143_675, vae2: 992_485 });
     const [list, data] = await Promise.all([cli(['list', '--json']), cli(['data', 'check', '--data-dir', FIXTURE, '--dataset', 'fashion-mini'])]);
     assert.equal(list.code, 0, list.stderr);
@@ -57,11 +57,11 @@ describe('optbench CLI (end to end, cpu)', () => {
     };
     assert.deepEqual(Object.fromEntries(l.models.map((m) => [m.name, m.parameters])), EXPECTED_PARAMETERS);
     const presets = [...new Set(l.optimizers.map((o) => o.preset))];
-    assert.ok(presets.includes('tfkeras2'));
+    assert.deepEqual(presets, ['tfkeras2', 'keras231', 'torch', 'paper', 'modern']);
     for (const p of presets)
       assert.deepEqual(
         l.optimizers.filter((o) => o.preset === p).map((o) => o.name).sort(),
-        ['adadelta', 'adagrad', 'adam', 'adamax', 'nadam', 'rmsprop', 'sgd'],
+        ['adabelief', 'adadelta', 'adagrad', 'adam', 'adamax', 'adamw', 'adamw-schedulefree', 'lion', 'muon', 'nadam', 'radam', 'rmsprop', 'sgd'],
         `preset ${p}`,
       );
     const adadelta = l.optimizers.find((o) => o.preset === 'tfkeras2' && o.name === 'adadelta')!;

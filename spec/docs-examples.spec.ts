@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { DEMO_BACKEND, demoCalls, registerDemoBackend } from '../docs/examples/backend.js';
 import { miniPlan, runMiniGrid } from '../docs/examples/pipeline.js';
 import { FIXTURE, tinyMlp, tinyRuntime, trainTinyMlp } from '../docs/examples/user-model.js';
-import { LionOptimizer, lion, registerLion, trainClassifier } from '../docs/examples/user-optimizer.js';
+import { SignumOptimizer, atEvaluationPoint, cosineAdamw, registerSignum, signum, trainClassifier } from '../docs/examples/user-optimizer.js';
 import { loadDataset } from '../lib/data/load.js';
 import { BUILT_IN_MODELS } from '../lib/models/registry.js';
 import type { Dataset } from '../lib/data/types.js';
@@ -22,7 +22,7 @@ import { parseOptimizerArg } from '../lib/optimizers/parse.js';
 import { unregisterOptimizer } from '../lib/optimizers/registry.js';
 import { OPTIMIZER_NAMES } from '../lib/optimizers/params.js';
 import type { BuiltClassifier } from '../lib/models/types.js';
-import { disposeModel } from '../lib/models/weights.js';
+import { disposeModel, trainableVariables } from '../lib/models/weights.js';
 import { classifierForward } from '../lib/train/losses.js';
 import type { EpochEnded, RunEvent } from '../lib/train/events.js';
 
@@ -80,13 +80,13 @@ describe('docs examples', function () {
     });
   });
 
-  describe('adding-an-optimizer: LionOptimizer', function () {
+  describe('adding-an-optimizer: SignumOptimizer', function () {
     after(() => {
-      unregisterOptimizer(lion.name);
+      unregisterOptimizer(signum.name);
     });
 
-    it('matches the Lion formula over three steps, computed in float64', () => {
-      const cfg = { lr: 0.01, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 };
+    it('matches the Signum formula over three steps, computed in float64', () => {
+      const cfg = { lr: 0.01, momentum: 0.9, weightDecay: 0.1 };
       const theta0 = [0.5, -1.25, 2, 0.001];
       const grads = [
         [0.3, -0.2, 0, 1e-4],
@@ -98,12 +98,11 @@ describe('docs examples', function () {
       const m = theta.map(() => 0);
       for (const g of grads)
         for (let i = 0; i < theta.length; i++) {
-          const c = cfg.beta1 * m[i]! + (1 - cfg.beta1) * g[i]!;
-          theta[i] = theta[i]! - cfg.lr * (Math.sign(c) + cfg.weightDecay * theta[i]!);
-          m[i] = cfg.beta2 * m[i]! + (1 - cfg.beta2) * g[i]!;
+          m[i] = cfg.momentum * m[i]! + (1 - cfg.momentum) * g[i]!;
+          theta[i] = theta[i]! - cfg.lr * (Math.sign(m[i]!) + cfg.weightDecay * theta[i]!);
         }
-      const v = tf.variable(tf.tensor1d(theta0), true, 'docs_lion_theta');
-      const opt = new LionOptimizer(cfg);
+      const v = tf.variable(tf.tensor1d(theta0), true, 'docs_signum_theta');
+      const opt = new SignumOptimizer(cfg);
       for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) }));
       const got = Array.from(v.dataSync());
       got.forEach((x, i) => assert.ok(Math.abs(x - theta[i]!) < 1e-6, `theta[${i}] = ${x}, expected ${theta[i]}`));
@@ -113,14 +112,14 @@ describe('docs examples', function () {
     });
 
     it('round-trips its state through getWeights/setWeights (what checkpoints use)', async () => {
-      const v = tf.variable(tf.tensor1d([1, 2]), true, 'docs_lion_state');
-      const a = new LionOptimizer({ lr: 0.1, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+      const v = tf.variable(tf.tensor1d([1, 2]), true, 'docs_signum_state');
+      const a = new SignumOptimizer({ lr: 0.1, momentum: 0.9, weightDecay: 0 });
       tf.tidy(() => a.applyGradients({ [v.name]: tf.tensor1d([0.5, -0.5]) }));
       const state = await a.getWeights();
-      const b = new LionOptimizer(a.config);
+      const b = new SignumOptimizer(a.config);
       await b.setWeights(state.map((s) => ({ name: s.name, tensor: s.tensor.clone() })));
       const [, mB] = await b.getWeights();
-      assert.deepEqual(Array.from(mB!.tensor.dataSync()), [0.01 * 0.5, 0.01 * -0.5].map(Math.fround));
+      assert.deepEqual(Array.from(mB!.tensor.dataSync()), [0.1 * 0.5, 0.1 * -0.5].map(Math.fround));
       assert.equal(b.iterations, 1);
       a.dispose();
       b.dispose();
@@ -129,7 +128,7 @@ describe('docs examples', function () {
 
     it('trains the user model without leaking tensors, and its loss falls', async () => {
       const model = tinyMlp.build(1) as BuiltClassifier;
-      const opt = new LionOptimizer({ lr: 1e-3, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+      const opt = new SignumOptimizer({ lr: 1e-3, momentum: 0.9, weightDecay: 0 });
       const train = { ...data.train, count: 100, images: data.train.images.subarray(0, 100 * 784), labels: data.train.labels.subarray(0, 100) };
       const lossOn = () =>
         tf.tidy(() => {
@@ -149,22 +148,72 @@ describe('docs examples', function () {
       disposeModel(model);
     });
 
-    it('registerLion makes lion a name createOptimizer, --optimizers and optbench list know', () => {
-      right(registerLion());
-      right(registerLion()); // once per process: the second call is a no-op, not a refusal
-      const opt = right(createOptimizer('lion', { preset: 'paper', lr: 3e-4 }));
-      assert.ok(opt instanceof LionOptimizer);
-      assert.deepEqual(opt.config, { lr: 3e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+    it('registerSignum makes signum a name createOptimizer, --optimizers and optbench list know', () => {
+      right(registerSignum());
+      right(registerSignum()); // once per process: the second call is a no-op, not a refusal
+      const opt = right(createOptimizer('signum', { preset: 'paper', lr: 3e-4 }));
+      assert.ok(opt instanceof SignumOptimizer);
+      assert.deepEqual(opt.config, { lr: 3e-4, momentum: 0.9, weightDecay: 0 });
       opt.dispose();
-      assert.deepEqual(right(parseOptimizerArg('lion:weightDecay=0.1')), { name: 'lion', overrides: { weightDecay: 0.1 } });
-      const e = createOptimizer('lion', { beta1: 0.999 });
-      assert.ok(E.isLeft(e) && /beta1 must not exceed beta2/.test(e.left.message));
-      const rows = listOptimizers().filter((r) => r.name === 'lion');
+      assert.deepEqual(right(parseOptimizerArg('signum:weightDecay=0.1')), { name: 'signum', overrides: { weightDecay: 0.1 } });
+      const e = createOptimizer('signum', { lr: 0.5, weightDecay: 2 });
+      assert.ok(E.isLeft(e) && /lr \* weightDecay must be below 1/.test(e.left.message));
+      const rows = listOptimizers().filter((r) => r.name === 'signum');
       assert.deepEqual(
         rows.map((r) => r.preset),
         [...PRESET_NAMES],
       );
-      assert.ok(rows.every((r) => r.defaults.lr === 1e-4 && r.sources.lr!.startsWith(lion.sources!.lr!)));
+      assert.ok(rows.every((r) => r.defaults.lr === 0.01 && r.sources.lr!.startsWith(signum.sources!.lr!)));
+    });
+  });
+
+  describe('adding-an-optimizer: schedules and the evaluation point in a loop of one\'s own', function () {
+    const train100 = () => ({ ...data.train, count: 100, images: data.train.images.subarray(0, 100 * 784), labels: data.train.labels.subarray(0, 100) });
+    const lossOn = (model: BuiltClassifier) => () =>
+      tf.tidy(() => {
+        const t = train100();
+        const x = tf.tensor4d(t.images, [100, 28, 28, 1]);
+        const y = tf.tensor1d(t.labels, 'int32');
+        return classifierForward(model, x, y, false).loss.dataSync()[0]!;
+      });
+
+    it('cosineAdamw warms up over the first epoch and decays over the loop, as the optimizer config says', async () => {
+      const model = tinyMlp.build(1) as BuiltClassifier;
+      const opt = right(cosineAdamw(train100(), { epochs: 3, batchSize: 20 }));
+      // 100 images in batches of 20: 5 steps an epoch, 15 in all, the first 5 warming up.
+      assert.deepEqual(opt.getConfig()['schedule'], { kind: 'cosine', warmupSteps: 5, totalSteps: 15, stepEvery: 4, stepGamma: 0.1 });
+      const before = lossOn(model)();
+      const means = await trainClassifier(model, opt, train100(), { epochs: 3, batchSize: 20, seed: 0 });
+      assert.equal(opt.iterations, 15);
+      assert.ok(lossOn(model)() < before && means.every(Number.isFinite), `loss ${before} -> ${lossOn(model)()}`);
+      opt.dispose();
+      disposeModel(model);
+    });
+
+    it('atEvaluationPoint evaluates Schedule-Free at x (not at y) and gives y back; other optimizers where they train', async () => {
+      const model = tinyMlp.build(1) as BuiltClassifier;
+      const variables = trainableVariables(model);
+      const opt = right(createOptimizer('adamw-schedulefree', { preset: 'modern', lr: 0.01 }));
+      await trainClassifier(model, opt, train100(), { epochs: 2, batchSize: 20, seed: 0 });
+      const y = variables.map((v) => v.dataSync().slice());
+      const atY = lossOn(model)();
+      const atX = right(atEvaluationPoint(opt, variables, lossOn(model)));
+      variables.forEach((v, i) => assert.deepEqual(v.dataSync(), y[i], 'y is back, bit for bit'));
+      // x read from the optimizer's own state (its slots 'x'), put in by hand.
+      const x = (await opt.getWeights()).filter((w) => w.name.endsWith('/x')).map((w) => w.tensor.clone());
+      assert.equal(x.length, variables.length);
+      const held = variables.map((v) => v.clone());
+      variables.forEach((v, i) => v.assign(x[i]!));
+      const byHand = lossOn(model)();
+      variables.forEach((v, i) => v.assign(held[i]!));
+      tf.dispose([...x, ...held]);
+      assert.equal(atX, byHand);
+      assert.ok(Math.abs(atX - atY) > 1e-4, `x and y give different losses: ${atX} vs ${atY}`);
+      const adam = right(createOptimizer('adam'));
+      assert.equal(right(atEvaluationPoint(adam, variables, lossOn(model))), atY);
+      adam.dispose();
+      opt.dispose();
+      disposeModel(model);
     });
   });
 

@@ -1,6 +1,6 @@
 import { defer, of } from 'rxjs';
 /**
- * registerOptimizer: a user optimizer (the Lion of docs/examples/user-optimizer.ts) known by name to
+ * registerOptimizer: a user optimizer (the Signum of docs/examples/user-optimizer.ts) known by name to
  * createOptimizer, resolveOptimizer, the --optimizers parser, listOptimizers, runFit and the CLI.
  */
 import { strict as assert } from 'node:assert';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { LionOptimizer, lion, registerLion, trainWithLion } from '../docs/examples/user-optimizer.js';
+import { SignumOptimizer, registerSignum, signum, trainWithSignum } from '../docs/examples/user-optimizer.js';
 import { useBackend } from '../lib/backend/index.js';
 import { main } from '../lib/cli/main.js';
 import { loadDataset } from '../lib/data/load.js';
@@ -62,100 +62,100 @@ const capture = async (fn: () => Promise<number>): Promise<{ code: number; stdou
 
 describe('optimizers: registerOptimizer', function () {
   before(() => {
-    right(registerLion());
+    right(registerSignum());
   });
   after(() => {
-    unregisterOptimizer('lion');
+    unregisterOptimizer('signum');
   });
 
   describe('by name, like a built-in', () => {
     it('createOptimizer builds the user class from its defaults, and from overrides under any preset', () => {
-      const a = right(createOptimizer('lion'));
-      assert.ok(a instanceof LionOptimizer);
-      assert.deepEqual(a.config, lion.defaults);
-      const b = right(createOptimizer('Lion', { preset: 'torch', learning_rate: 3e-4, weightDecay: 0.1 }));
-      assert.ok(b instanceof LionOptimizer);
-      assert.deepEqual(b.config, { lr: 3e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 });
+      const a = right(createOptimizer('signum'));
+      assert.ok(a instanceof SignumOptimizer);
+      assert.deepEqual(a.config, signum.defaults);
+      const b = right(createOptimizer('Signum', { preset: 'torch', learning_rate: 3e-4, weightDecay: 0.1 }));
+      assert.ok(b instanceof SignumOptimizer);
+      assert.deepEqual(b.config, { lr: 3e-4, momentum: 0.9, weightDecay: 0.1 });
       a.dispose();
       b.dispose();
     });
 
     it('resolveOptimizer gives the same defaults under every preset and names the rule after it', () => {
       for (const preset of PRESET_NAMES) {
-        const r = right(resolveOptimizer({ name: 'lion', preset }));
-        assert.deepEqual(r, { name: 'lion', preset, rule: 'registered:lion', params: { ...lion.defaults } });
+        const r = right(resolveOptimizer({ name: 'signum', preset }));
+        assert.deepEqual(r, { name: 'signum', preset, rule: 'registered:signum', params: { ...signum.defaults } });
       }
-      assert.equal(right(resolveOptimizer({ name: 'lion' })).preset, 'tfkeras2');
+      assert.equal(right(resolveOptimizer({ name: 'signum' })).preset, 'tfkeras2');
     });
 
     it('validates overrides with the built-ins\' ranges, its own ranges and its validate()', () => {
-      const e1 = left(resolveOptimizer({ name: 'lion', preset: 'torch', overrides: { lr: 0 } }));
+      const e1 = left(resolveOptimizer({ name: 'signum', preset: 'torch', overrides: { lr: 0 } }));
       assert.equal(e1._tag, 'InvalidConfig');
       assert.match(e1.message, /lr must be a finite number > 0/);
-      assert.match(left(createOptimizer('lion', { beta2: 1 })).message, /beta2 must be a number in \[0, 1\)/);
-      assert.match(left(createOptimizer('lion', { weightDecay: -0.1 })).message, /weightDecay must be a finite number >= 0/);
-      const e2 = left(createOptimizer('lion', { beta1: 0.995 }));
+      assert.match(left(createOptimizer('signum', { momentum: 1 })).message, /momentum must be a number in \[0, 1\)/);
+      assert.match(left(createOptimizer('signum', { weightDecay: -0.1 })).message, /weightDecay must be a finite number >= 0/);
+      const e2 = left(createOptimizer('signum', { weightDecay: 200 }));
       assert.equal(e2._tag, 'InvalidConfig');
-      assert.match(e2.message, /lion refuses .*beta1=0\.995.*: beta1 must not exceed beta2/);
-      const e3 = left(createOptimizer('lion', { eps: 1e-8 }));
+      assert.match(e2.message, /signum refuses .*weightDecay=200.*: lr \* weightDecay must be below 1/);
+      const e3 = left(createOptimizer('signum', { eps: 1e-8 }));
       assert.equal(e3._tag, 'UnknownName');
-      assert.match(e3.message, /lion has no hyperparameter 'eps'\. Valid: lr, beta1, beta2, weightDecay\./);
+      assert.match(e3.message, /signum has no hyperparameter 'eps'\. Valid: lr, momentum, weightDecay\./);
     });
 
     it('an unknown name lists the registered ones too and suggests the nearest', () => {
-      const e = left(createOptimizer('lino'));
+      const e = left(createOptimizer('signun'));
       assert.equal(e._tag, 'UnknownName');
-      assert.equal(e._tag === 'UnknownName' && e.suggestion, 'lion');
-      assert.match(e.message, /Valid optimizers: sgd, .*, nadam, lion\./);
-      assert.deepEqual(optimizerNames(), [...OPTIMIZER_NAMES, 'lion']);
-      assert.deepEqual(paramNamesOf('lion'), ['lr', 'beta1', 'beta2', 'weightDecay']);
+      assert.equal(e._tag === 'UnknownName' && e.suggestion, 'signum');
+      assert.match(e.message, /Valid optimizers: sgd, .*, nadam, .*signum\./);
+      assert.deepEqual(optimizerNames(), [...OPTIMIZER_NAMES, 'signum']);
+      assert.deepEqual(paramNamesOf('signum'), ['lr', 'momentum', 'weightDecay']);
     });
   });
 
   describe('the --optimizers grammar', () => {
-    it('parses lion with overrides, alone and in a list', () => {
-      assert.deepEqual(right(parseOptimizerArg('lion:lr=1e-4')), { name: 'lion', overrides: { lr: 1e-4 } });
-      assert.deepEqual(right(parseOptimizerList('adam:lr=3e-4,Lion:learning_rate=1e-3,weightDecay=0.5,sgd')), [
+    it('parses signum with overrides, alone and in a list', () => {
+      assert.deepEqual(right(parseOptimizerArg('signum:lr=1e-4')), { name: 'signum', overrides: { lr: 1e-4 } });
+      assert.deepEqual(right(parseOptimizerList('adam:lr=3e-4,Signum:learning_rate=1e-3,weightDecay=0.5,sgd')), [
         { name: 'adam', overrides: { lr: 3e-4 } },
-        { name: 'lion', overrides: { lr: 1e-3, weightDecay: 0.5 } },
+        { name: 'signum', overrides: { lr: 1e-3, weightDecay: 0.5 } },
         { name: 'sgd', overrides: {} },
       ]);
     });
 
-    it("'all' is the seven built-ins plus the registered optimizers", () => {
+    it("'all' is every built-in plus the registered optimizers", () => {
       assert.deepEqual(
         right(parseOptimizerList('all')).map((a) => a.name),
-        [...OPTIMIZER_NAMES, 'lion'],
+        [...OPTIMIZER_NAMES, 'signum'],
       );
-      assert.deepEqual(right(parseOptimizerList('all:lr=0.5')).map((a) => a.overrides), [...OPTIMIZER_NAMES, 'lion'].map(() => ({ lr: 0.5 })));
+      assert.deepEqual(right(parseOptimizerList('all:lr=0.5')).map((a) => a.overrides), [...OPTIMIZER_NAMES, 'signum'].map(() => ({ lr: 0.5 })));
     });
 
-    it('refuses out-of-range values and unknown names, with the grammar naming lion', () => {
-      const e1 = left(parseOptimizerArg('lion:weightDecay=-1'));
+    it('refuses out-of-range values and unknown names, with the grammar naming signum', () => {
+      const e1 = left(parseOptimizerArg('signum:weightDecay=-1'));
       assert.equal(e1._tag, 'InvalidConfig');
       assert.match(e1.message, /weightDecay must be a finite number >= 0/);
-      const e2 = left(parseOptimizerList('lion,lr=0.1'));
-      assert.match(e2.message, /"all" = the seven built-ins plus registered lion/);
-      const e3 = left(parseOptimizerList('lino:lr=1'));
-      assert.ok(e3._tag === 'UnknownName' && e3.suggestion === 'lion');
+      const e2 = left(parseOptimizerList('signum,lr=0.1'));
+      assert.match(e2.message, /"all" = every built-in plus registered signum/);
+      const e3 = left(parseOptimizerList('signun:lr=1'));
+      assert.ok(e3._tag === 'UnknownName' && e3.suggestion === 'signum');
     });
   });
 
   it('listOptimizers lists it under every preset, with its sources and the note that they are the same', () => {
     const rows = listOptimizers();
     assert.equal(rows.length, (OPTIMIZER_NAMES.length + 1) * PRESET_NAMES.length);
-    const lions = rows.filter((r) => r.name === 'lion');
+    const signums = rows.filter((r) => r.name === 'signum');
     assert.deepEqual(
-      lions.map((r) => r.preset),
+      signums.map((r) => r.preset),
       [...PRESET_NAMES],
     );
-    for (const r of lions) {
-      assert.deepEqual(r.defaults, lion.defaults);
-      assert.equal(r.rule, 'registered:lion');
-      assert.equal(r.formula, lion.description);
-      assert.deepEqual(Object.keys(r.sources), Object.keys(lion.defaults));
+    for (const r of signums) {
+      assert.deepEqual(r.defaults, signum.defaults);
+      assert.equal(r.rule, 'registered:signum');
+      assert.equal(r.formula, signum.description);
+      assert.deepEqual(Object.keys(r.sources), Object.keys(signum.defaults));
       for (const [k, s] of Object.entries(r.sources)) {
-        assert.ok(s.startsWith(lion.sources![k]!), `${k}: ${s}`);
+        assert.ok(s.startsWith(signum.sources![k]!), `${k}: ${s}`);
         assert.match(s, /same value under every preset/);
       }
     }
@@ -165,7 +165,7 @@ describe('optimizers: registerOptimizer', function () {
     const base: OptimizerDef = {
       name: 'probe',
       defaults: { lr: 0.1 },
-      create: (p) => new LionOptimizer({ lr: Number(p.lr), beta1: 0.9, beta2: 0.99, weightDecay: 0 }),
+      create: (p) => new SignumOptimizer({ lr: Number(p.lr), momentum: 0.9, weightDecay: 0 }),
     };
     const refused = (def: unknown, path: RegExp, message: RegExp): void => {
       const before = registeredOptimizerNames();
@@ -177,7 +177,7 @@ describe('optimizers: registerOptimizer', function () {
     };
 
     it('refuses a taken, built-in, reserved or malformed name', () => {
-      refused(lion, /^optimizer\.name$/, /already registered: .*unregisterOptimizer\('lion'\)/);
+      refused(signum, /^optimizer\.name$/, /already registered: .*unregisterOptimizer\('signum'\)/);
       refused({ ...base, name: 'adam' }, /^optimizer\.name$/, /'adam' is a built-in optimizer/);
       refused({ ...base, name: 'all' }, /^optimizer\.name$/, /'all' is reserved/);
       for (const name of ['', 'Probe', '1probe', 'pro:be', 'pro,be', 'pro be', 'p'.repeat(41), 42, undefined])
@@ -238,7 +238,7 @@ describe('optimizers: registerOptimizer', function () {
       assert.equal(unregisterOptimizer('adam'), false);
       const adam = right(createOptimizer('adam'));
       adam.dispose();
-      assert.deepEqual(registeredOptimizerNames(), ['lion']);
+      assert.deepEqual(registeredOptimizerNames(), ['signum']);
     });
   });
 
@@ -249,7 +249,7 @@ describe('optimizers: registerOptimizer', function () {
       data = right(await loadDataset(FIXTURE));
     });
 
-    it('runFit trains fcnn with lion by name: every weight moves by a whole number of lr steps (Lion\'s sign update)', async () => {
+    it('runFit trains fcnn with signum by name: every weight moves by a whole number of lr steps (Signum\'s sign update)', async () => {
       const lr = 1e-3;
       const weights = (m: BuiltModel): Float32Array[] =>
         (m.kind === 'classifier' ? m.net.trainableWeights : []).map((w) => w.read().dataSync() as Float32Array);
@@ -274,7 +274,7 @@ describe('optimizers: registerOptimizer', function () {
           }),
       };
       const events = right(
-        await trainWithLion(data, { optimizer: { name: 'lion', preset: 'torch', overrides: { lr } } }, { checkpointer: probe }),
+        await trainWithSignum(data, { optimizer: { name: 'signum', preset: 'torch', overrides: { lr } } }, { checkpointer: probe }),
       );
       const types = events.filter((e) => e.type !== 'BatchEnded').map((e) => e.type);
       assert.deepEqual(types, ['RunStarted', 'EpochEnded', 'RunEnded']);
@@ -283,9 +283,9 @@ describe('optimizers: registerOptimizer', function () {
       const ended = events.find((e) => e.type === 'RunEnded');
       assert.ok(ended?.type === 'RunEnded' && ended.confusion !== null);
       assert.equal(ended.confusion.flat().reduce((a, b) => a + b, 0), 50);
-      assert.ok(optimizer instanceof LionOptimizer);
-      assert.deepEqual(optimizer.config, { lr, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
-      // With weightDecay 0 a Lion step moves each weight by exactly lr * sign(.): after two steps by
+      assert.ok(optimizer instanceof SignumOptimizer);
+      assert.deepEqual(optimizer.config, { lr, momentum: 0.9, weightDecay: 0 });
+      // With weightDecay 0 a Signum step moves each weight by exactly lr * sign(.): after two steps by
       // -2, -1, 0, 1 or 2 lr (float32 rounding of weights near 0.1 is ~1e-8, far below lr).
       assert.equal(end.length, start.length);
       let moved2 = 0;
@@ -306,11 +306,11 @@ describe('optimizers: registerOptimizer', function () {
       assert.equal(listed.code, 0);
       const rows = (JSON.parse(listed.stdout) as { optimizers: { name: string; preset: string; rule: string; defaults: object }[] }).optimizers;
       assert.deepEqual(
-        rows.filter((r) => r.name === 'lion').map((r) => [r.preset, r.rule, r.defaults]),
-        PRESET_NAMES.map((p) => [p, 'registered:lion', lion.defaults]),
+        rows.filter((r) => r.name === 'signum').map((r) => [r.preset, r.rule, r.defaults]),
+        PRESET_NAMES.map((p) => [p, 'registered:signum', signum.defaults]),
       );
       const text = await capture(() => main(['list']));
-      assert.match(text.stdout, /lion\s+lr=0\.0001 beta1=0\.9 beta2=0\.99 weightDecay=0/);
+      assert.match(text.stdout, /signum\s+lr=0\.01 momentum=0\.9 weightDecay=0/);
 
       const out = mkdtempSync(join(tmpdir(), 'optbench-registry-'));
       try {
@@ -319,13 +319,13 @@ describe('optimizers: registerOptimizer', function () {
           '--batch-size', '25', '--data-dir', FIXTURE.dir, '--dataset', FIXTURE.dataset, '--backend', 'cpu',
           '--out', out, '--json', '--no-report',
         ];
-        const bad = await capture(() => main(args('lion:weightDecay=-1')));
+        const bad = await capture(() => main(args('signum:weightDecay=-1')));
         assert.equal(bad.code, 2);
         assert.match(bad.stderr, /weightDecay must be a finite number >= 0/);
-        const ran = await capture(() => main(args('lion:lr=1e-3')));
+        const ran = await capture(() => main(args('signum:lr=1e-3')));
         assert.equal(ran.code, 0, ran.stderr);
         const runs = (JSON.parse(ran.stdout) as { runs: { optimizer: string; status: string }[] }).runs;
-        assert.deepEqual(runs.map((r) => [r.optimizer, r.status]), [['lion', 'done']]);
+        assert.deepEqual(runs.map((r) => [r.optimizer, r.status]), [['signum', 'done']]);
       } finally {
         rmSync(out, { recursive: true, force: true });
       }

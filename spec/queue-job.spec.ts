@@ -42,6 +42,16 @@ describe('queue jobs', () => {
     assert.equal(runId(d.right.spec), runId(spec));
   });
 
+  it('carry a learning-rate schedule whole, so that the worker trains (and ids) the run the coordinator planned', () => {
+    const scheduled: RunSpec = { ...spec, optimizer: { ...spec.optimizer, schedule: { kind: 'cosine', warmupEpochs: 1 } } };
+    const job = jobFor(scheduled, { name: 'fashion-mini', md5 }, { evaluation: null });
+    const d = decodeJob(runId(scheduled), JSON.parse(JSON.stringify(job)));
+    assert.ok(E.isRight(d), E.isLeft(d) ? d.left.message : '');
+    assert.deepEqual(d.right.spec.optimizer.schedule, { kind: 'cosine', warmupEpochs: 1 });
+    assert.notEqual(runId(d.right.spec), runId(spec));
+    assert.match(refused(runId(scheduled), { ...job, spec: { ...job.spec, optimizer: { ...job.spec.optimizer, schedule: { kind: 'cyclic' } } } }), /spec\.optimizer\.schedule\.kind/);
+  });
+
   it('refuse names that could be paths, and say which field', () => {
     for (const [field, value] of [
       ['dataset', '../../etc'],

@@ -7,6 +7,8 @@ import { lastValueFrom, toArray } from 'rxjs';
 import {
   RuleOptimizer,
   classifierForward,
+  createOptimizer,
+  hasEvaluationPoint,
   deriveSeed,
   evaluate,
   registerOptimizer,
@@ -27,91 +29,85 @@ import {
   type StepScalars,
 } from '../../lib/index.js';
 
-export interface LionConfig {
+export interface SignumConfig {
   lr: number;
-  beta1: number;
-  beta2: number;
+  momentum: number;
   weightDecay: number;
 }
 
 /**
- * Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2):
- *   c = b1*m + (1-b1)*g;  theta -= lr*(sign(c) + wd*theta);  m = b2*m + (1-b2)*g.
+ * Signum (Bernstein, Wang, Azizzadenesheli & Anandkumar 2018, "signSGD: Compressed Optimisation for
+ * Non-Convex Problems", Algorithm 1), with MXNet's decoupled weight decay (its `wd_lh`):
+ *   m = momentum*m + (1-momentum)*g;  theta -= lr*(sign(m) + weightDecay*theta).
  * RuleOptimizer supplies the slots (one `m` per variable, zeros at first), the step counter, the tidy
  * around each step and getWeights/setWeights for checkpoints; a rule supplies only these three methods.
  */
-export class LionOptimizer extends RuleOptimizer<LionConfig> {
+export class SignumOptimizer extends RuleOptimizer<SignumConfig> {
   static get className(): string {
-    return 'docs.Lion';
+    return 'docs.Signum';
   }
   protected slotNames(): readonly string[] {
     return ['m'];
   }
-  /** Plain numbers for step t, turned into scalars once per step (Lion has no t-dependent constants). */
+  /** Plain numbers for step t, turned into scalars once per step (Signum has no t-dependent constants). */
   protected stepScalars(): Record<string, number> {
-    const { lr, beta1, beta2, weightDecay } = this.config;
-    return { lr, beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, wd: weightDecay };
+    const { lr, momentum, weightDecay } = this.config;
+    return { lr, momentum, oneMinusMomentum: 1 - momentum, wd: weightDecay };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
-    const m = slots[0]!;
-    const direction = tf.sign(tf.add(tf.mul(c.beta1!, m), tf.mul(c.oneMinusBeta1!, g)));
-    const step = tf.mul(c.lr!, tf.add(direction, tf.mul(c.wd!, theta)));
-    return {
-      theta: tf.sub(theta, step),
-      slots: [tf.add(tf.mul(c.beta2!, m), tf.mul(c.oneMinusBeta2!, g))],
-    };
+    const m = tf.add(tf.mul(c.momentum!, slots[0]!), tf.mul(c.oneMinusMomentum!, g));
+    const step = tf.mul(c.lr!, tf.add(tf.sign(m), tf.mul(c.wd!, theta)));
+    return { theta: tf.sub(theta, step), slots: [m] };
   }
 }
 // Lets TF.js rebuild it from its config (the built-in rules do the same).
-tf.serialization.registerClass(LionOptimizer);
+tf.serialization.registerClass(SignumOptimizer);
 
 /**
- * Lion as optbench's registry takes it: defaults with their sources, ranges, and how to build one.
- * lr, beta1 and beta2 keep the ranges the built-ins give those names (lr > 0, betas in [0, 1));
- * weightDecay is new to optbench, so it says its own.
+ * Signum as optbench's registry takes it: defaults with their sources, ranges, and how to build one.
+ * lr and momentum keep the ranges the built-ins give those names (lr > 0, momentum in [0, 1));
+ * `ranges` gives a name its range where the built-ins have none, or another one.
  */
-export const lion: OptimizerDef = {
-  name: 'lion',
+export const signum: OptimizerDef = {
+  name: 'signum',
   description:
-    'Lion (Chen et al. 2023, Algorithm 2): c = b1*m + (1-b1)*g; theta -= lr*(sign(c) + weightDecay*theta); m = b2*m + (1-b2)*g',
-  defaults: { lr: 1e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 },
+    'Signum (Bernstein et al. 2018, Algorithm 1; decoupled weight decay as MXNet wd_lh): m = momentum*m + (1-momentum)*g; theta -= lr*(sign(m) + weightDecay*theta)',
+  defaults: { lr: 0.01, momentum: 0.9, weightDecay: 0 },
   sources: {
-    lr: "lion-pytorch default; Chen et al. 2023 advise an lr 3-10x below AdamW's",
-    beta1: 'Chen et al. 2023 default beta1',
-    beta2: 'Chen et al. 2023 default beta2',
-    weightDecay: 'lion-pytorch default (no decoupled weight decay)',
+    lr: 'MXNet mx.optimizer.Signum default (learning_rate), added by the paper\'s authors',
+    momentum: 'MXNet mx.optimizer.Signum default; Bernstein et al. 2018 use 0.9',
+    weightDecay: 'MXNet mx.optimizer.Signum default wd_lh (no decoupled weight decay)',
   },
   ranges: { weightDecay: 'nonNegative' },
-  // Lion interpolates with beta1 for the step and tracks with the slower beta2; the other way round is a typo.
-  validate: (p) => (Number(p.beta1) > Number(p.beta2) ? 'beta1 must not exceed beta2' : undefined),
+  // The decay multiplies every weight by 1 - lr*weightDecay: at 1 or more it zeroes or flips them.
+  validate: (p) => (Number(p.lr) * Number(p.weightDecay) >= 1 ? 'lr * weightDecay must be below 1' : undefined),
   create: (p) =>
-    new LionOptimizer({
+    new SignumOptimizer({
       lr: Number(p.lr),
-      beta1: Number(p.beta1),
-      beta2: Number(p.beta2),
+      momentum: Number(p.momentum),
       weightDecay: Number(p.weightDecay),
     }),
 };
 
-/** Registers Lion once per process (registerOptimizer refuses a name that is taken). */
-export const registerLion = (): E.Either<OptbenchError, void> =>
-  registeredOptimizer(lion.name) !== undefined ? E.right(undefined) : registerOptimizer(lion);
+/** Registers Signum once per process (registerOptimizer refuses a name that is taken). */
+export const registerSignum = (): E.Either<OptbenchError, void> =>
+  registeredOptimizer(signum.name) !== undefined ? E.right(undefined) : registerOptimizer(signum);
 
 /**
- * One runFit run of a study model with Lion, by name, evaluated, as plain data: every RunEvent it emitted.
- * `overrides` change the spec (e.g. `{ optimizer: { name: 'lion', preset: 'tfkeras2', overrides: { lr: 3e-4 } } }`).
+ * One runFit run of a study model with Signum, by name, evaluated, as plain data: every RunEvent it emitted.
+ * `overrides` change the spec (e.g. `{ optimizer: { name: 'signum', preset: 'tfkeras2', overrides: { lr: 3e-4 } } }`).
  */
-export const trainWithLion = async (
+export const trainWithSignum = async (
   data: Dataset,
   overrides: Partial<RunSpec> = {},
   opts: FitOptions = {},
 ): Promise<E.Either<OptbenchError, RunEvent[]>> => {
-  const registered = registerLion();
+  const registered = registerSignum();
   if (E.isLeft(registered)) return registered;
   const spec: RunSpec = {
     dataset: data.name,
     model: 'fcnn',
-    optimizer: { name: 'lion', preset: 'tfkeras2', overrides: {} },
+    optimizer: { name: 'signum', preset: 'tfkeras2', overrides: {} },
     seed: 0,
     epochs: 1,
     batchSize: 25,
@@ -160,4 +156,38 @@ export const trainClassifier = async (
     means.push(sum / train.count);
   }
   return means;
+};
+
+/**
+ * A built-in optimizer with a learning-rate schedule, for a loop of one's own: AdamW whose rate warms up
+ * over the first epoch and then follows a cosine to (almost) 0 at the last step. The schedule counts steps,
+ * so it is told the loop's length: epochs, and steps per epoch as seededBatches cuts `train`.
+ */
+export const cosineAdamw = (train: Split, opts: { epochs: number; batchSize: number }): E.Either<OptbenchError, tf.Optimizer> =>
+  createOptimizer(
+    'adamw',
+    { preset: 'modern', lr: 3e-3 },
+    { schedule: { kind: 'cosine', warmupEpochs: 1 }, epochs: opts.epochs, stepsPerEpoch: Math.ceil(train.count / opts.batchSize) },
+  );
+
+/**
+ * Runs `evaluate` with the model at the point its optimizer is evaluated at. Schedule-Free AdamW trains
+ * at y and is evaluated at x, the average of its steps: the variables hold y, so evaluating them as they
+ * are measures the wrong point. evalPoint puts x into the variables (the list given to minimize, in its
+ * order) and trainPoint puts y back bit for bit, so training goes on exactly as if nothing had been
+ * evaluated. Any other optimizer is evaluated where it trains, and `evaluate` just runs.
+ */
+export const atEvaluationPoint = <A>(
+  optimizer: tf.Optimizer,
+  variables: readonly tf.Variable[],
+  evaluate: () => A,
+): E.Either<OptbenchError, A> => {
+  if (!hasEvaluationPoint(optimizer)) return E.right(evaluate());
+  const swapped = optimizer.evalPoint(variables);
+  if (E.isLeft(swapped)) return swapped;
+  try {
+    return E.right(evaluate());
+  } finally {
+    optimizer.trainPoint();
+  }
 };

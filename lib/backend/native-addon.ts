@@ -72,6 +72,38 @@ export interface NativeAddon {
     invBc2: number,
     biasCorrected: boolean,
   ): void;
+  /** One AdamW step (torch.optim.AdamW: decay = 1 - lr*wd, step = lr/(1-b1^t)), bit-identical to the composed ops. */
+  adamw(
+    g: F32,
+    theta: F32,
+    m: F32,
+    v: F32,
+    thetaOut: F32,
+    mOut: F32,
+    vOut: F32,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    eps: number,
+    decay: number,
+    step: number,
+    invBc2: number,
+  ): void;
+  /** One Lion step (lion-pytorch: decay = 1 - lr*wd), bit-identical to the composed ops. */
+  lion(
+    g: F32,
+    theta: F32,
+    m: F32,
+    thetaOut: F32,
+    mOut: F32,
+    lr: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    decay: number,
+  ): void;
   /** out[i] = 1 / (1 - rate) with probability 1 - rate, else 0, from a hash of (seed, i). */
   dropoutMask(out: F32, rate: number, seed: number): void;
   batchNorm(x: F32, mean: F32, variance: F32, offset: F32 | null, scale: F32 | null, y: F32, eps: number): void;

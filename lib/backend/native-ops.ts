@@ -23,6 +23,8 @@ export interface NativeOps {
   readonly precision: OpTable;
   /** Where the convolutions' activations live. */
   readonly convLayout: OpTable;
+  /** The fused optimizer updates the addon has (its functions `adam`, `adamax`, ...); no code is passed for them. */
+  readonly fused: OpTable;
 }
 
 /** The precision modes of convolutions and products (see native-precision.ts). */
@@ -32,6 +34,9 @@ export type PrecisionMode = (typeof PRECISION_MODES)[number];
 /** The convolution layouts (see native-layout.ts). */
 export const CONV_LAYOUTS = ['auto', 'nhwc', 'blocked'] as const;
 export type ConvLayout = (typeof CONV_LAYOUTS)[number];
+
+/** The fused optimizer updates (see native-fused.ts), by the addon function that runs each. */
+export const FUSED_UPDATES = ['adam', 'adamax', 'adamw', 'lion'] as const;
 
 /** The activations with a one-pass gradient (see native-grads.ts). */
 export const GRAD_ACTIVATIONS = ['tanh', 'sigmoid', 'relu'] as const;
@@ -46,6 +51,7 @@ export const REQUIRED_OPS: { readonly [K in keyof NativeOps]: readonly string[] 
   activationGrad: GRAD_ACTIVATIONS,
   precision: PRECISION_MODES,
   convLayout: CONV_LAYOUTS,
+  fused: FUSED_UPDATES,
 };
 
 const isCode = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;

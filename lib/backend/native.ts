@@ -5,7 +5,7 @@ import { backendUnavailable, type BackendUnavailable } from '../errors.js';
 import { loadAddon, type NativeAddon } from './native-addon.js';
 import { nativeKernelConfigs } from './native-kernels.js';
 import { NativeBackend } from './native-backend.js';
-import { adamKernelConfig, adamaxKernelConfig, dropoutMaskKernelConfig } from './native-fused.js';
+import { adamKernelConfig, adamaxKernelConfig, adamwKernelConfig, dropoutMaskKernelConfig, lionKernelConfig } from './native-fused.js';
 import { activationGradConfigs, activationGradKernelConfig } from './native-grads.js';
 import { convGradConfig, convKernelConfig } from './native-conv.js';
 import { denseGradConfig, denseKernelConfig } from './native-dense.js';
@@ -43,6 +43,8 @@ const register = (addon: NativeAddon): E.Either<BackendUnavailable, NativeAddon>
       for (const config of nativeKernelConfigs(addon, NATIVE_BACKEND)) tf.registerKernel(config);
       tf.registerKernel(adamaxKernelConfig(addon, NATIVE_BACKEND));
       tf.registerKernel(adamKernelConfig(addon, NATIVE_BACKEND));
+      tf.registerKernel(adamwKernelConfig(addon, NATIVE_BACKEND));
+      tf.registerKernel(lionKernelConfig(addon, NATIVE_BACKEND));
       tf.registerKernel(dropoutMaskKernelConfig(addon, NATIVE_BACKEND));
       tf.registerKernel(activationGradKernelConfig(addon, NATIVE_BACKEND));
       // Same formulas as TF.js's own on every backend; one fused pass on native (native-grads.ts).

@@ -76,10 +76,10 @@ const readGrid = async (
   const preset = typeof v.preset === 'string' ? v.preset : 'tfkeras2';
   // By default the study's seven, even if more optimizers are registered.
   const optimizerText = typeof v.optimizers === 'string' ? v.optimizers : STUDY_OPTIMIZERS.join(',');
-  const optimizers = parseOptimizerList(optimizerText);
+  const optimizers = parseOptimizerList(optimizerText, typeof v.schedule === 'string' ? { schedule: v.schedule } : {});
   if (E.isLeft(optimizers)) return optimizers;
   for (const o of optimizers.right) {
-    const r = resolveOptimizer({ name: o.name, preset, overrides: o.overrides });
+    const r = resolveOptimizer({ name: o.name, preset, overrides: o.overrides, ...(o.schedule !== undefined ? { schedule: o.schedule } : {}) });
     if (E.isLeft(r)) return r;
   }
   // Every count is bounded before anything is planned, allocated or written.

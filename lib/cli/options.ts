@@ -22,8 +22,17 @@ export const TRAINING_OPTIONS = {
   force: { type: 'boolean' },
 } as const satisfies OptionSpec;
 
-/** The options of `task` and `run` (`--precision fp32|bf16`: lib/backend/native-precision.ts; `--queue URL`: lib/queue). */
-export const GRID_OPTIONS = { ...TRAINING_OPTIONS, optimizers: { type: 'string' }, precision: { type: 'string' }, queue: { type: 'string' } } as const satisfies OptionSpec;
+/**
+ * The options of `task` and `run` (`--precision fp32|bf16`: lib/backend/native-precision.ts; `--queue URL`:
+ * lib/queue; `--schedule cosine,warmup=500`: every optimizer's learning-rate schedule, lib/optimizers/parse.ts).
+ */
+export const GRID_OPTIONS = {
+  ...TRAINING_OPTIONS,
+  optimizers: { type: 'string' },
+  schedule: { type: 'string' },
+  precision: { type: 'string' },
+  queue: { type: 'string' },
+} as const satisfies OptionSpec;
 
 export interface Parsed {
   readonly values: Record<string, string | boolean | undefined>;

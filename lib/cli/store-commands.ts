@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describeProtocol, protocolKey, protocolOf } from '../config/protocol.js';
+import { scheduleText } from '../config/schedule.js';
 import { runDisplayLabel } from '../config/spec.js';
 import { invalidConfig, printable, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
 import { isOneOf } from '../one-of.js';
@@ -45,6 +46,8 @@ const runSummary = (r: RunRow) => ({
   model: r.spec.model,
   optimizer: r.spec.optimizer.name,
   overrides: r.spec.optimizer.overrides,
+  /** The learning-rate schedule in the --optimizers grammar (`schedule=cosine,warmup=500`); null for the constant rate. */
+  schedule: scheduleText(r.spec.optimizer.schedule) || null,
   preset: r.spec.optimizer.preset,
   seed: r.spec.seed,
   status: r.status,

@@ -14,7 +14,7 @@ Usage:
   optbench sweep --model M --optimizer O --space "lr=log(1e-4,1e-1),beta1=uniform(0.8,0.99)"
                  [--trials N] [--strategy grid|random|asha] [--eta 3] [--min-epochs 1] [--concurrency C]
                  [--holdout 10000] [--epochs E] [--seeds S] [options]   search on held-out images, retrain best
-  optbench tune --model M [--optimizers all|a,b] --budget K [--seeds S] [--epochs E] [options]
+  optbench tune --model M [--optimizers all|modern|a,b] --budget K [--seeds S] [--epochs E] [options]
                  every optimizer: same K-trial learning-rate search, then defaults vs tuned
   optbench runs <run-dir> [--json]                               every run: status, epochs done, final metrics
   optbench export <run-dir> [--format csv|json] [--out FILE]     every run and epoch from the store
@@ -26,7 +26,9 @@ Usage:
 
 Grid options:
   --epochs N  --batch-size N  --subset N (training images)  --test-subset N  --seeds N
-  --optimizers adam:lr=3e-4,beta2=0.99,sgd|all   --preset tfkeras2|keras231|torch|paper
+  --optimizers adam:lr=3e-4,beta2=0.99,sgd|all|study|modern   --preset tfkeras2|keras231|torch|paper|modern
+  --schedule constant|cosine|linear|step[,warmup=N[epochs]][,stepEvery=N[epochs]][,stepGamma=x] (task, run: every
+             optimizer's learning-rate schedule; an optimizer's own, adam:schedule=cosine,warmup=500, overrides it)
   --backend auto|native|cpu|tensorflow|tensorflow-gpu   --out DIR (default runs/<task>-<time>)
   --data-dir D  --dataset NAME  --download  --json  --no-report  --force (write into a non-empty directory)
   --queue redis://HOST:PORT  (task, run, sweep, tune: runs are trained by the queue's workers; see optbench worker)

@@ -4,9 +4,10 @@ import { pipe } from 'fp-ts/lib/function.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { invalidConfig, type InvalidConfig } from '../errors.js';
 import { Finite, SafeName, UnknownKey, intIn, matching, strict } from './codecs.js';
+import { NonNegativeInt, PositiveInt } from './numbers.js';
+import { canonicalSchedule, Schedule, scheduleText } from './schedule.js';
 
-export const PositiveInt = intIn('a positive whole number', 1);
-export const NonNegativeInt = intIn('a whole number >= 0', 0);
+export { NonNegativeInt, PositiveInt } from './numbers.js';
 
 /**
  * Hyperparameters that differ from the preset, e.g. `{ lr: 3e-4 }`: at most 32, each named as the
@@ -30,7 +31,19 @@ export const Overrides = new t.Type<Record<string, number | boolean>, Record<str
   (o) => o,
 );
 
-export const OptimizerChoice = strict(t.type({ name: SafeName, preset: SafeName, overrides: Overrides }), 'an optimizer choice');
+export const OptimizerChoice = strict(
+  t.intersection([
+    t.type({ name: SafeName, preset: SafeName, overrides: Overrides }),
+    t.partial({
+      /**
+       * The learning-rate schedule (lib/config/schedule.ts). Absent: the study's constant rate. A constant
+       * schedule without warm-up is left out of a spec, so that ids from before schedules existed stay valid.
+       */
+      schedule: Schedule,
+    }),
+  ]),
+  'an optimizer choice',
+);
 export type OptimizerChoice = t.TypeOf<typeof OptimizerChoice>;
 
 /** Precision of convolutions and matrix products (lib/backend/native-precision.ts). */
@@ -100,9 +113,10 @@ const describeError = (context: t.Context): { path: string; expected: string } =
   let path = '';
   let expected = context[context.length - 1]?.type.name ?? 'a valid value';
   for (let i = 1; i < context.length; i++) {
-    const outer = context[i - 1]!.type as t.Mixed & { _tag?: string; strictOf?: t.Mixed & { _tag?: string } };
-    // A strict wrapper (codecs.ts) stands for the codec it wraps.
-    const parent = outer.strictOf ?? outer;
+    const outer = context[i - 1]!.type as t.Mixed & { _tag?: string; type?: t.Mixed & { _tag?: string }; strictOf?: t.Mixed & { _tag?: string } };
+    // A strict wrapper (codecs.ts) stands for the codec it wraps, and an exact type validates its inner
+    // type in its own context: an intersection inside either is still one.
+    const parent = outer.strictOf ?? (outer._tag === 'ExactType' && outer.type !== undefined ? outer.type : outer);
     const key = context[i]!.key;
     if (context[i]!.type === UnknownKey) {
       path += path === '' ? key : `.${key}`;
@@ -154,14 +168,24 @@ export const canonicalJson = (u: unknown): string =>
   );
 
 /**
- * The run's id: the first 16 hex digits of the SHA-256 of its canonical spec. An fp32 precision is the
- * default and is left out, so that a spec written before precision existed keeps its id.
+ * The spec a run's id hashes: an fp32 precision (the default) and a constant learning rate without
+ * warm-up are left out, so that a spec written before precision or schedules existed keeps its id, and
+ * a schedule is hashed in its canonical form (lib/config/schedule.ts).
  */
-export const runId = (spec: RunSpec): string => {
-  const { precision, ...rest } = spec;
-  const canonical = precision === undefined || precision === 'fp32' ? rest : spec;
-  return createHash('sha256').update(canonicalJson(canonical)).digest('hex').slice(0, 16);
+export const canonicalSpec = (spec: RunSpec): RunSpec => {
+  const { precision, optimizer, ...rest } = spec;
+  const { schedule, ...choice } = optimizer;
+  const s = canonicalSchedule(schedule);
+  return {
+    ...rest,
+    optimizer: s === undefined ? choice : { ...choice, schedule: s },
+    ...(precision === undefined || precision === 'fp32' ? {} : { precision }),
+  };
 };
+
+/** The run's id: the first 16 hex digits of the SHA-256 of its canonical spec (canonicalSpec). */
+export const runId = (spec: RunSpec): string =>
+  createHash('sha256').update(canonicalJson(canonicalSpec(spec))).digest('hex').slice(0, 16);
 
 /** A short human-readable label: `fcnn/adam/s0` (it names run files: see runDisplayLabel for what tells runs apart). */
 export const runLabel = (spec: RunSpec): string => `${spec.model}/${spec.optimizer.name}/s${spec.seed}`;
@@ -173,10 +197,14 @@ export const formatParam = (v: number | boolean): string => {
   return Math.abs(n) >= 1e6 || (n !== 0 && Math.abs(n) < 1e-4) ? n.toExponential().replace('e+', 'e') : String(n);
 };
 
-/** The optimizer with its overrides, in the --optimizers grammar: `adam`, `adam:beta2=0.99,lr=0.01`. */
-export const optimizerText = (o: Pick<RunSpec['optimizer'], 'name' | 'overrides'>): string => {
+/**
+ * The optimizer with its overrides and schedule, in the --optimizers grammar: `adam`,
+ * `adam:beta2=0.99,lr=0.01`, `adam:lr=0.01,schedule=cosine,warmup=500`.
+ */
+export const optimizerText = (o: Pick<RunSpec['optimizer'], 'name' | 'overrides' | 'schedule'>): string => {
   const entries = Object.entries(o.overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return entries.length === 0 ? o.name : `${o.name}:${entries.map(([k, v]) => `${k}=${formatParam(v)}`).join(',')}`;
+  const parts = [...entries.map(([k, v]) => `${k}=${formatParam(v)}`), ...(o.schedule !== undefined ? [scheduleText(o.schedule)] : [])].filter((p) => p !== '');
+  return parts.length === 0 ? o.name : `${o.name}:${parts.join(',')}`;
 };
 
 /** A label that tells apart every run of a protocol: `fcnn/adam:lr=0.01/s0`. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { scheduleFactor, type LrSchedule } from './schedule.js';
 
 /** TF.js 4.22 does not re-export its NamedTensor type from the package root. */
 export interface NamedTensor {
@@ -35,6 +36,16 @@ export abstract class RuleOptimizer<C extends object = object> extends tf.Optimi
     return { ...this.config } as tf.serialization.ConfigDict;
   }
 
+  /**
+   * A learning rate of the rule at step t: `lr` times the schedule's factor when the config holds a
+   * schedule (lib/optimizers/schedule.ts), `lr` itself (not lr * 1) when it holds none. Rules take every
+   * learning rate through here, in stepScalars.
+   */
+  protected scheduled(lr: number, t: number): number {
+    const schedule = (this.config as { readonly schedule?: LrSchedule }).schedule;
+    return schedule === undefined ? lr : lr * scheduleFactor(schedule, t);
+  }
+
   /** Names of this rule's per-variable state, e.g. ['m', 'v']. Fixed for the life of an instance. */
   protected abstract slotNames(): readonly string[];
   /** Starting value of a slot (zeros unless the rule says otherwise). */
@@ -66,10 +77,23 @@ export abstract class RuleOptimizer<C extends object = object> extends tf.Optimi
         const next = this.update(g, theta, slots, c);
         // Every new value is computed before any is assigned, so the rule reads only this step's old state.
         theta.assign(next.theta);
-        slots.forEach((s, k) => s.assign(next.slots[k]!));
+        // A rule may hand a slot back unchanged (Muon's unused v); assigning a variable to itself would free it.
+        slots.forEach((s, k) => {
+          if (next.slots[k] !== s) s.assign(next.slots[k]!);
+        });
       });
     });
     this.incrementIterations();
+  }
+
+  /** The state of the variable at position i (the order applyGradients saw), undefined before its first step. */
+  protected slotsAt(i: number): readonly tf.Variable[] | undefined {
+    return this.slots[i];
+  }
+
+  /** How many variables have state. */
+  protected slotCount(): number {
+    return this.slots.length;
   }
 
   private slotsFor(i: number, name: string, theta: tf.Variable): tf.Variable[] {

@@ -1,8 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
+import { PositiveInt } from '../config/numbers.js';
+import { checkSchedule, Schedule } from '../config/schedule.js';
 import { decodeWith } from '../config/spec.js';
-import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { invalidConfig, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
 import { isOneOf } from '../one-of.js';
 import { isOptimizerName, type ParamValue } from './params.js';
 import { registeredRule, type RegisteredRuleId, type RuleId } from './formulas.js';
@@ -24,6 +26,10 @@ import {
   RmspropOptimizer,
   SgdOptimizer,
 } from './rules.js';
+import { AdabeliefOptimizer, AdamwOptimizer, LionOptimizer, RadamOptimizer } from './modern-rules.js';
+import { MuonOptimizer } from './muon.js';
+import { ScheduleFreeAdamwOptimizer } from './schedule-free.js';
+import { resolveSchedule, type LrSchedule, type TrainingLength } from './schedule.js';
 
 export interface ResolvedOptimizer {
   /** A built-in's name (OPTIMIZER_NAMES) or a registered optimizer's. */
@@ -33,13 +39,38 @@ export interface ResolvedOptimizer {
   readonly rule: RuleId | RegisteredRuleId;
   /** Every hyperparameter's effective value: the preset's default unless overridden. */
   readonly params: Record<string, ParamValue>;
+  /** The learning-rate schedule in its canonical form; absent for the constant rate (lib/config/schedule.ts). */
+  readonly schedule?: Schedule;
 }
 
 export interface OptimizerChoiceInput {
   readonly name: string;
   readonly preset?: string;
   readonly overrides?: Readonly<Record<string, ParamValue>>;
+  readonly schedule?: Schedule;
 }
+
+/** Which schedules an optimizer takes: none for a registered one (its create() builds it), a warm-up only for Schedule-Free. */
+const checkScheduleFor = (name: string, builtIn: boolean, schedule: Schedule | undefined): E.Either<OptbenchError, Schedule | undefined> => {
+  if (schedule === undefined) return E.right(undefined);
+  const checked = checkSchedule(schedule);
+  if (E.isLeft(checked) || checked.right === undefined) return checked;
+  if (!builtIn)
+    return E.left(
+      invalidConfig({
+        path: 'optimizer.schedule',
+        message: `Learning-rate schedules apply to the built-in optimizers; '${name}' is registered, and its create() builds it with a constant rate.`,
+      }),
+    );
+  if (name === 'adamw-schedulefree' && checked.right.kind !== 'constant')
+    return E.left(
+      invalidConfig({
+        path: 'optimizer.schedule.kind',
+        message: `Schedule-Free AdamW replaces a decaying schedule by its average, so it takes no '${checked.right.kind}' schedule: give it only a warm-up (warmup=N).`,
+      }),
+    );
+  return checked;
+};
 
 const isPresetName = isOneOf(PRESET_NAMES);
 
@@ -73,7 +104,15 @@ export const resolveOptimizer = (choice: OptimizerChoiceInput): E.Either<Optbenc
     const valid = checkRegisteredParams(name, params, 'optimizer.overrides');
     if (E.isLeft(valid)) return valid;
   }
-  return E.right({ name, preset, rule: entry?.rule ?? registeredRule(name), params });
+  const schedule = checkScheduleFor(name, builtIn, choice.schedule);
+  if (E.isLeft(schedule)) return schedule;
+  return E.right({
+    name,
+    preset,
+    rule: entry?.rule ?? registeredRule(name),
+    params,
+    ...(schedule.right !== undefined ? { schedule: schedule.right } : {}),
+  });
 };
 
 const num = (p: Record<string, ParamValue>, k: string, fallback = 0): number => {
@@ -83,20 +122,32 @@ const num = (p: Record<string, ParamValue>, k: string, fallback = 0): number => 
 const flag = (p: Record<string, ParamValue>, k: string): boolean => p[k] === true;
 
 /**
- * Builds the optimizer a resolved choice describes. For a registered optimizer this runs the user's
- * `create`; if that fails (or the optimizer was unregistered since it was resolved) the OptbenchError is
- * thrown, which createOptimizer returns as a Left.
+ * Builds the optimizer a resolved choice describes, its schedule resolved for a run of `length` (which a
+ * schedule that decays, or counts in epochs, needs). For a registered optimizer this runs the user's
+ * `create`; if that fails (or the optimizer was unregistered since it was resolved), or the schedule does
+ * not fit the run, the OptbenchError is thrown, which createOptimizer returns as a Left.
  */
-export const instantiate = (r: ResolvedOptimizer): tf.Optimizer => {
+export const instantiate = (r: ResolvedOptimizer, length?: TrainingLength): tf.Optimizer => {
   const p = r.params;
   if (r.rule.startsWith('registered:')) {
     const made = createRegistered(r.name, { ...p });
     if (E.isLeft(made)) throw made.left;
     return made.right;
   }
+  const resolved = resolveSchedule(r.schedule, length);
+  if (E.isLeft(resolved)) throw resolved.left;
+  // Only a schedule that changes the rate enters a rule's config, so that the study's configs are as before.
+  const s: { schedule?: LrSchedule } = resolved.right !== undefined ? { schedule: resolved.right } : {};
   switch (r.rule as RuleId) {
     case 'sgd':
-      return new SgdOptimizer({ lr: num(p, 'lr'), momentum: num(p, 'momentum'), nesterov: flag(p, 'nesterov') });
+    case 'sgd/torch':
+      return new SgdOptimizer({
+        lr: num(p, 'lr'),
+        momentum: num(p, 'momentum'),
+        nesterov: flag(p, 'nesterov'),
+        ...(r.rule === 'sgd/torch' ? { variant: 'torch' as const } : {}),
+        ...s,
+      });
     case 'rmsprop/tfkeras':
     case 'rmsprop/torch':
       return new RmspropOptimizer({
@@ -106,15 +157,17 @@ export const instantiate = (r: ResolvedOptimizer): tf.Optimizer => {
         momentum: num(p, 'momentum'),
         centered: flag(p, 'centered'),
         variant: r.rule === 'rmsprop/torch' ? 'torch' : 'tfkeras',
+        ...s,
       });
     case 'adagrad':
       return new AdagradOptimizer({
         lr: num(p, 'lr'),
         initialAccumulator: num(p, 'initialAccumulator'),
         eps: num(p, 'eps'),
+        ...s,
       });
     case 'adadelta':
-      return new AdadeltaOptimizer({ lr: num(p, 'lr'), rho: num(p, 'rho'), eps: num(p, 'eps') });
+      return new AdadeltaOptimizer({ lr: num(p, 'lr'), rho: num(p, 'rho'), eps: num(p, 'eps'), ...s });
     case 'adam/epsilon-hat':
     case 'adam/bias-corrected':
       return new AdamOptimizer({
@@ -123,6 +176,7 @@ export const instantiate = (r: ResolvedOptimizer): tf.Optimizer => {
         beta2: num(p, 'beta2'),
         eps: num(p, 'eps'),
         variant: r.rule === 'adam/epsilon-hat' ? 'epsilon-hat' : 'bias-corrected',
+        ...s,
       });
     case 'adamax':
     case 'adamax/torch':
@@ -132,6 +186,7 @@ export const instantiate = (r: ResolvedOptimizer): tf.Optimizer => {
         beta2: num(p, 'beta2'),
         eps: num(p, 'eps'),
         variant: r.rule === 'adamax/torch' ? 'torch' : 'tfkeras',
+        ...s,
       });
     case 'nadam':
       return new NadamOptimizer({
@@ -140,30 +195,89 @@ export const instantiate = (r: ResolvedOptimizer): tf.Optimizer => {
         beta2: num(p, 'beta2'),
         eps: num(p, 'eps'),
         scheduleDecay: num(p, 'scheduleDecay', 0.004),
+        ...s,
+      });
+    case 'adamw':
+      return new AdamwOptimizer({ ...adamLike(p), weightDecay: num(p, 'weightDecay'), ...s });
+    case 'radam':
+      return new RadamOptimizer({ ...adamLike(p), weightDecay: num(p, 'weightDecay'), ...s });
+    case 'lion':
+      return new LionOptimizer({
+        lr: num(p, 'lr'),
+        beta1: num(p, 'beta1'),
+        beta2: num(p, 'beta2'),
+        weightDecay: num(p, 'weightDecay'),
+        ...s,
+      });
+    case 'adabelief':
+      return new AdabeliefOptimizer({ ...adamLike(p), weightDecay: num(p, 'weightDecay'), rectify: flag(p, 'rectify'), ...s });
+    case 'adamw-schedulefree':
+    case 'adamw-schedulefree/paper':
+      return new ScheduleFreeAdamwOptimizer({
+        ...adamLike(p),
+        weightDecay: num(p, 'weightDecay'),
+        r: num(p, 'r'),
+        weightLrPower: num(p, 'weightLrPower'),
+        variant: r.rule === 'adamw-schedulefree/paper' ? 'paper' : 'reference',
+        ...s,
+      });
+    case 'muon':
+      return new MuonOptimizer({
+        lr: num(p, 'lr'),
+        momentum: num(p, 'momentum'),
+        nesterov: flag(p, 'nesterov'),
+        nsSteps: num(p, 'nsSteps'),
+        weightDecay: num(p, 'weightDecay'),
+        adamLr: num(p, 'adamLr'),
+        beta1: num(p, 'beta1'),
+        beta2: num(p, 'beta2'),
+        eps: num(p, 'eps'),
+        ...s,
       });
   }
 };
+
+const adamLike = (p: Record<string, ParamValue>) => ({ lr: num(p, 'lr'), beta1: num(p, 'beta1'), beta2: num(p, 'beta2'), eps: num(p, 'eps') });
 
 /** What `createOptimizer` accepts besides the name: a preset, and hyperparameter overrides (io-ts). */
 const Preset = t.union([t.string, t.undefined], 'a preset name');
 const Overrides = t.record(t.string, t.union([t.number, t.boolean, t.undefined], 'a number or true/false'));
 
 /**
+ * The learning-rate schedule of an optimizer and the length of the run it serves (the schedule needs it
+ * when it decays, or counts in epochs): `{ schedule: { kind: 'cosine', warmupSteps: 500 }, epochs: 10,
+ * stepsPerEpoch: 300 }`. runFit gives the spec's schedule and epochs, and ceil(training images / batch size).
+ */
+export const OptimizerRun = t.partial({ schedule: Schedule, epochs: PositiveInt, stepsPerEpoch: PositiveInt });
+export type OptimizerRun = t.TypeOf<typeof OptimizerRun>;
+
+/**
  * `createOptimizer('adam', { preset: 'torch', lr: 3e-4 })`. Every key of `opts` but `preset` is a
  * hyperparameter override. The options are decoded first: a value of the wrong type is an InvalidConfig
  * naming it (`optimizer.overrides.lr`), then each value is checked against its hyperparameter's range.
+ * `run` gives a learning-rate schedule and the run's length (see OptimizerRun).
  */
 export const createOptimizer = (
   name: string,
   opts: { readonly preset?: string; readonly [override: string]: ParamValue | string | undefined } = {},
+  run: OptimizerRun = {},
 ): E.Either<OptbenchError, tf.Optimizer> => {
   const { preset, ...rest } = opts;
   const p = decodeWith(Preset, 'optimizer', 'optimizer.preset')(preset);
   if (E.isLeft(p)) return p;
   const decoded = decodeWith(Overrides, 'optimizer overrides', 'optimizer.overrides')(rest);
   if (E.isLeft(decoded)) return decoded;
+  const r = decodeWith(OptimizerRun, 'optimizer run', 'optimizer')(run);
+  if (E.isLeft(r)) return r;
   const overrides: Record<string, ParamValue> = {};
   for (const [k, v] of Object.entries(decoded.right)) if (v !== undefined) overrides[k] = v;
-  const resolved = resolveOptimizer({ name, ...(p.right !== undefined ? { preset: p.right } : {}), overrides });
-  return E.isLeft(resolved) ? resolved : E.tryCatch(() => instantiate(resolved.right), toOptbenchError);
+  const { schedule, epochs, stepsPerEpoch } = r.right;
+  const resolved = resolveOptimizer({
+    name,
+    ...(p.right !== undefined ? { preset: p.right } : {}),
+    overrides,
+    ...(schedule !== undefined ? { schedule } : {}),
+  });
+  const length = epochs !== undefined && stepsPerEpoch !== undefined ? { epochs, stepsPerEpoch } : undefined;
+  return E.isLeft(resolved) ? resolved : E.tryCatch(() => instantiate(resolved.right, length), toOptbenchError);
 };

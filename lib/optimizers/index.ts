@@ -1,6 +1,16 @@
 // The optimizers layer: presets with sourced defaults, tf.keras-exact update rules, creation and CLI parsing.
-export { OPTIMIZER_NAMES, isOptimizerName, PARAM_KINDS, canonicalParam, rangeOf, validateParam } from './params.js';
-export type { OptimizerName, ParamKind, ParamValue } from './params.js';
+export {
+  OPTIMIZER_NAMES,
+  STUDY_OPTIMIZER_NAMES,
+  MODERN_OPTIMIZER_NAMES,
+  isOptimizerName,
+  isStudyOptimizerName,
+  PARAM_KINDS,
+  canonicalParam,
+  rangeOf,
+  validateParam,
+} from './params.js';
+export type { OptimizerName, StudyOptimizerName, ModernOptimizerName, ParamKind, ParamValue } from './params.js';
 export {
   registerOptimizer,
   unregisterOptimizer,
@@ -36,7 +46,21 @@ export type {
   AdamaxConfig,
   NadamConfig,
 } from './rules.js';
-export { createOptimizer, resolveOptimizer, instantiate } from './create.js';
+export { AdamwOptimizer, RadamOptimizer, LionOptimizer, AdabeliefOptimizer, MODERN_RULE_CLASSES, rectification } from './modern-rules.js';
+export type { AdamwConfig, RadamConfig, LionConfig, AdabeliefConfig } from './modern-rules.js';
+export { ScheduleFreeAdamwOptimizer, hasEvaluationPoint } from './schedule-free.js';
+export type { ScheduleFreeConfig, EvaluationPoint } from './schedule-free.js';
+export { MuonOptimizer, newtonSchulz, muonView, NS_COEFFICIENTS } from './muon.js';
+export type { MuonConfig } from './muon.js';
+export { resolveSchedule, scheduleFactor } from './schedule.js';
+export type { LrSchedule, TrainingLength } from './schedule.js';
+export { createOptimizer, resolveOptimizer, instantiate, OptimizerRun } from './create.js';
 export type { ResolvedOptimizer, OptimizerChoiceInput } from './create.js';
-export { parseOptimizerArg, parseOptimizerList, OPTIMIZER_LIST_GRAMMAR, optimizerListGrammar } from './parse.js';
+export {
+  parseOptimizerArg,
+  parseOptimizerList,
+  OPTIMIZER_LIST_GRAMMAR,
+  OPTIMIZER_GROUPS,
+  optimizerListGrammar,
+} from './parse.js';
 export type { OptimizerArg } from './parse.js';

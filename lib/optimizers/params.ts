@@ -2,18 +2,28 @@ import * as E from 'fp-ts/lib/Either.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
 import { isOneOf } from '../one-of.js';
 
-export const OPTIMIZER_NAMES = ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam'] as const;
+/** The study's seven optimizers, in its tables' order. */
+export const STUDY_OPTIMIZER_NAMES = ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam'] as const;
+/** The built-ins beyond the study (issue 29): today's optimizers, each with its paper and reference implementation. */
+export const MODERN_OPTIMIZER_NAMES = ['adamw', 'radam', 'lion', 'adabelief', 'adamw-schedulefree', 'muon'] as const;
+/** Every built-in optimizer: the study's seven, then the modern ones. */
+export const OPTIMIZER_NAMES = [...STUDY_OPTIMIZER_NAMES, ...MODERN_OPTIMIZER_NAMES] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
-/** Whether a (lower-case) name is one of the seven built-in optimizers. */
+export type StudyOptimizerName = (typeof STUDY_OPTIMIZER_NAMES)[number];
+export type ModernOptimizerName = (typeof MODERN_OPTIMIZER_NAMES)[number];
+/** Whether a (lower-case) name is a built-in optimizer. */
 export const isOptimizerName = isOneOf(OPTIMIZER_NAMES);
+/** Whether a (lower-case) name is one of the study's seven. */
+export const isStudyOptimizerName = isOneOf(STUDY_OPTIMIZER_NAMES);
 
 export type ParamValue = number | boolean;
 
 /**
  * What values a hyperparameter accepts. The ranges are those the update rules are defined for; 'finite'
- * (any finite number) is for registered optimizers' hyperparameters that may be negative.
+ * (any finite number) is for registered optimizers' hyperparameters that may be negative; 'count' is a
+ * whole number >= 1 (Muon's Newton-Schulz steps).
  */
-export const PARAM_KINDS = ['rate', 'decay', 'nonNegative', 'flag', 'finite', 'positive'] as const;
+export const PARAM_KINDS = ['rate', 'decay', 'nonNegative', 'flag', 'finite', 'positive', 'count'] as const;
 export type ParamKind = (typeof PARAM_KINDS)[number];
 
 const KINDS: Record<string, ParamKind> = {
@@ -27,6 +37,12 @@ const KINDS: Record<string, ParamKind> = {
   scheduleDecay: 'nonNegative',
   nesterov: 'flag',
   centered: 'flag',
+  weightDecay: 'nonNegative',
+  rectify: 'flag',
+  nsSteps: 'count',
+  adamLr: 'rate',
+  r: 'nonNegative',
+  weightLrPower: 'nonNegative',
 };
 
 const RANGE: Record<ParamKind, string> = {
@@ -36,6 +52,7 @@ const RANGE: Record<ParamKind, string> = {
   nonNegative: 'a finite number >= 0',
   flag: 'true or false (or 1 / 0)',
   finite: 'a finite number',
+  count: 'a whole number >= 1',
 };
 
 /** Why a range is what it is, where the reason is not obvious: said with the refusal. */
@@ -59,6 +76,9 @@ const ALIASES: Record<string, string> = {
   schedule_decay: 'scheduleDecay',
   momentum_decay: 'scheduleDecay',
   momentumDecay: 'scheduleDecay',
+  weight_decay: 'weightDecay',
+  ns_steps: 'nsSteps',
+  weight_lr_power: 'weightLrPower',
 };
 const OPTIMIZER_ALIASES: Partial<Record<OptimizerName, Record<string, string>>> = { rmsprop: { alpha: 'rho' } };
 
@@ -98,6 +118,8 @@ export const checkParam = (
       return value >= 0 ? E.right(value) : bad();
     case 'finite':
       return E.right(value);
+    case 'count':
+      return Number.isInteger(value) && value >= 1 ? E.right(value) : bad();
     case 'rate':
     case 'positive':
       return value > 0 ? E.right(value) : bad();

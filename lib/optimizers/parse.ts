@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { checkSchedule, isScheduleKey, readScheduleKey, type Schedule } from '../config/schedule.js';
 import { invalidConfig, printable, unknown, type OptbenchError } from '../errors.js';
-import { OPTIMIZER_NAMES, type ParamValue } from './params.js';
+import { MODERN_OPTIMIZER_NAMES, OPTIMIZER_NAMES, STUDY_OPTIMIZER_NAMES, type ParamValue } from './params.js';
 import { paramNamesOf } from './listing.js';
 import { canonicalParamOf, optimizerNames, registeredOptimizerNames, validateParamOf } from './registry.js';
 
@@ -9,6 +10,8 @@ export interface OptimizerArg {
   readonly name: string;
   /** Canonical hyperparameter names (aliases such as `learning_rate` are already mapped to `lr`). */
   readonly overrides: Record<string, ParamValue>;
+  /** The learning-rate schedule in its canonical form; absent for the constant rate. */
+  readonly schedule?: Schedule;
 }
 
 /**
@@ -16,26 +19,44 @@ export interface OptimizerArg {
  * decided by '='):
  *
  *   list     := item ("," item)*
- *   item     := name [":" override ("," override)*]      name: an optimizer, or "all" (see below)
+ *   item     := name [":" override ("," override)*]      name: an optimizer, or a group (see below)
  *   override := key "=" value                             value: a number, true or false
+ *             | "schedule=" (constant|cosine|linear|step) | "warmup=" span | "stepEvery=" span | "stepGamma=" number
+ *   span     := N | N "steps" | N "epochs"               (N a whole number; a bare N counts steps)
  *
  * A comma-separated token that contains '=' is one more override of the item before it, which must have
  * opened its overrides with ':'; any other token starts a new item. So
- * `adam:lr=3e-4,beta2=0.99,sgd,rmsprop:rho=0.95` is adam (two overrides), sgd, rmsprop (one override).
+ * `adam:lr=3e-4,beta2=0.99,sgd,rmsprop:rho=0.95` is adam (two overrides), sgd, rmsprop (one override), and
+ * `adamw:lr=1e-3,schedule=cosine,warmup=500` is AdamW with a cosine schedule after 500 warm-up steps
+ * (lib/config/schedule.ts and lib/optimizers/schedule.ts). A schedule is kept in its canonical form, so
+ * one run has one spec however it is spelled (warmup=0 and schedule=constant are the study's constant rate).
  *
- * A name is one of the seven built-ins or an optimizer added with registerOptimizer in this process.
- * "all" means the seven built-ins followed by every registered optimizer, at the time of parsing.
+ * A name is a built-in or an optimizer added with registerOptimizer in this process. The groups, at the
+ * time of parsing: "all" is every built-in followed by every registered optimizer, "study" the study's
+ * seven, "modern" the built-ins beyond them.
  */
-/** The grammar in one line, as it reads while no optimizer is registered (then "all" is the seven). */
-export const OPTIMIZER_LIST_GRAMMAR = 'name[:key=value[,key=value...]][,name...]  ("all" = the seven)';
+/** The grammar in one line, as it reads while no optimizer is registered. */
+export const OPTIMIZER_LIST_GRAMMAR =
+  'name[:key=value[,key=value...]][,name...]  (key=value: a hyperparameter, or schedule=cosine|linear|step|constant, warmup=N[epochs], ' +
+  'stepEvery=N[epochs], stepGamma=x; "all" = every built-in, "study" = the seven, "modern" = ' +
+  `${MODERN_OPTIMIZER_NAMES.join(', ')})`;
 
 /** The grammar as error messages give it: what "all" means now, with any registered optimizers named. */
 export const optimizerListGrammar = (): string => {
   const registered = registeredOptimizerNames();
   return registered.length === 0
     ? OPTIMIZER_LIST_GRAMMAR
-    : OPTIMIZER_LIST_GRAMMAR.replace('the seven', `the seven built-ins plus registered ${registered.join(', ')}`);
+    : OPTIMIZER_LIST_GRAMMAR.replace('every built-in', `every built-in plus registered ${registered.join(', ')}`);
 };
+
+/** The groups a name in --optimizers may be, and what each means now. */
+const GROUPS: Readonly<Record<string, () => string[]>> = {
+  all: () => [...OPTIMIZER_NAMES, ...registeredOptimizerNames()],
+  study: () => [...STUDY_OPTIMIZER_NAMES],
+  modern: () => [...MODERN_OPTIMIZER_NAMES],
+};
+/** Names that --optimizers reads as groups, so no optimizer may take them. */
+export const OPTIMIZER_GROUPS = Object.keys(GROUPS);
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
@@ -55,6 +76,11 @@ const parseValue = (token: string, raw: string): E.Either<OptbenchError, ParamVa
 interface Draft {
   names: string[];
   overrides: Record<string, ParamValue>;
+  /** The schedule keys given so far (checked as a whole when the list is read), over the --schedule default. */
+  schedule: Partial<Schedule>;
+  scheduleKeys: Set<string>;
+  /** Whether a schedule was given at all (by the item, or by --schedule). */
+  scheduled: boolean;
 }
 
 const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void> => {
@@ -63,6 +89,13 @@ const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void>
   const rawValue = token.slice(eq + 1).trim();
   if (rawKey === '') return E.left(bad(token, 'the hyperparameter name before = is missing'));
   if (rawValue === '') return E.left(bad(token, `no value after '${rawKey}='`));
+  if (isScheduleKey(rawKey)) {
+    if (draft.scheduleKeys.has(rawKey)) return E.left(bad(token, `${rawKey} is given twice for ${draft.names.join(', ')}`));
+    draft.scheduleKeys.add(rawKey);
+    draft.scheduled = true;
+    const read = readScheduleKey(draft.schedule, rawKey, rawValue);
+    return E.isLeft(read) ? E.left(bad(token, read.left)) : E.right(undefined);
+  }
   const value = parseValue(token, rawValue);
   if (E.isLeft(value)) return value;
   for (const name of draft.names) {
@@ -82,23 +115,67 @@ const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void>
   return E.right(undefined);
 };
 
-const startItem = (token: string): E.Either<OptbenchError, { draft: Draft; firstOverride?: string }> => {
+const startItem = (token: string, base: ScheduleDefault): E.Either<OptbenchError, { draft: Draft; firstOverride?: string }> => {
   const colon = token.indexOf(':');
   const rawName = (colon < 0 ? token : token.slice(0, colon)).trim().toLowerCase();
   if (rawName === '') return E.left(bad(token, 'the optimizer name is missing'));
   const known = optimizerNames();
-  const names: string[] | undefined =
-    rawName === 'all' ? [...OPTIMIZER_NAMES, ...registeredOptimizerNames()] : known.includes(rawName) ? [rawName] : undefined;
-  if (names === undefined) return E.left(unknown('optimizer', rawName, [...known, 'all']));
-  const draft: Draft = { names, overrides: {} };
+  const names: string[] | undefined = Object.hasOwn(GROUPS, rawName) ? GROUPS[rawName]!() : known.includes(rawName) ? [rawName] : undefined;
+  if (names === undefined) return E.left(unknown('optimizer', rawName, [...known, ...OPTIMIZER_GROUPS]));
+  const draft: Draft = { names, overrides: {}, schedule: { ...base.schedule }, scheduleKeys: new Set(), scheduled: base.given };
   if (colon < 0) return E.right({ draft });
   const rest = token.slice(colon + 1);
   if (!rest.includes('=')) return E.left(bad(token, `expected key=value after '${rawName}:'`));
   return E.right({ draft, firstOverride: rest });
 };
 
-/** Parses a list such as `adam,sgd:lr=0.1,momentum=0.9` or `all`. */
-export const parseOptimizerList = (input: string): E.Either<OptbenchError, OptimizerArg[]> => {
+/** A draft's schedule, checked and canonical (undefined: the constant rate). */
+const scheduleOf = (d: Draft): E.Either<OptbenchError, Schedule | undefined> => {
+  if (!d.scheduled) return E.right(undefined);
+  const checked = checkSchedule({ kind: 'constant', ...d.schedule }, 'optimizer.schedule');
+  return E.isLeft(checked)
+    ? E.left({ ...checked.left, message: `${d.names.join(', ')}: ${checked.left.message} Expected ${optimizerListGrammar()}.` })
+    : checked;
+};
+
+interface ScheduleDefault {
+  readonly given: boolean;
+  readonly schedule: Partial<Schedule>;
+}
+
+/**
+ * Reads `--schedule`: a kind with schedule keys, `cosine,warmup=500`, `step,stepEvery=2epochs,stepGamma=0.5`,
+ * or keys alone (`warmup=1epochs`: a warm-up before the constant rate).
+ */
+const parseScheduleDefault = (text: string): E.Either<OptbenchError, ScheduleDefault> => {
+  const schedule: Partial<Schedule> = {};
+  const seen = new Set<string>();
+  const badSchedule = (token: string, why: string) =>
+    invalidConfig({
+      path: 'schedule',
+      message: printable(`Cannot read --schedule at '${token}': ${why}. Expected kind[,warmup=N[epochs]][,stepEvery=N[epochs]][,stepGamma=x] with kind constant, cosine, linear or step, e.g. cosine,warmup=500.`),
+    });
+  for (const [i, raw] of text.split(',').entries()) {
+    const token = raw.trim();
+    const eq = token.indexOf('=');
+    const [key, value] = eq < 0 && i === 0 ? ['schedule', token] : [token.slice(0, eq).trim(), token.slice(eq + 1)];
+    if (eq < 0 && i > 0) return E.left(badSchedule(token, 'expected key=value'));
+    if (!isScheduleKey(key)) return E.left(badSchedule(token, `'${key}' is not a schedule key (schedule, warmup, stepEvery, stepGamma)`));
+    if (seen.has(key)) return E.left(badSchedule(token, `${key} is given twice`));
+    seen.add(key);
+    const read = readScheduleKey(schedule, key, value);
+    if (E.isLeft(read)) return E.left(badSchedule(token, read.left));
+  }
+  return E.right({ given: true, schedule });
+};
+
+/**
+ * Parses a list such as `adam,sgd:lr=0.1,momentum=0.9`, `all` or `adamw:schedule=cosine,warmup=2epochs`.
+ * `opts.schedule` is `--schedule`'s text: the schedule of every item, whose own schedule keys override its keys.
+ */
+export const parseOptimizerList = (input: string, opts: { readonly schedule?: string } = {}): E.Either<OptbenchError, OptimizerArg[]> => {
+  const base = opts.schedule === undefined ? E.right<OptbenchError, ScheduleDefault>({ given: false, schedule: {} }) : parseScheduleDefault(opts.schedule);
+  if (E.isLeft(base)) return base;
   const tokens = input.split(',');
   const drafts: Draft[] = [];
   let open = false; // whether the last item opened overrides with ':'
@@ -118,7 +195,7 @@ export const parseOptimizerList = (input: string): E.Either<OptbenchError, Optim
       if (E.isLeft(added)) return added;
       continue;
     }
-    const started = startItem(token);
+    const started = startItem(token, base.right);
     if (E.isLeft(started)) return started;
     drafts.push(started.right.draft);
     open = started.right.firstOverride !== undefined;
@@ -127,7 +204,13 @@ export const parseOptimizerList = (input: string): E.Either<OptbenchError, Optim
       if (E.isLeft(added)) return added;
     }
   }
-  return E.right(drafts.flatMap((d) => d.names.map((name) => ({ name, overrides: { ...d.overrides } }))));
+  const out: OptimizerArg[] = [];
+  for (const d of drafts) {
+    const schedule = scheduleOf(d);
+    if (E.isLeft(schedule)) return schedule;
+    for (const name of d.names) out.push({ name, overrides: { ...d.overrides }, ...(schedule.right !== undefined ? { schedule: schedule.right } : {}) });
+  }
+  return E.right(out);
 };
 
 /** Parses exactly one optimizer with optional overrides, e.g. `adam:lr=3e-4,beta2=0.99`. */

@@ -1,12 +1,15 @@
-import { type OptimizerName, type ParamValue } from './params.js';
+import { type OptimizerName, type ParamValue, type StudyOptimizerName } from './params.js';
 import type { RuleId } from './formulas.js';
+import { modernEntries } from './modern-presets.js';
 
 /**
  * "Stock defaults" per library (see spec/keras-optimizers.md). The study ran tf.keras 2.x, so that is the
  * default preset; the others let a user ask what the ranking would have been under another library's defaults.
+ * `modern` is today's practice: PyTorch's defaults, SGD with momentum 0.9, and the optimizers beyond the
+ * study at their reference implementations' defaults (modern-presets.ts), which every preset shares.
  * Every value carries where it comes from, and `optbench list --json` prints both.
  */
-export const PRESET_NAMES = ['tfkeras2', 'keras231', 'torch', 'paper'] as const;
+export const PRESET_NAMES = ['tfkeras2', 'keras231', 'torch', 'paper', 'modern'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 export const DEFAULT_PRESET: PresetName = 'tfkeras2';
 
@@ -23,7 +26,7 @@ const torch = (cls: string) => `torch.optim.${cls} default (PyTorch 2.x)`;
 const HINTON = 'Hinton, Coursera NN lecture 6e (2012)';
 const KB = 'Kingma & Ba 2015';
 
-const tfkeras2: Record<OptimizerName, PresetEntry> = {
+const tfkeras2: Record<StudyOptimizerName, PresetEntry> = {
   sgd: {
     rule: 'sgd',
     params: {
@@ -89,7 +92,7 @@ const tfkeras2: Record<OptimizerName, PresetEntry> = {
 };
 
 /** Standalone Keras 2.3.1 has no momentum/centered for RMSprop, so they are absent (not 0) in this preset. */
-const keras231: Record<OptimizerName, PresetEntry> = {
+const keras231: Record<StudyOptimizerName, PresetEntry> = {
   sgd: {
     rule: 'sgd',
     params: { lr: [0.01, K231], momentum: [0, K231], nesterov: [false, K231] },
@@ -130,9 +133,10 @@ const keras231: Record<OptimizerName, PresetEntry> = {
   },
 };
 
-const torchPreset: Record<OptimizerName, PresetEntry> = {
+const torchPreset: Record<StudyOptimizerName, PresetEntry> = {
   sgd: {
-    rule: 'sgd',
+    // torch.optim.SGD puts lr outside the momentum buffer: the same as tf.keras for a constant lr, not under a schedule.
+    rule: 'sgd/torch',
     params: {
       lr: [1e-3, torch('SGD')],
       momentum: [0, torch('SGD')],
@@ -192,7 +196,7 @@ const torchPreset: Record<OptimizerName, PresetEntry> = {
 };
 
 /** The papers leave some values open; each fallback says so in its source text. */
-const paper: Record<OptimizerName, PresetEntry> = {
+const paper: Record<StudyOptimizerName, PresetEntry> = {
   sgd: {
     rule: 'sgd',
     params: {
@@ -257,9 +261,23 @@ const paper: Record<OptimizerName, PresetEntry> = {
   },
 };
 
+/** Today's practice for the seven: PyTorch's defaults and rules, with SGD's momentum on. */
+const modern: Record<StudyOptimizerName, PresetEntry> = {
+  ...torchPreset,
+  sgd: {
+    rule: 'sgd/torch',
+    params: {
+      lr: [0.01, "tf.keras 2.x / Keras 2.3.1 SGD default (the study's), so that modern's SGD differs from the study's by its momentum"],
+      momentum: [0.9, 'torchvision references/classification/train.py default (--momentum 0.9)'],
+      nesterov: [false, `${torch('SGD')} (nesterov)`],
+    },
+  },
+};
+
 export const PRESETS: Record<PresetName, Record<OptimizerName, PresetEntry>> = {
-  tfkeras2,
-  keras231,
-  torch: torchPreset,
-  paper,
+  tfkeras2: { ...tfkeras2, ...modernEntries('tfkeras2') },
+  keras231: { ...keras231, ...modernEntries('keras231') },
+  torch: { ...torchPreset, ...modernEntries('torch') },
+  paper: { ...paper, ...modernEntries('paper') },
+  modern: { ...modern, ...modernEntries('modern') },
 };

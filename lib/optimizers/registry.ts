@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
+import { isScheduleKey, SCHEDULE_KEYS } from '../config/schedule.js';
 import { invalidConfig, toOptbenchError, unknown, type InvalidConfig, type OptbenchError } from '../errors.js';
 import {
   canonicalParam,
@@ -55,7 +56,7 @@ const PARAM = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
 /** Registered optimizer names, in registration order. */
 export const registeredOptimizerNames = (): string[] => [...registry.keys()];
 
-/** Every optimizer name createOptimizer knows: the seven built-ins, then registered ones. */
+/** Every optimizer name createOptimizer knows: the built-ins, then registered ones. */
 export const optimizerNames = (): string[] => [...OPTIMIZER_NAMES, ...registry.keys()];
 
 /** The definition of a registered optimizer, as it was registered. */
@@ -196,8 +197,11 @@ const check = (def: OptimizerDef): E.Either<InvalidConfig, Registered> => {
       'optimizer.name',
       `Optimizer name '${String(name)}' is not valid: use 1-40 characters, lower-case letters, digits, '-' or '_', starting with a letter.`,
     );
-  if (name === 'all')
-    return bad('optimizer.name', "'all' is reserved: in --optimizers it means every optimizer. Choose another name.");
+  if (name === 'all' || name === 'study' || name === 'modern')
+    return bad(
+      'optimizer.name',
+      `'${name}' is reserved: in --optimizers it names a group (all: every optimizer, study: the study's seven, modern: the built-ins beyond them). Choose another name.`,
+    );
   if (isOptimizerName(name))
     return bad(
       'optimizer.name',
@@ -218,6 +222,11 @@ const check = (def: OptimizerDef): E.Either<InvalidConfig, Registered> => {
       return bad(
         `optimizer.defaults.${k}`,
         `Optimizer '${name}': hyperparameter name '${k}' is not valid: use 1-40 letters, digits or '_', starting with a letter.`,
+      );
+    if (isScheduleKey(k))
+      return bad(
+        `optimizer.defaults.${k}`,
+        `Optimizer '${name}': '${k}' is reserved: in --optimizers it sets the learning-rate schedule (${SCHEDULE_KEYS.join(', ')}). Choose another name.`,
       );
     if (typeof v !== 'number' && typeof v !== 'boolean')
       return bad(`optimizer.defaults.${k}`, `Optimizer '${name}': default ${k}=${String(v)} must be a number or a boolean.`);

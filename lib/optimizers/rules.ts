@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fusedAdam, fusedAdamax, type AdamaxScalars, type AdamScalars } from '../backend/native-fused.js';
 import { RuleOptimizer, type SlotUpdate, type StepScalars } from './base.js';
+import type { LrSchedule } from './schedule.js';
 
 /*
  * The update rules of spec/keras-optimizers.md as TF.js optimizers. Each keeps its per-step constants
@@ -16,8 +17,14 @@ export interface SgdConfig {
   lr: number;
   momentum: number;
   nesterov: boolean;
+  /**
+   * Where the learning rate enters the momentum: 'tfkeras' (the default) v = momentum*v - lr*g, theta += v;
+   * 'torch' buf = momentum*buf + g, theta -= lr*buf. Equal for a constant lr, not under a schedule.
+   */
+  variant?: 'tfkeras' | 'torch';
+  schedule?: LrSchedule;
 }
-/** tf.keras 2.x SGD (ResourceApplyKerasMomentum when momentum > 0). */
+/** tf.keras 2.x SGD (ResourceApplyKerasMomentum when momentum > 0), or torch.optim.SGD (dampening 0). */
 export class SgdOptimizer extends RuleOptimizer<SgdConfig> {
   static get className(): string {
     return 'optbench.SGD';
@@ -25,12 +32,17 @@ export class SgdOptimizer extends RuleOptimizer<SgdConfig> {
   protected slotNames(): readonly string[] {
     return this.config.momentum > 0 ? ['momentum'] : [];
   }
-  protected stepScalars(): Record<string, number> {
-    return { lr: this.config.lr, momentum: this.config.momentum };
+  protected stepScalars(t: number): Record<string, number> {
+    return { lr: this.scheduled(this.config.lr, t), momentum: this.config.momentum };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
+    if (this.config.momentum === 0) return { theta: sub(theta, mul(c.lr!, g)), slots: [] };
+    if (this.config.variant === 'torch') {
+      const buf = add(mul(c.momentum!, slots[0]!), g);
+      const direction = this.config.nesterov ? add(g, mul(c.momentum!, buf)) : buf;
+      return { theta: sub(theta, mul(c.lr!, direction)), slots: [buf] };
+    }
     const step = mul(c.lr!, g);
-    if (this.config.momentum === 0) return { theta: sub(theta, step), slots: [] };
     const v = sub(mul(c.momentum!, slots[0]!), step);
     const next = this.config.nesterov ? add(theta, sub(mul(c.momentum!, v), step)) : add(theta, v);
     return { theta: next, slots: [v] };
@@ -45,6 +57,7 @@ export interface RmspropConfig {
   centered: boolean;
   /** 'tfkeras': eps outside the root without momentum, inside it with momentum (TF's fused kernel); 'torch': always outside. */
   variant: 'tfkeras' | 'torch';
+  schedule?: LrSchedule;
 }
 export class RmspropOptimizer extends RuleOptimizer<RmspropConfig> {
   static get className(): string {
@@ -53,9 +66,9 @@ export class RmspropOptimizer extends RuleOptimizer<RmspropConfig> {
   protected slotNames(): readonly string[] {
     return ['rms', ...(this.config.centered ? ['mg'] : []), ...(this.config.momentum > 0 ? ['momentum'] : [])];
   }
-  protected stepScalars(): Record<string, number> {
+  protected stepScalars(t: number): Record<string, number> {
     const { lr, rho, eps, momentum } = this.config;
-    return { lr, rho, oneMinusRho: 1 - rho, eps, momentum };
+    return { lr: this.scheduled(lr, t), rho, oneMinusRho: 1 - rho, eps, momentum };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
     const { centered, momentum, variant } = this.config;
@@ -84,6 +97,7 @@ export interface AdagradConfig {
   lr: number;
   initialAccumulator: number;
   eps: number;
+  schedule?: LrSchedule;
 }
 /** tf.keras 2.x Adagrad (ResourceApplyAdagradV2): epsilon outside the root. */
 export class AdagradOptimizer extends RuleOptimizer<AdagradConfig> {
@@ -96,8 +110,8 @@ export class AdagradOptimizer extends RuleOptimizer<AdagradConfig> {
   protected override initSlot(_slot: string, like: tf.Tensor): tf.Tensor {
     return tf.fill(like.shape, this.config.initialAccumulator, 'float32');
   }
-  protected stepScalars(): Record<string, number> {
-    return { lr: this.config.lr, eps: this.config.eps };
+  protected stepScalars(t: number): Record<string, number> {
+    return { lr: this.scheduled(this.config.lr, t), eps: this.config.eps };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
     const acc = add(slots[0]!, square(g));
@@ -109,6 +123,7 @@ export interface AdadeltaConfig {
   lr: number;
   rho: number;
   eps: number;
+  schedule?: LrSchedule;
 }
 /** tf.keras 2.x / Keras 2.3.1 / PyTorch Adadelta: divides by the accumulator that already holds this step's g^2. */
 export class AdadeltaOptimizer extends RuleOptimizer<AdadeltaConfig> {
@@ -118,9 +133,9 @@ export class AdadeltaOptimizer extends RuleOptimizer<AdadeltaConfig> {
   protected slotNames(): readonly string[] {
     return ['accum_grad', 'accum_var'];
   }
-  protected stepScalars(): Record<string, number> {
+  protected stepScalars(t: number): Record<string, number> {
     const { lr, rho, eps } = this.config;
-    return { lr, rho, oneMinusRho: 1 - rho, eps };
+    return { lr: this.scheduled(lr, t), rho, oneMinusRho: 1 - rho, eps };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
     const a = add(mul(c.rho!, slots[0]!), mul(c.oneMinusRho!, square(g)));
@@ -138,6 +153,7 @@ export interface AdamConfig {
   eps: number;
   /** 'epsilon-hat': tf.keras / Keras 2.3.1 (eps added to sqrt(v)); 'bias-corrected': PyTorch, Kingma & Ba Alg. 1. */
   variant: 'epsilon-hat' | 'bias-corrected';
+  schedule?: LrSchedule;
 }
 export class AdamOptimizer extends RuleOptimizer<AdamConfig> {
   static get className(): string {
@@ -147,7 +163,8 @@ export class AdamOptimizer extends RuleOptimizer<AdamConfig> {
     return ['m', 'v'];
   }
   protected stepScalars(t: number): Record<string, number> {
-    const { lr, beta1, beta2, eps } = this.config;
+    const { beta1, beta2, eps } = this.config;
+    const lr = this.scheduled(this.config.lr, t);
     const bc1 = 1 - Math.pow(beta1, t);
     const bc2 = 1 - Math.pow(beta2, t);
     return {
@@ -178,6 +195,7 @@ export interface AdamaxConfig {
   eps: number;
   /** 'tfkeras': u = max(b2 u, |g|), divide by u + eps; 'torch': u = max(b2 u, |g| + eps), divide by u. */
   variant: 'tfkeras' | 'torch';
+  schedule?: LrSchedule;
 }
 export class AdamaxOptimizer extends RuleOptimizer<AdamaxConfig> {
   static get className(): string {
@@ -187,7 +205,8 @@ export class AdamaxOptimizer extends RuleOptimizer<AdamaxConfig> {
     return ['m', 'u'];
   }
   protected stepScalars(t: number): Record<string, number> {
-    const { lr, beta1, beta2, eps } = this.config;
+    const { beta1, beta2, eps } = this.config;
+    const lr = this.scheduled(this.config.lr, t);
     return { beta1, oneMinusBeta1: 1 - beta1, beta2, eps, step: lr / (1 - Math.pow(beta1, t)) };
   }
   protected update(g: tf.Tensor, theta: tf.Tensor, slots: readonly tf.Tensor[], c: StepScalars): SlotUpdate {
@@ -211,6 +230,7 @@ export interface NadamConfig {
   eps: number;
   /** The momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(scheduleDecay * t)); 0.004 in every preset. */
   scheduleDecay: number;
+  schedule?: LrSchedule;
 }
 /**
  * Nadam as tf.keras 2.x / Keras 2.3.1 / PyTorch compute it (Dozat 2016's schedule). TF.js has none.
@@ -239,7 +259,8 @@ export class NadamOptimizer extends RuleOptimizer<NadamConfig> {
     return ['m', 'v'];
   }
   protected stepScalars(t: number): Record<string, number> {
-    const { lr, beta1, beta2, eps } = this.config;
+    const { beta1, beta2, eps } = this.config;
+    const lr = this.scheduled(this.config.lr, t);
     const muT = this.mu(t);
     const muNext = this.mu(t + 1);
     const p = this.productAt(t);

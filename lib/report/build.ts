@@ -1,3 +1,4 @@
+import { canonicalSchedule, scheduleText } from '../config/schedule.js';
 import { canonicalJson, type RunSpec } from '../config/spec.js';
 import type { EpochRecord, RunRecord } from '../train/record.js';
 import { stat } from './stats.js';
@@ -25,7 +26,11 @@ interface Slot {
   readonly record: RunRecord | null;
 }
 
-const configKey = (s: RunSpec): string => canonicalJson([s.optimizer.name, s.optimizer.preset, s.optimizer.overrides]);
+// A schedule is part of the configuration; the constant rate adds nothing, so keys from before schedules hold.
+const configKey = (s: RunSpec): string => {
+  const schedule = canonicalSchedule(s.optimizer.schedule);
+  return canonicalJson([s.optimizer.name, s.optimizer.preset, s.optimizer.overrides, ...(schedule !== undefined ? [schedule] : [])]);
+};
 
 /** Accuracy in %: records hold fractions; a value above 1 is taken as a percentage already. */
 const percent = (a: number): number => (a <= 1 ? a * 100 : a);
@@ -135,7 +140,8 @@ const labelFor = (spec: RunSpec, ambiguous: boolean): string => {
     .sort(([a], [b]) => (a < b ? -1 : 1))
     // Sampled values carry 16 digits; 6 keep labels readable and still tell a sweep's trials apart.
     .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(6)) : v}`);
-  return `${spec.optimizer.name} (${[spec.optimizer.preset, ...o].join(' ')})`;
+  const schedule = scheduleText(spec.optimizer.schedule);
+  return `${spec.optimizer.name} (${[spec.optimizer.preset, ...o, ...(schedule !== '' ? schedule.split(',') : [])].join(' ')})`;
 };
 
 const bySeed = (a: Slot, b: Slot) => a.spec.seed - b.spec.seed;
@@ -155,7 +161,8 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
     const runs = group.map((s) => summary(s, kind));
     const finals = recs.map((r) => finalValue(r, kind)).filter((v): v is number => v !== null && Number.isFinite(v));
     const value = stat(finals);
-    const noOverrides = Object.keys(spec.optimizer.overrides).length === 0;
+    // The study's value compares only with its own configuration: no overrides, the constant rate.
+    const noOverrides = Object.keys(spec.optimizer.overrides).length === 0 && canonicalSchedule(spec.optimizer.schedule) === undefined;
     const study = noOverrides ? studyValue(model, spec.optimizer.name, spec.dataset) : null;
     return {
       group,

@@ -1,4 +1,5 @@
 import { csvFormatRows } from 'd3-dsv';
+import { scheduleText } from '../config/schedule.js';
 import type { RunRecord } from '../train/record.js';
 import type { RunRow } from './types.js';
 
@@ -18,6 +19,7 @@ export const EXPORT_CSV_COLUMNS = [
   'optimizer',
   'preset',
   'overrides',
+  'schedule',
   'seed',
   'epochs',
   'batch_size',
@@ -51,6 +53,8 @@ export const exportCsv = (runs: readonly ExportedRun[]): string => {
       s.optimizer.name,
       s.optimizer.preset,
       JSON.stringify(s.optimizer.overrides),
+      // In the --optimizers grammar (schedule=cosine,warmup=500); empty for the study's constant rate.
+      scheduleText(s.optimizer.schedule),
       s.seed,
       s.epochs,
       s.batchSize,

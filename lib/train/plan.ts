@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { strict } from '../config/codecs.js';
+import { canonicalSchedule, Schedule } from '../config/schedule.js';
 import { DataDigest, NonNegativeInt, Overrides, PositiveInt, RunSizes, decodeWith, type RunSpec } from '../config/spec.js';
 import type { OptbenchError } from '../errors.js';
 import type { Split } from '../data/types.js';
@@ -12,7 +13,7 @@ export const GridPlan = strict(t.intersection([
   t.type({
     dataset: t.string,
     models: t.readonlyArray(t.string),
-    optimizers: t.readonlyArray(strict(t.intersection([t.type({ name: t.string }), t.partial({ overrides: Overrides })]), 'an optimizer')),
+    optimizers: t.readonlyArray(strict(t.intersection([t.type({ name: t.string }), t.partial({ overrides: Overrides, schedule: Schedule })]), 'an optimizer')),
     preset: t.string,
     /** Seeds seedBase .. seedBase + seeds - 1. */
     seeds: PositiveInt,
@@ -37,12 +38,14 @@ export const planGrid = (input: GridPlan): E.Either<OptbenchError, RunSpec[]> =>
   const specs: RunSpec[] = [];
   for (const model of plan.models)
     for (let s = 0; s < plan.seeds; s++)
-      for (const o of plan.optimizers)
+      for (const o of plan.optimizers) {
+        // The constant rate is left out of the spec (as fp32 below), so that a run's id does not change with it.
+        const schedule = canonicalSchedule(o.schedule);
         specs.push({
           dataset: plan.dataset,
           ...(plan.data !== undefined ? { data: plan.data } : {}),
           model,
-          optimizer: { name: o.name, preset: plan.preset, overrides: o.overrides ?? {} },
+          optimizer: { name: o.name, preset: plan.preset, overrides: o.overrides ?? {}, ...(schedule !== undefined ? { schedule } : {}) },
           seed: (plan.seedBase ?? 0) + s,
           epochs: plan.epochs,
           batchSize: plan.batchSize,
@@ -53,6 +56,7 @@ export const planGrid = (input: GridPlan): E.Either<OptbenchError, RunSpec[]> =>
           // fp32 is the default and is left out of the spec, so that a run's id does not change with it.
           ...(plan.precision === 'bf16' ? { precision: plan.precision } : {}),
         });
+      }
   return E.right(specs);
 };
 

@@ -55,7 +55,16 @@ export const prepareRun = (spec: RunSpec, data: Dataset, runtime: Runtime): E.Ei
     }),
     E.tap(() => checkPrecision(spec.precision ?? 'fp32')),
     E.bind('train', () => trainingSplit(data, spec)),
-    E.bind('optimizer', () => createOptimizer(spec.optimizer.name, { preset: spec.optimizer.preset, ...spec.optimizer.overrides })),
+    // A schedule decays over the spec's whole run (not up to untilEpoch), counted in its steps.
+    E.bind('optimizer', ({ train }) =>
+      createOptimizer(
+        spec.optimizer.name,
+        { preset: spec.optimizer.preset, ...spec.optimizer.overrides },
+        spec.optimizer.schedule !== undefined
+          ? { schedule: spec.optimizer.schedule, epochs: spec.epochs, stepsPerEpoch: Math.ceil(train.count / spec.batchSize) }
+          : {},
+      ),
+    ),
     E.map(({ def, train, optimizer }) => {
       const model = def.build(spec.seed);
       const precision = spec.precision ?? 'fp32';
