@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMANDS as ALL_COMMANDS } from '../lib/cli/main.js';
-import { USAGE, usageOf, wantsHelp } from '../lib/cli/usage.js';
+import { COMMANDS as ALL_COMMANDS } from '../pipelines/cli/main.js';
+import { USAGE, usageOf, wantsHelp } from '../pipelines/cli/usage.js';
 import { cli } from './support/cli.js';
 
 const COMMANDS = ALL_COMMANDS.filter((c) => c !== 'help');

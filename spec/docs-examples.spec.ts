@@ -306,12 +306,19 @@ describe('docs examples', function () {
     // Quoted blocks are checked, with every other code block, by spec/docs-blocks.spec.ts, and the
     // guides' links by spec/docs-links.spec.ts.
 
-    it("architecture.md's rule holds: pipelines/ imports only lib/index.js of the library", () => {
-      for (const f of readdirSync('pipelines').filter((n) => n.endsWith('.ts'))) {
-        const imports = [...readFileSync(join('pipelines', f), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
-        for (const i of imports.filter((x) => x.startsWith('.')))
+    it("architecture.md's rules hold: pipelines/ imports only lib/index.js of the library, the CLI sits on both, and no import points up", () => {
+      const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/(?:from|import\() ?'([^']+)'/g)].map((m) => m[1]!).filter((x) => x.startsWith('.'));
+      const walk = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+      for (const f of readdirSync('pipelines').filter((n) => n.endsWith('.ts')))
+        for (const i of importsOf(join('pipelines', f)))
           assert.ok(i === '../lib/index.js' || /^\.\/[\w-]+\.js$/.test(i), `pipelines/${f} imports ${i}`);
-      }
+      // The command line is an application on top of the library and the pipelines.
+      const cli = walk(join('pipelines', 'cli'));
+      assert.ok(cli.length > 10, 'the CLI lives in pipelines/cli');
+      for (const f of cli) for (const i of importsOf(f)) assert.ok(/^\.\.\/\.\.\/lib\/|^\.\.\/[\w-]+\.js$|^\.\/[\w-]+\.js$/.test(i), `${f} imports ${i}`);
+      // Nothing in the library imports the pipelines or the CLI: every import points down.
+      for (const f of walk('lib')) for (const i of importsOf(f)) assert.ok(!/pipelines\//.test(i), `${f} imports ${i}`);
     });
 
     it("protocol.md's preset table is lib/optimizers/presets.ts", () => {

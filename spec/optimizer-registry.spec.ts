@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { SignumOptimizer, registerSignum, signum, trainWithSignum } from '../docs/examples/user-optimizer.js';
 import { useBackend } from '../lib/backend/index.js';
-import { main } from '../lib/cli/main.js';
+import { main } from '../pipelines/cli/main.js';
 import { loadDataset } from '../lib/data/load.js';
 import type { Dataset } from '../lib/data/types.js';
 import type { OptbenchError } from '../lib/errors.js';

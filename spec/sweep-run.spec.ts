@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { RunSpec } from '../lib/config/spec.js';
 import { openStore, storePath } from '../lib/store/store.js';
-import { parseSweepCommand } from '../lib/cli/sweep-args.js';
+import { parseSweepCommand } from '../pipelines/cli/sweep-args.js';
 import { readSweepRecord, type SweepRecord } from '../lib/sweep/record.js';
 import { buildSweepReport, sweepFigures, sweepMarkdown } from '../lib/report/sweep.js';
 import { defer, finalize, from, lastValueFrom, mergeMap, of, timer, toArray } from 'rxjs';
@@ -241,7 +241,7 @@ describe('sweep command: search-space and option errors', () => {
 
 // End to end on the real images of fixtures/fashion-mini with the JavaScript cpu backend, through the CLI
 // in a child process (so that it can be killed): a tiny sweep, small enough for seconds per trial.
-const CLI = resolve('lib/cli/main.ts');
+const CLI = resolve('pipelines/cli/main.ts');
 const tiny = (out: string, extra: string[] = []): string[] => [
   'sweep',
   '--model', 'fcnn',

@@ -2,8 +2,8 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { lastValueFrom, from, toArray } from 'rxjs';
-import { recordArtifacts, writeReport } from '../report/index.js';
-import type { Store } from '../store/store.js';
+import { recordArtifacts, writeReport } from '../../lib/report/index.js';
+import type { Store } from '../../lib/store/store.js';
 import { warn } from './exit.js';
 
 /**

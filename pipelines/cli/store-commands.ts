@@ -1,14 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { describeProtocol, protocolKey, protocolOf } from '../config/protocol.js';
-import { scheduleText } from '../config/schedule.js';
-import { runDisplayLabel } from '../config/spec.js';
-import { invalidConfig, printable, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
-import { isOneOf } from '../one-of.js';
-import { openStore, STORE_FILE, type Store } from '../store/store.js';
-import type { ExportFormat } from '../store/export.js';
-import type { RunRow } from '../store/types.js';
+import { describeProtocol, protocolKey, protocolOf } from '../../lib/config/protocol.js';
+import { scheduleText } from '../../lib/config/schedule.js';
+import { runDisplayLabel } from '../../lib/config/spec.js';
+import { invalidConfig, printable, toOptbenchError, unknown, type OptbenchError } from '../../lib/errors.js';
+import { isOneOf } from '../../lib/one-of.js';
+import { openStore, STORE_FILE, type Store } from '../../lib/store/store.js';
+import type { ExportFormat } from '../../lib/store/export.js';
+import type { RunRow } from '../../lib/store/types.js';
 import { fail } from './exit.js';
 import { parseOptions } from './options.js';
 

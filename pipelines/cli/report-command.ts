@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { invalidConfig } from '../errors.js';
-import { parseFormats, writeReport } from '../report/index.js';
+import { invalidConfig } from '../../lib/errors.js';
+import { parseFormats, writeReport } from '../../lib/report/index.js';
 import { fail, warn } from './exit.js';
 import { list, parseOptions } from './options.js';
 import { reportOutDir } from './out-dir.js';

@@ -4,8 +4,8 @@
  * the queue (its epochs up to the last are kept), then the worker exits with 0.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { invalidConfig, type OptbenchError } from '../errors.js';
-import { startWorker } from '../queue/worker.js';
+import { invalidConfig, type OptbenchError } from '../../lib/errors.js';
+import { startWorker } from '../../lib/queue/worker.js';
 import { parseOptions, positiveInt } from './options.js';
 
 const WORKER_OPTIONS = {

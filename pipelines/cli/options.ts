@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
-import { invalidConfig, nearest, printable, unknownName, type OptbenchError } from '../errors.js';
+import { invalidConfig, nearest, printable, unknownName, type OptbenchError } from '../../lib/errors.js';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,4 +1,4 @@
-import { printable, type OptbenchError } from '../errors.js';
+import { printable, type OptbenchError } from '../../lib/errors.js';
 
 /**
  * The exit codes of every command (README "Exit codes" lists them):

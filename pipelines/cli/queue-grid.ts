@@ -6,13 +6,13 @@
  * records.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { OptbenchError } from '../errors.js';
-import { connectQueue } from '../queue/client.js';
-import { queueTrainer } from '../queue/trainer.js';
-import type { Store } from '../store/store.js';
-import { storeTrainer } from '../store/trainer.js';
-import { planGrid } from '../train/plan.js';
-import type { RunTrainer } from '../train/trainer.js';
+import type { OptbenchError } from '../../lib/errors.js';
+import { connectQueue } from '../../lib/queue/client.js';
+import { queueTrainer } from '../../lib/queue/trainer.js';
+import type { Store } from '../../lib/store/store.js';
+import { storeTrainer } from '../../lib/store/trainer.js';
+import { planGrid } from '../../lib/train/plan.js';
+import type { RunTrainer } from '../../lib/train/trainer.js';
 import type { GridCommand } from './grid-command.js';
 
 interface AttachedQueue {

@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { checkData, type DataReport } from '../data/check.js';
-import { invalidConfig, unknown } from '../errors.js';
-import { feedProblem } from '../models/feeds.js';
-import { BUILT_IN_MODELS } from '../models/registry.js';
-import { listOptimizers } from '../optimizers/index.js';
+import { checkData, type DataReport } from '../../lib/data/check.js';
+import { invalidConfig, unknown } from '../../lib/errors.js';
+import { feedProblem } from '../../lib/models/feeds.js';
+import { BUILT_IN_MODELS } from '../../lib/models/registry.js';
+import { listOptimizers } from '../../lib/optimizers/index.js';
 import { fail } from './exit.js';
 import { parseOptions } from './options.js';
 

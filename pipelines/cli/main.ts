@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
-import { isOptbenchError, printable, toOptbenchError, unknown } from '../errors.js';
+import { isOptbenchError, printable, toOptbenchError, unknown } from '../../lib/errors.js';
 import { EXIT, fail } from './exit.js';
 import { executeGrid, everyRunFailed, jsonSummary, parseRunCommand, parseTaskCommand } from './grid-command.js';
 import { SIGNAL_EXIT } from './interrupt.js';

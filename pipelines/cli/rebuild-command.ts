@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { invalidConfig, printable, storeError } from '../errors.js';
-import { readRunDir } from '../report/read.js';
-import { rebuildStore, storeExists } from '../store/rebuild.js';
-import { storePath } from '../store/store.js';
+import { invalidConfig, printable, storeError } from '../../lib/errors.js';
+import { readRunDir } from '../../lib/report/read.js';
+import { rebuildStore, storeExists } from '../../lib/store/rebuild.js';
+import { storePath } from '../../lib/store/store.js';
 import { EXIT, fail, warn } from './exit.js';
 import { parseOptions } from './options.js';
 

@@ -1,8 +1,8 @@
 /** `optbench queue status|clean --queue URL [--json]`. */
 import * as E from 'fp-ts/lib/Either.js';
-import { invalidConfig, type OptbenchError } from '../errors.js';
-import { connectQueue } from '../queue/client.js';
-import { cleanQueue, formatStatus, queueStatus } from '../queue/status.js';
+import { invalidConfig, type OptbenchError } from '../../lib/errors.js';
+import { connectQueue } from '../../lib/queue/client.js';
+import { cleanQueue, formatStatus, queueStatus } from '../../lib/queue/status.js';
 import { parseOptions } from './options.js';
 
 const QUEUE_OPTIONS = { queue: { type: 'string' }, json: { type: 'boolean' } } as const;

@@ -1,17 +1,17 @@
 /** `optbench sweep` and `optbench tune` as main() runs them: the parsed command run against its store. */
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { runSweep } from '../../pipelines/sweep.js';
-import type { OptbenchError } from '../errors.js';
-import { writeSweepReport } from '../report/sweep.js';
-import { openStore, storePath } from '../store/store.js';
-import type { SweepRecord } from '../sweep/record.js';
+import { runSweep } from '../sweep.js';
+import type { OptbenchError } from '../../lib/errors.js';
+import { writeSweepReport } from '../../lib/report/sweep.js';
+import { openStore, storePath } from '../../lib/store/store.js';
+import type { SweepRecord } from '../../lib/sweep/record.js';
 import { fail } from './exit.js';
 import { finishRunDir } from './finish.js';
 import { onCtrlC, SIGNAL_EXIT, type StopSignal } from './interrupt.js';
 import { parseSweepCommand, parseTuneCommand, type SweepCommand } from './sweep-args.js';
-import { connectQueue } from '../queue/client.js';
-import { queueTrainer } from '../queue/trainer.js';
+import { connectQueue } from '../../lib/queue/client.js';
+import { queueTrainer } from '../../lib/queue/trainer.js';
 
 /** The one-object summary printed by `--json`. */
 const sweepJson = (r: SweepRecord) => ({
