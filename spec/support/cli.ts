@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const MAIN = join(ROOT, 'lib', 'cli', 'main.ts');
+export const MAIN = join(ROOT, 'pipelines', 'cli', 'main.ts');
 export const FIXTURE = join(ROOT, 'fixtures', 'fashion-mini');
 
 export interface Ran {
