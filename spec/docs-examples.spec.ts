@@ -11,7 +11,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { DEMO_BACKEND, demoCalls, registerDemoBackend } from '../docs/examples/backend.js';
 import { miniPlan, runMiniGrid } from '../docs/examples/pipeline.js';
 import { FIXTURE, tinyMlp, tinyRuntime, trainTinyMlp } from '../docs/examples/user-model.js';
-import { SignumOptimizer, atEvaluationPoint, cosineAdamw, registerSignum, signum, trainClassifier } from '../docs/examples/user-optimizer.js';
+import { SignumOptimizer, cosineAdamw, lossWhereEvaluated, registerSignum, signum, trainClassifier } from '../docs/examples/user-optimizer.js';
+import { atEvaluationPoint } from '../lib/optimizers/index.js';
 import { loadDataset } from '../lib/data/load.js';
 import { BUILT_IN_MODELS } from '../lib/models/registry.js';
 import type { Dataset } from '../lib/data/types.js';
@@ -209,6 +210,12 @@ describe('docs examples', function () {
       tf.dispose([...x, ...held]);
       assert.equal(atX, byHand);
       assert.ok(Math.abs(atX - atY) > 1e-4, `x and y give different losses: ${atX} vs ${atY}`);
+      // The guide's own measurement gives the loss at x.
+      const [xs, ys] = tf.tidy(() => [tf.tensor4d(data.test.images.subarray(0, 50 * 784), [50, 28, 28, 1]), tf.tensor1d(data.test.labels.subarray(0, 50), 'int32')] as const);
+      const guide = right(lossWhereEvaluated(opt, model, xs, ys));
+      const direct = right(atEvaluationPoint(opt, variables, () => tf.tidy(() => classifierForward(model, xs, ys, false).loss.dataSync()[0]!)));
+      tf.dispose([xs, ys]);
+      assert.equal(guide, direct);
       const adam = right(createOptimizer('adam'));
       assert.equal(right(atEvaluationPoint(adam, variables, lossOn(model))), atY);
       adam.dispose();

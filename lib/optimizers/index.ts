@@ -48,7 +48,7 @@ export type {
 } from './rules.js';
 export { AdamwOptimizer, RadamOptimizer, LionOptimizer, AdabeliefOptimizer, MODERN_RULE_CLASSES, rectification } from './modern-rules.js';
 export type { AdamwConfig, RadamConfig, LionConfig, AdabeliefConfig } from './modern-rules.js';
-export { ScheduleFreeAdamwOptimizer, hasEvaluationPoint } from './schedule-free.js';
+export { ScheduleFreeAdamwOptimizer, atEvaluationPoint, hasEvaluationPoint } from './schedule-free.js';
 export type { ScheduleFreeConfig, EvaluationPoint } from './schedule-free.js';
 export { MuonOptimizer, newtonSchulz, muonView, NS_COEFFICIENTS } from './muon.js';
 export type { MuonConfig } from './muon.js';
