@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as A from 'fp-ts/lib/Array.js';
@@ -12,8 +13,9 @@ import { toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../
 import { checkDatasetName } from '../../lib/data/locate.js';
 import { BUILT_IN_MODELS } from '../../lib/models/registry.js';
 import { parseOptimizerList, resolveOptimizer } from '../../lib/optimizers/index.js';
-import { runId, type RunSpec } from '../../lib/config/spec.js';
+import { runDisplayLabel, runId, type RunSpec } from '../../lib/config/spec.js';
 import { openStore, storePath } from '../../lib/store/store.js';
+import { outDirState, STORE_FILE } from '../../lib/store/index.js';
 import type { RunRow } from '../../lib/store/types.js';
 import { checkRunCount, GRID_OPTIONS, list, parseOptions, positiveInt, type Parsed } from './options.js';
 import { finishRunDir } from './finish.js';
@@ -21,6 +23,7 @@ import { onCtrlC, type StopSignal } from './interrupt.js';
 import { outputDir } from './out-dir.js';
 
 export { ensureWritable } from './out-dir.js';
+import { restoreIfUntouched } from './out-dir.js';
 import { attachQueue } from './queue-grid.js';
 
 export const timestamp = (d = new Date()): string => d.toISOString().replace(/\..*$/, '').replace(/:/g, '-');
@@ -31,6 +34,8 @@ export interface GridCommand {
   readonly report: boolean;
   /** Train on the queue's workers (its Redis URL) instead of in this process. */
   readonly queue?: string;
+  /** What the output directory was before this command: a refusal before any run puts it back so. */
+  readonly outBefore?: 'absent' | 'empty' | 'other';
 }
 
 /** Reads the options shared by `task` and `run` into a GridJob, validating every name and number. */
@@ -89,12 +94,15 @@ const readGrid = async (
     ['seeds', seeds!],
   ]);
   if (E.isLeft(total)) return total;
-  const out = outputDir(v.out, () => join('runs', `${task.replace(/\s+/g, '-')}-${timestamp()}`), v.force === true);
+  const outPath = resolve(typeof v.out === 'string' ? v.out : join('runs', `${task.replace(/\s+/g, '-')}-${timestamp()}`));
+  const outBefore = !existsSync(outPath) ? 'absent' : outDirState(outPath) === 'empty' ? 'empty' : 'other';
+  const out = outputDir(v.out, () => outPath, v.force === true);
   if (E.isLeft(out)) return out;
   return E.right({
     json: v.json === true,
     report: v['no-report'] !== true,
     ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
+    outBefore,
     job: {
       task,
       title: base.title,
@@ -170,8 +178,13 @@ export const everyRunFailed = (runs: readonly RunRow[]): OptbenchError | null =>
 /** The one-object summary printed by `--json`, for scripts. */
 export const jsonSummary = (runs: readonly RunRow[]) => ({
   runs: runs.map((r) => ({
+    runId: r.runId,
     model: r.spec.model,
     optimizer: r.spec.optimizer.name,
+    /** What tells runs of one optimizer apart: its overrides (and schedule), and the label that shows them. */
+    overrides: r.spec.optimizer.overrides,
+    ...(r.spec.optimizer.schedule !== undefined ? { schedule: r.spec.optimizer.schedule } : {}),
+    label: runDisplayLabel(r.spec),
     preset: r.spec.optimizer.preset,
     seed: r.spec.seed,
     status: r.status,
@@ -186,6 +199,14 @@ export const jsonSummary = (runs: readonly RunRow[]) => ({
  * command continues), the second exits at once.
  */
 export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchError, GridOutcome>> => {
+  let planned = false;
+  const outcome = await runGrid(cmd, () => (planned = true));
+  // Refused before a run was planned (its data, its protocol): the directory it made goes again.
+  if (E.isLeft(outcome) && !planned) restoreIfUntouched(cmd.job.out, cmd.outBefore ?? 'other', [STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`, 'runs']);
+  return outcome;
+};
+
+const runGrid = async (cmd: GridCommand, onPlanned: () => void): Promise<E.Either<OptbenchError, GridOutcome>> => {
   // A quota on the store's size: for a shared disk, and for testing what a full disk does to a grid.
   const quota = positiveInt('OPTBENCH_STORE_MAX_BYTES', process.env.OPTBENCH_STORE_MAX_BYTES, undefined);
   if (E.isLeft(quota))
@@ -212,7 +233,10 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
         store,
         shouldStop: ctrlC.stopRequested,
         progress: true,
-        onPlan: (specs) => (planned = specs),
+        onPlan: (specs) => {
+          planned = specs;
+          onPlanned();
+        },
         ...(queue ? { trainer: queue.right.trainer, concurrency: queue.right.concurrency, evaluate: {} } : {}),
       }).pipe(
         filter((e) => e.type !== 'BatchEnded'),
