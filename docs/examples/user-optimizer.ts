@@ -11,9 +11,8 @@ import {
   atEvaluationPoint,
   deriveSeed,
   evaluate,
-  registerOptimizer,
+  createRuntime,
   seededBatches,
-  registeredOptimizer,
   runFit,
   trainableVariables,
   dropoutScope,
@@ -24,6 +23,7 @@ import {
   type OptimizerDef,
   type RunEvent,
   type RunSpec,
+  type Runtime,
   type SlotUpdate,
   type Split,
   type StepScalars,
@@ -89,9 +89,8 @@ export const signum: OptimizerDef = {
     }),
 };
 
-/** Registers Signum once per process (registerOptimizer refuses a name that is taken). */
-export const registerSignum = (): E.Either<OptbenchError, void> =>
-  registeredOptimizer(signum.name) !== undefined ? E.right(undefined) : registerOptimizer(signum);
+/** A runtime whose optimizers are the built-ins and Signum: runs given it can name 'signum'. */
+export const signumRuntime = (): E.Either<OptbenchError, Runtime> => createRuntime({ optimizers: [signum] });
 
 /**
  * One runFit run of a study model with Signum, by name, evaluated, as plain data: every RunEvent it emitted.
@@ -102,8 +101,8 @@ export const trainWithSignum = async (
   overrides: Partial<RunSpec> = {},
   opts: FitOptions = {},
 ): Promise<E.Either<OptbenchError, RunEvent[]>> => {
-  const registered = registerSignum();
-  if (E.isLeft(registered)) return registered;
+  const runtime = signumRuntime();
+  if (E.isLeft(runtime)) return runtime;
   const spec: RunSpec = {
     dataset: data.name,
     model: 'fcnn',
@@ -116,7 +115,7 @@ export const trainWithSignum = async (
     testSubset: 50,
     ...overrides,
   };
-  return E.right(await lastValueFrom(runFit(spec, data, opts).pipe(evaluate(), toArray())));
+  return E.right(await lastValueFrom(runFit(spec, data, { ...opts, runtime: runtime.right }).pipe(evaluate(), toArray())));
 };
 
 /**

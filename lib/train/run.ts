@@ -68,6 +68,7 @@ export const prepareRun = (spec: RunSpec, data: Dataset, runtime: Runtime): E.Ei
         spec.optimizer.schedule !== undefined
           ? { schedule: spec.optimizer.schedule, epochs: spec.epochs, stepsPerEpoch: Math.ceil(train.count / spec.batchSize) }
           : {},
+        runtime.optimizers,
       ),
     ),
     E.map(({ def, train, optimizer }) => {

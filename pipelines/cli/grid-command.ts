@@ -11,7 +11,8 @@ import { PRECISIONS, checkPrecision, useBackend } from '../../lib/backend/index.
 import { STUDY_OPTIMIZERS } from '../../lib/report/study.js';
 import { toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../../lib/errors.js';
 import { checkDatasetName } from '../../lib/data/locate.js';
-import { BUILT_IN_MODELS } from '../../lib/models/registry.js';
+import { BUILT_IN_REGISTRIES, type Registries } from './registries.js';
+import { builtInRuntime } from '../../lib/train/runtime.js';
 import { parseOptimizerList, resolveOptimizer } from '../../lib/optimizers/index.js';
 import { runDisplayLabel, runId, type RunSpec } from '../../lib/config/spec.js';
 import { openStore, storePath } from '../../lib/store/store.js';
@@ -34,6 +35,8 @@ export interface GridCommand {
   readonly report: boolean;
   /** Train on the queue's workers (its Redis URL) instead of in this process. */
   readonly queue?: string;
+  /** The names the command resolved, and its runs resolve: the built-ins, or an embedding script's. */
+  readonly registries?: Registries;
   /** What the output directory was before this command: a refusal before any run puts it back so. */
   readonly outBefore?: 'absent' | 'empty' | 'other';
 }
@@ -43,6 +46,7 @@ const readGrid = async (
   p: Parsed,
   task: string,
   title: (backend: string) => { title: string; models: readonly string[]; epochs: number; batchSize: number; subset?: number; testSubset?: number },
+  reg: Registries,
 ): Promise<E.Either<OptbenchError, GridCommand>> => {
   const v = p.values;
   const precisionText = typeof v.precision === 'string' ? v.precision : 'fp32';
@@ -71,7 +75,7 @@ const readGrid = async (
   if (E.isLeft(nums)) return nums;
   const [epochs, batchSize, subset, testSubset, seeds] = nums.right;
   for (const m of base.models) {
-    const def = BUILT_IN_MODELS.get(m);
+    const def = reg.models.get(m);
     if (E.isLeft(def)) return def;
   }
   if (typeof v.dataset === 'string') {
@@ -81,10 +85,10 @@ const readGrid = async (
   const preset = typeof v.preset === 'string' ? v.preset : 'tfkeras2';
   // By default the study's seven, even if more optimizers are registered.
   const optimizerText = typeof v.optimizers === 'string' ? v.optimizers : STUDY_OPTIMIZERS.join(',');
-  const optimizers = parseOptimizerList(optimizerText, typeof v.schedule === 'string' ? { schedule: v.schedule } : {});
+  const optimizers = parseOptimizerList(optimizerText, typeof v.schedule === 'string' ? { schedule: v.schedule } : {}, reg.optimizers);
   if (E.isLeft(optimizers)) return optimizers;
   for (const o of optimizers.right) {
-    const r = resolveOptimizer({ name: o.name, preset, overrides: o.overrides, ...(o.schedule !== undefined ? { schedule: o.schedule } : {}) });
+    const r = resolveOptimizer({ name: o.name, preset, overrides: o.overrides, ...(o.schedule !== undefined ? { schedule: o.schedule } : {}) }, reg.optimizers);
     if (E.isLeft(r)) return r;
   }
   // Every count is bounded before anything is planned, allocated or written.
@@ -103,6 +107,7 @@ const readGrid = async (
     report: v['no-report'] !== true,
     ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
     outBefore,
+    registries: reg,
     job: {
       task,
       title: base.title,
@@ -129,17 +134,17 @@ const readGrid = async (
   });
 };
 
-export const parseTaskCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, GridCommand>> => {
+export const parseTaskCommand = async (argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<E.Either<OptbenchError, GridCommand>> => {
   const p = parseOptions(argv, GRID_OPTIONS, { command: 'task', names: ['<task>'] });
   if (E.isLeft(p)) return p;
   const name = p.right.positionals[0];
   if (name === undefined)
     return E.left(invalidConfig({ path: 'task', message: `Which task? Usage: optbench task <${TASK_NAMES.join('|')}> [options].` }));
   if (findTask(name, 'cpu') === undefined) return E.left(unknown('task', name, TASK_NAMES));
-  return readGrid(p.right, name === 'quick' ? 'quick' : `task-${findTask(name, 'cpu')!.id}`, (backend) => findTask(name, backend)!);
+  return readGrid(p.right, name === 'quick' ? 'quick' : `task-${findTask(name, 'cpu')!.id}`, (backend) => findTask(name, backend)!, reg);
 };
 
-export const parseRunCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, GridCommand>> => {
+export const parseRunCommand = async (argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<E.Either<OptbenchError, GridCommand>> => {
   const p = parseOptions(argv, { ...GRID_OPTIONS, models: { type: 'string' } }, { command: 'run', names: [] });
   if (E.isLeft(p)) return p;
   const models = list(p.right.values.models);
@@ -150,7 +155,7 @@ export const parseRunCommand = async (argv: readonly string[]): Promise<E.Either
     models,
     epochs: 50,
     batchSize: 200,
-  }));
+  }), reg);
 };
 
 interface GridOutcome {
@@ -231,6 +236,8 @@ const runGrid = async (cmd: GridCommand, onPlanned: () => void): Promise<E.Eithe
     await lastValueFrom(
       gridPipeline(cmd.job, {
         store,
+        // The runs resolve their names where the command did.
+        runtime: { ...builtInRuntime(), ...(cmd.registries ?? BUILT_IN_REGISTRIES) },
         shouldStop: ctrlC.stopRequested,
         progress: true,
         onPlan: (specs) => {
