@@ -1,11 +1,7 @@
 import { Observable, concatMap, identity, of } from 'rxjs';
 import * as E from 'fp-ts/lib/Either.js';
 import {
-  checkFeeds,
-  checkProtocol,
-  classesFor,
   evaluate,
-  fitPlanToData,
   loadFashion$,
   persist,
   planGrid,
@@ -21,6 +17,9 @@ import {
   type Store,
   raise,
 } from '../lib/index.js';
+import { checkFeeds, classesFor } from '../lib/models/index.js';
+import { checkProtocol } from '../lib/store/index.js';
+import { fitPlanToData } from '../lib/train/index.js';
 
 export interface GridJob {
   /** `task 1`, `quick`, `run`, ... */

@@ -10,16 +10,12 @@ import { lastValueFrom, of, toArray } from 'rxjs';
 import type { RunRecord } from '../lib/train/record.js';
 import {
   buildReport,
-  decodePng,
-  encodeGrayPng,
   parseFormats,
-  pngSize,
   readRunDir,
   renderD3,
   renderHtml,
   report as toReport,
   reportFigures,
-  svgToPng,
   toCsv,
   toLatex,
   toMarkdown,
@@ -28,6 +24,8 @@ import {
   type Report,
   type ReportSource,
 } from '../lib/report/index.js';
+import { decodePng, encodeGrayPng, pngSize } from '../lib/report/png.js';
+import { svgToPng } from '../lib/report/raster.js';
 
 const FIX = 'fixtures/rundir-sample';
 const OPTIMIZERS = ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam'];
