@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { toOptbenchError, type OptbenchError } from '../errors.js';
 import { md5Hex, mismatchError, verifyBytes, type Checksums, type Verification } from './download.js';
 import { asImages, asLabels, checkPair, inflateIdx, parseIdxRaw, type ImageSet } from './idx.js';
@@ -51,19 +52,29 @@ export const decodeFile = async (
   path: string,
   checks: { source: ChecksumSource; sums: Checksums },
   alwaysRaw = false,
-): Promise<E.Either<OptbenchError, Decoded>> => {
-  const read = await readBytes(path);
-  if (E.isLeft(read)) return read;
-  const bytes = read.right;
-  const raw = inflateIdx(bytes, path);
-  const verification = verifyBytes(path, bytes, checks.sums, E.isRight(raw) ? raw.right : undefined, alwaysRaw);
-  if (verification.ok === false) return E.left(mismatchError(path, verification, mismatchAdvice(checks.source)));
-  if (E.isLeft(raw)) return raw;
-  const idx = parseIdxRaw(raw.right, path);
-  if (E.isLeft(idx)) return idx;
-  const md5 = verification.rawMd5 ?? (raw.right === bytes ? verification.md5 : md5Hex(raw.right));
-  return E.right({ bytes: bytes.length, verification, dims: idx.right.dims, data: idx.right.data, md5 });
-};
+): Promise<E.Either<OptbenchError, Decoded>> =>
+  pipe(
+    await readBytes(path),
+    E.flatMap((bytes): E.Either<OptbenchError, Decoded> => {
+      const raw = inflateIdx(bytes, path);
+      // The sums are checked first: a file that is not what it should be is a mismatch, even when it does not inflate.
+      const verification = verifyBytes(path, bytes, checks.sums, E.isRight(raw) ? raw.right : undefined, alwaysRaw);
+      return verification.ok === false
+        ? E.left(mismatchError(path, verification, mismatchAdvice(checks.source)))
+        : pipe(
+            raw,
+            E.bindTo('raw'),
+            E.bind('idx', ({ raw: r }) => parseIdxRaw(r, path)),
+            E.map(({ raw: r, idx }) => ({
+              bytes: bytes.length,
+              verification,
+              dims: idx.dims,
+              data: idx.data,
+              md5: verification.rawMd5 ?? (r === bytes ? verification.md5 : md5Hex(r)),
+            })),
+          );
+    }),
+  );
 
 /** Decodes one split's pair of files, checking that they belong together. */
 export const decodeSplit = (
@@ -74,11 +85,10 @@ export const decodeSplit = (
 ): E.Either<OptbenchError, { images: ImageSet; labels: Uint8Array }> => {
   const ik: IdxFileKey = which === 'train' ? 'trainImages' : 'testImages';
   const lk: IdxFileKey = which === 'train' ? 'trainLabels' : 'testLabels';
-  const images = asImages(dec[ik], files[ik]);
-  if (E.isLeft(images)) return images;
-  const labels = asLabels(dec[lk], files[lk]);
-  if (E.isLeft(labels)) return labels;
-  const pair = checkPair(images.right, labels.right, { images: files[ik], labels: files[lk] }, limit.max, limit.why);
-  if (E.isLeft(pair)) return pair;
-  return E.right({ images: images.right, labels: labels.right });
+  return pipe(
+    E.Do,
+    E.apS('images', asImages(dec[ik], files[ik]) as E.Either<OptbenchError, ImageSet>),
+    E.apS('labels', asLabels(dec[lk], files[lk]) as E.Either<OptbenchError, Uint8Array>),
+    E.tap(({ images, labels }) => checkPair(images, labels, { images: files[ik], labels: files[lk] }, limit.max, limit.why)),
+  );
 };

@@ -4,6 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
 import { defer, from, mergeMap, type Observable } from 'rxjs';
 import { invalidConfig, toOptbenchError, type OptbenchError } from '../errors.js';
 import { FASHION_MD5, downloadFashion, parseMd5Sums, type Checksums } from './download.js';
@@ -41,26 +43,32 @@ export const classNamesFor = (dataset: string, seen: number, classes?: number): 
 export type { ChecksumSource } from './files.js';
 
 /** Locates the data, downloading it first when asked to and it is missing. */
-export const resolveData = async (c: LoadConfig): Promise<E.Either<OptbenchError, Located>> => {
+export const resolveData = (c: LoadConfig): Promise<E.Either<OptbenchError, Located>> => {
   const dataset = c.dataset ?? DEFAULT_DATASET;
   const opts = locateOptions(c, dataset);
-  const found = await locateData(opts);
-  if (E.isRight(found) || !c.download || found.left._tag !== 'DatasetMissing') return found;
-  // Another data set can only come from a mirror whose sums the caller supplies (embedding, tests).
-  if (dataset !== DEFAULT_DATASET && (c.baseUrl === undefined || c.downloadChecksums === undefined))
-    return E.left(
-      invalidConfig({
-        path: 'download',
-        message: `--download fetches only fashion-mnist, not '${dataset}': put its IDX files in a directory and pass --data-dir DIR.`,
-      }),
-    );
-  const target = c.dir ?? c.cacheDir ?? defaultCacheDir(dataset, c.env ?? process.env);
-  const got = await downloadFashion(target, {
-    ...(c.baseUrl !== undefined ? { baseUrl: c.baseUrl } : {}),
-    ...(c.downloadChecksums !== undefined ? { checksums: c.downloadChecksums } : {}),
-  });
-  if (E.isLeft(got)) return got;
-  return locateData({ ...opts, dir: target });
+  const download: TE.TaskEither<OptbenchError, Located> =
+    // Another data set can only come from a mirror whose sums the caller supplies (embedding, tests).
+    dataset !== DEFAULT_DATASET && (c.baseUrl === undefined || c.downloadChecksums === undefined)
+      ? TE.left(
+          invalidConfig({
+            path: 'download',
+            message: `--download fetches only fashion-mnist, not '${dataset}': put its IDX files in a directory and pass --data-dir DIR.`,
+          }),
+        )
+      : pipe(
+          TE.of(c.dir ?? c.cacheDir ?? defaultCacheDir(dataset, c.env ?? process.env)),
+          TE.tap((target) => () =>
+            downloadFashion(target, {
+              ...(c.baseUrl !== undefined ? { baseUrl: c.baseUrl } : {}),
+              ...(c.downloadChecksums !== undefined ? { checksums: c.downloadChecksums } : {}),
+            }),
+          ),
+          TE.flatMap((target) => () => locateData({ ...opts, dir: target })),
+        );
+  return pipe(
+    () => locateData(opts),
+    TE.orElse((e) => (c.download === true && e._tag === 'DatasetMissing' ? download : TE.left(e))),
+  )();
 };
 
 /** The sums a directory's files are checked against. */
@@ -92,53 +100,59 @@ const toSplit = (images: ImageSet, labels: Uint8Array): Split => ({
   cols: images.cols,
 });
 
-/** Loads a data set; resolves to a Left for every failure, never rejects. */
-export const loadDataset = async (input: LoadConfig = {}): Promise<E.Either<OptbenchError, Dataset>> => {
-  const decoded = decodeLoadConfig(input);
-  if (E.isLeft(decoded)) return decoded;
-  const config = decoded.right;
-  try {
-    const dataset = config.dataset ?? DEFAULT_DATASET;
-    const located = await resolveData(config);
-    if (E.isLeft(located)) return located;
-    const { dir, files } = located.right;
-    const checks = await checksumsFor(dataset, dir);
-    if (E.isLeft(checks)) return checks;
-    const dec: Partial<Record<IdxFileKey, Decoded>> = {};
-    for (const key of IDX_FILE_KEYS) {
-      const d = await decodeFile(files[key], checks.right);
-      if (E.isLeft(d)) return d;
-      dec[key] = d.right;
-    }
-    const all = dec as Record<IdxFileKey, Decoded>;
-    const limit = classLimit(dataset, config.classes);
-    const train = decodeSplit(files, all, 'train', limit);
-    if (E.isLeft(train)) return train;
-    const test = decodeSplit(files, all, 'test', limit);
-    if (E.isLeft(test)) return test;
-    const tr = train.right.images;
-    const te = test.right.images;
-    if (tr.rows !== te.rows || tr.cols !== te.cols)
-      return E.left(
+/** The four files, each read, verified against `checks` and parsed, one after the other (the first failure ends it). */
+const decodeFiles = (files: Readonly<Record<IdxFileKey, string>>, checks: { source: ChecksumSource; sums: Checksums }): TE.TaskEither<OptbenchError, Record<IdxFileKey, Decoded>> =>
+  pipe(
+    IDX_FILE_KEYS,
+    TE.traverseSeqArray((key) => () => decodeFile(files[key], checks)),
+    TE.map((decoded) => Object.fromEntries(IDX_FILE_KEYS.map((k, i) => [k, decoded[i]!])) as Record<IdxFileKey, Decoded>),
+  );
+
+/** The decoded files as a Dataset: both splits checked (each pair, and the same image size), scaled to [0, 1]. */
+const datasetOf = (dataset: string, config: LoadConfig, { dir, files }: Located, all: Record<IdxFileKey, Decoded>): E.Either<OptbenchError, Dataset> => {
+  const limit = classLimit(dataset, config.classes);
+  return pipe(
+    E.Do,
+    E.apS('train', decodeSplit(files, all, 'train', limit)),
+    E.apS('test', decodeSplit(files, all, 'test', limit)),
+    E.filterOrElse(
+      ({ train, test }) => train.images.rows === test.images.rows && train.images.cols === test.images.cols,
+      ({ train: { images: tr }, test: { images: te } }): OptbenchError =>
         invalidConfig({
           path: 'dataset',
           message: `${files.trainImages} has ${tr.rows}x${tr.cols} images but ${files.testImages} has ${te.rows}x${te.cols}: the directory mixes two data sets.`,
         }),
-      );
-    const classes = Math.max(classesSeen(train.right.labels), classesSeen(test.right.labels));
-    return E.right({
+    ),
+    E.map(({ train, test }) => ({
       name: dataset,
       dir,
       verified: IDX_FILE_KEYS.every((k) => all[k].verification.ok === true),
       md5: Object.fromEntries(IDX_FILE_KEYS.map((k) => [k, all[k].md5])) as Record<IdxFileKey, string>,
-      classNames: classNamesFor(dataset, classes, config.classes),
-      train: toSplit(tr, train.right.labels),
-      test: toSplit(te, test.right.labels),
-    });
-  } catch (e) {
-    return E.left(toOptbenchError(e));
-  }
+      classNames: classNamesFor(dataset, Math.max(classesSeen(train.labels), classesSeen(test.labels)), config.classes),
+      train: toSplit(train.images, train.labels),
+      test: toSplit(test.images, test.labels),
+    })),
+  );
 };
+
+/**
+ * Loads a data set: the config decoded, the data located (downloaded when asked), its sums found, its
+ * files decoded, then the Dataset. Resolves to a Left for every failure, never rejects.
+ */
+export const loadDataset = (input: LoadConfig = {}): Promise<E.Either<OptbenchError, Dataset>> =>
+  pipe(
+    TE.fromEither(decodeLoadConfig(input)),
+    TE.flatMap((config) => {
+      const dataset = config.dataset ?? DEFAULT_DATASET;
+      return pipe(
+        TE.Do,
+        TE.bind('located', () => () => resolveData(config)),
+        TE.bind('checks', ({ located }) => () => checksumsFor(dataset, located.dir)),
+        TE.bind('decoded', ({ located, checks }) => decodeFiles(located.files, checks)),
+        TE.flatMapEither(({ located, decoded }) => datasetOf(dataset, config, located, decoded)),
+      );
+    }),
+  )().catch((e: unknown) => E.left(toOptbenchError(e)));
 
 /**
  * The data set as a one-value Observable; it errors with the OptbenchError value itself (a config that
