@@ -87,7 +87,7 @@ const toyTrainer = (
     });
   const history: HistoryOf = (id) => {
     const trial = trialOf.get(id)!;
-    return { metrics: Array.from({ length: trained.get(trial) ?? 0 }, (_, e) => metric(trial, e + 1)), failed: null };
+    return E.right({ metrics: Array.from({ length: trained.get(trial) ?? 0 }, (_, e) => metric(trial, e + 1)), failed: null });
   };
   return {
     train,

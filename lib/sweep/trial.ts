@@ -1,8 +1,12 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { concat, defer, tap, type Observable } from 'rxjs';
 import { runId, type RunSpec } from '../config/spec.js';
 import type { Dataset } from '../data/types.js';
 import type { RunEvent } from '../train/events.js';
 import type { RunTrainer } from '../train/trainer.js';
+import type { OptbenchError } from '../errors.js';
+import { raise } from '../observable.js';
 import { validationMetric } from './search.js';
 
 /** What earlier invocations stored of a trial: its validation metric per epoch, and why it failed. */
@@ -11,8 +15,8 @@ export interface TrialHistory {
   readonly failed: string | null;
 }
 
-/** Reads a trial's history (from a store: `storeHistory`); none when a sweep keeps nothing. */
-export type HistoryOf = (runId: string) => TrialHistory;
+/** Reads a trial's history (from a store: `storeHistory`); none when a sweep keeps nothing. Left: it cannot be read. */
+export type HistoryOf = (runId: string) => E.Either<OptbenchError, TrialHistory>;
 
 export interface TrialOutcome {
   /** Validation metric after each epoch 1..k the trial has (earlier invocations' and this one's). */
@@ -36,27 +40,31 @@ export const trainTrial = <T>(
   known: readonly number[],
   after: (outcome: TrialOutcome) => Observable<T>,
 ): Observable<RunEvent | T> =>
-  defer(() => {
-    const before = history?.(runId(spec)) ?? { metrics: known, failed: null };
-    const metrics = [...before.metrics];
-    let failed = before.failed;
-    let interrupted = false;
-    const see = (e: RunEvent): void => {
-      if (e.type === 'RunStarted') metrics.length = Math.min(metrics.length, e.fromEpoch);
-      else if (e.type === 'EpochEnded') metrics[e.epoch - 1] = validationMetric(e);
-      else if (e.type === 'RunFailed') {
-        if (e.error._tag === 'Interrupted') interrupted = true;
-        else failed = e.error.message;
-      }
-    };
-    return concat(
-      trainer(spec, data, { ...ctx, evaluation: { split: 'validation' } }).pipe(tap(see)),
-      defer(() =>
-        after({
-          metrics,
-          failed,
-          interrupted: interrupted || (failed === null && metrics.length < ctx.untilEpoch),
-        }),
-      ),
-    );
-  });
+  defer(() =>
+    pipe(
+      history?.(runId(spec)) ?? E.right({ metrics: known, failed: null }),
+      E.match(raise, (before) => {
+        const metrics = [...before.metrics];
+        let failed = before.failed;
+        let interrupted = false;
+        const see = (e: RunEvent): void => {
+          if (e.type === 'RunStarted') metrics.length = Math.min(metrics.length, e.fromEpoch);
+          else if (e.type === 'EpochEnded') metrics[e.epoch - 1] = validationMetric(e);
+          else if (e.type === 'RunFailed') {
+            if (e.error._tag === 'Interrupted') interrupted = true;
+            else failed = e.error.message;
+          }
+        };
+        return concat(
+          trainer(spec, data, { ...ctx, evaluation: { split: 'validation' } }).pipe(tap(see)),
+          defer(() =>
+            after({
+              metrics,
+              failed,
+              interrupted: interrupted || (failed === null && metrics.length < ctx.untilEpoch),
+            }),
+          ),
+        );
+      }),
+    ),
+  );

@@ -4,13 +4,13 @@ import { catchError, filter, map, of, tap, type Observable } from 'rxjs';
 import type { ColdObservable } from 'rxjs/internal/testing/ColdObservable';
 import { runId, type RunSpec } from '../../lib/config/spec.js';
 import type { Dataset } from '../../lib/data/types.js';
-import { interrupted, type OptbenchError } from '../../lib/errors.js';
+import { interrupted, storeError, type OptbenchError } from '../../lib/errors.js';
 import type { SweepEvent } from '../../lib/sweep/events.js';
 import { searchTrials } from '../../lib/sweep/search-trials.js';
 import { searchPoints, trialSpec, type SearchConfig } from '../../lib/sweep/search.js';
 import type { RunEvent } from '../../lib/train/events.js';
 import type { RunContext, RunTrainer } from '../../lib/train/trainer.js';
-import { ended, epochEnded, failed, fakeData, newScheduler, paused, searchConfig, started } from '../support/marbles.js';
+import { ended, epochEnded, failed, failureAsValue, fakeData, newScheduler, paused, searchConfig, started } from '../support/marbles.js';
 
 // searchTrials on the test scheduler: each trial is a cold Observable of a fake trainer, so the frames at
 // which trials start (their subscriptions) show the concurrency and ASHA's promotions as they happen.
@@ -144,6 +144,24 @@ describe('searchTrials (marbles)', () => {
       expectObservable(source.pipe(searchTrials(config({ strategy: 'asha', eta: 1 })), kinds, caught)).toBe('(e|)', { e: 'InvalidConfig:eta' });
       expectObservable(source.pipe(searchTrials(config({ trials: 0 })), kinds, caught)).toBe('(e|)', { e: 'InvalidConfig:trials' });
       expectSubscriptions(source.subscriptions).toBe([]);
+    });
+  });
+
+  it("a trial history that cannot be read (the store's Left) ends the search with that error; the trial is never trained", () => {
+    const c = config({ trials: 1 });
+    const unreadable = storeError({ file: 'optbench.sqlite', message: 'the store cannot be read' });
+    newScheduler().run(({ cold, expectObservable }) => {
+      const script = scripted(cold, c, ['a|'], () => 0.5);
+      const history = () => E.left(unreadable);
+      expectObservable(cold<Dataset>('d|', { d: data }).pipe(searchTrials(c, { trainer: script.trainer, history }), kinds, caught)).toBe('(Se|)', {
+        S: 'S',
+        e: 'StoreError',
+      });
+      expectObservable(cold<Dataset>('d|', { d: data }).pipe(searchTrials(c, { trainer: script.trainer, history }), failureAsValue())).toBe('(se|)', {
+        s: { type: 'SearchStarted', config: c, trials: 1, resumed: false },
+        e: 'StoreError: the store cannot be read',
+      });
+      assert.equal(script.calls.length, 0);
     });
   });
 
