@@ -4,6 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { Redis, type RedisOptions } from 'ioredis';
 import { queueError, type QueueError } from '../errors.js';
 
@@ -102,26 +103,29 @@ export const redisOptions = (q: QueueUrl, opts: ConnectOptions = {}): RedisOptio
  * error up front, not an endless reconnect loop.
  */
 export const connectRedis = (url: string, opts: ConnectOptions = {}): TE.TaskEither<QueueError, Redis> =>
-  TE.tryCatchK(
-    async () => {
-      const q = parseQueueUrl(url);
-      if (E.isLeft(q)) throw q.left;
-      const client = new Redis(url, { ...redisOptions(q.right, opts), retryStrategy: () => null });
-      // The first error says why (a refused password); the promise below may only say the connection closed.
-      let first: unknown;
-      const onError = (e: unknown): void => void (first ??= e);
-      client.on('error', onError);
-      try {
-        await client.connect();
-        await client.ping();
-      } catch (e) {
-        client.disconnect();
-        throw explainRedisError(q.right, first ?? e);
-      }
-      client.off('error', onError);
-      // From now on, reconnect as the caller asked (a worker rides out a Redis restart).
-      client.options.retryStrategy = redisOptions(q.right, opts).retryStrategy;
-      return client;
-    },
-    (e) => ((e as QueueError)._tag === 'QueueError' ? (e as QueueError) : queueError({ url: redactUrl(url), message: String(e) })),
-  )();
+  pipe(
+    TE.fromEither(parseQueueUrl(url)),
+    TE.flatMap((q) =>
+      TE.tryCatch(
+        async () => {
+          const client = new Redis(url, { ...redisOptions(q, opts), retryStrategy: () => null });
+          // The first error says why (a refused password); the promise below may only say the connection closed.
+          let first: unknown;
+          const onError = (e: unknown): void => void (first ??= e);
+          client.on('error', onError);
+          try {
+            await client.connect();
+            await client.ping();
+          } catch (e) {
+            client.disconnect();
+            throw explainRedisError(q, first ?? e);
+          }
+          client.off('error', onError);
+          // From now on, reconnect as the caller asked (a worker rides out a Redis restart).
+          client.options.retryStrategy = redisOptions(q, opts).retryStrategy;
+          return client;
+        },
+        (e) => ((e as QueueError)._tag === 'QueueError' ? (e as QueueError) : queueError({ url: redactUrl(url), message: String(e) })),
+      ),
+    ),
+  );
