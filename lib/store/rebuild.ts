@@ -1,6 +1,7 @@
 import { existsSync, linkSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { runId as specId } from '../config/spec.js';
 import { interrupted, printable, storeError, toOptbenchError, type OptbenchError } from '../errors.js';
 import type { RunEvent } from '../train/events.js';
@@ -52,18 +53,22 @@ const eventsOf = (r: RunRecord, index: number, total: number): RunEvent[] => {
   return events;
 };
 
-const write = (store: Store, records: readonly RunRecord[]): E.Either<OptbenchError, Record<string, number>> => {
-  const statuses: Record<string, number> = {};
-  for (const [i, r] of records.entries()) {
-    for (const e of eventsOf(r, i + 1, records.length)) {
-      const w = store.writeEvent(e);
-      if (E.isLeft(w)) return w;
-    }
-    const status = r.status === 'done' && r.final !== null ? 'done' : r.status === 'failed' ? 'failed' : 'interrupted';
-    statuses[status] = (statuses[status] ?? 0) + 1;
-  }
-  return E.right(statuses);
-};
+/** How a rebuilt run stands: done, failed, or interrupted (it resumes). */
+const standing = (r: RunRecord): string => (r.status === 'done' && r.final !== null ? 'done' : r.status === 'failed' ? 'failed' : 'interrupted');
+
+/** Writes each record's events, in order, stopping at the first the store refuses; counts the runs by standing. */
+const write = (store: Store, records: readonly RunRecord[]): E.Either<OptbenchError, Record<string, number>> =>
+  pipe(
+    records,
+    E.traverseArrayWithIndex((i, r) =>
+      pipe(
+        eventsOf(r, i + 1, records.length),
+        E.traverseArray((e: RunEvent) => store.writeEvent(e)),
+        E.map(() => standing(r)),
+      ),
+    ),
+    E.map((standings) => standings.reduce<Record<string, number>>((n, s) => ({ ...n, [s]: (n[s] ?? 0) + 1 }), {})),
+  );
 
 /**
  * Makes a new store at `file` from run records (a run directory's runs/*.json, which hold every finished

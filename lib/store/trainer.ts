@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { EMPTY, defer } from 'rxjs';
 import { runId as specId, runLabel } from '../config/spec.js';
 import { runFit, type FitOptions } from '../train/fit.js';
@@ -6,6 +7,8 @@ import { evaluatedHere, type RunTrainer } from '../train/trainer.js';
 import { checkpointDir } from './checkpoint.js';
 import { fileCheckpointer } from './checkpointer.js';
 import type { Store } from './store.js';
+import type { RunRow } from './types.js';
+import type { OptbenchError } from '../errors.js';
 import { raise } from '../observable.js';
 
 export interface StoreTrainerOptions extends Omit<FitOptions, 'index' | 'total' | 'checkpointer' | 'untilEpoch'> {
@@ -17,6 +20,9 @@ export interface StoreTrainerOptions extends Omit<FitOptions, 'index' | 'total' 
    */
   readonly train?: RunTrainer;
 }
+
+/** What the store says to do with a run: leave it (and why), or train it here. */
+type Verdict = { readonly skip: string } | 'train';
 
 /**
  * A RunTrainer that makes grids and sweeps resumable: a run finished in the store is skipped, a run another
@@ -30,39 +36,43 @@ export const storeTrainer =
     defer(() => {
       const id = specId(spec);
       const name = `run ${ctx.index}/${ctx.total} ${runLabel(spec)}`;
-      if (opts.keepFailed) {
-        const rows = store.listRuns();
-        if (E.isLeft(rows)) return raise(rows.left);
-        const row = rows.right.find((r) => r.runId === id);
-        if (row?.status === 'failed') {
-          log(`${name}: failed earlier (${row.error?.message ?? 'no reason recorded'}), not trained again`);
-          return EMPTY;
-        }
-      }
-      const claim = store.claimRun(id, spec);
-      if (E.isLeft(claim)) return raise(claim.left);
-      if (claim.right === 'done') {
-        log(`${name}: finished earlier, skipped`);
-        return EMPTY;
-      }
-      if (claim.right === 'busy') {
-        log(`${name}: another process is training it, skipped`);
-        return EMPTY;
-      }
       const completed = (runId: string): number => E.getOrElse(() => 0)(store.completedEpochs(runId));
-      if (ctx.untilEpoch < spec.epochs && completed(id) >= ctx.untilEpoch) {
-        const released = store.releaseRun(id);
-        if (E.isLeft(released)) return raise(released.left);
-        log(`${name}: ${completed(id)} epochs trained earlier, not trained again`);
-        return EMPTY;
-      }
+      /** Why the store says to leave the run, or 'train' once this process holds it. */
+      const verdict: E.Either<OptbenchError, Verdict> = pipe(
+        opts.keepFailed ? E.map((rows: readonly RunRow[]) => rows.find((r) => r.runId === id))(store.listRuns()) : E.right<OptbenchError, RunRow | undefined>(undefined),
+        E.flatMap((row): E.Either<OptbenchError, Verdict> =>
+          row?.status === 'failed'
+            ? E.right({ skip: `failed earlier (${row.error?.message ?? 'no reason recorded'}), not trained again` })
+            : pipe(
+                store.claimRun(id, spec),
+                E.flatMap((claim): E.Either<OptbenchError, Verdict> =>
+                  claim === 'done'
+                    ? E.right({ skip: 'finished earlier, skipped' })
+                    : claim === 'busy'
+                      ? E.right({ skip: 'another process is training it, skipped' })
+                      : ctx.untilEpoch < spec.epochs && completed(id) >= ctx.untilEpoch
+                        ? E.map(() => ({ skip: `${completed(id)} epochs trained earlier, not trained again` }))(store.releaseRun(id))
+                        : E.right('train'),
+                ),
+              ),
+        ),
+      );
       const { keepFailed: _k, train, ...fit } = opts;
-      if (train) return train(spec, data, ctx);
-      return runFit(spec, data, {
-        ...fit,
-        index: ctx.index,
-        total: ctx.total,
-        untilEpoch: ctx.untilEpoch,
-        checkpointer: fileCheckpointer(checkpointDir(outDir), completed),
-      }).pipe(evaluatedHere(ctx));
+      return pipe(
+        verdict,
+        E.match(raise, (v) => {
+          if (v !== 'train') {
+            log(`${name}: ${v.skip}`);
+            return EMPTY;
+          }
+          if (train) return train(spec, data, ctx);
+          return runFit(spec, data, {
+            ...fit,
+            index: ctx.index,
+            total: ctx.total,
+            untilEpoch: ctx.untilEpoch,
+            checkpointer: fileCheckpointer(checkpointDir(outDir), completed),
+          }).pipe(evaluatedHere(ctx));
+        }),
+      );
     });
