@@ -29,6 +29,7 @@ tr.status-interrupted td.status{color:#8a6d00}
 .sweep h4{font-size:1.05rem;margin-bottom:.3rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 image.tile{image-rendering:pixelated}
+@media (min-width:1100px){.report .figures,.sweep .figures{grid-template-columns:1fr 1fr}}
 `;
 
 const title = (v: DirView, dir: string): string => v.snapshot?.grid?.title || v.snapshot?.grid?.task || basename(dir);

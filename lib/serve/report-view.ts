@@ -64,7 +64,8 @@ export const reportHtml = (snap: DirSnapshot, sel: Selection, prefix: string): s
 ${trimmedNote(m)}${s.body}
 </section>`;
   });
-  return `${parts.notice}
-<div class="report-summary">${parts.summary}</div>
+  // The report's notice says to run the report again once training ends: this page follows it instead, and
+  // each model's section still says which of its runs are partial.
+  return `<div class="report-summary">${parts.summary}</div>
 ${sections.join('\n')}`;
 };
