@@ -8,6 +8,7 @@ import { openStore, STORE_FILE } from '../store/store.js';
 import { readSweepRecord, type SweepRecord } from '../sweep/record.js';
 import type { GridRecord } from '../train/record.js';
 import { readGridFile } from './grid-file.js';
+import { dirSignature } from './signature.js';
 
 /** A run grid.json plans that the store has not heard of yet. */
 export interface PlannedRun {
@@ -18,6 +19,8 @@ export interface PlannedRun {
 export interface DirSnapshot {
   /** The directory, absolute. */
   readonly dir: string;
+  /** What its files looked like just before this read (dirSignature): a watcher goes on from there. */
+  readonly signature: string;
   readonly grid: GridRecord | null;
   /** Every run of the store: its row (status as it stands now, owner) and its record (epochs, results). */
   readonly runs: readonly ExportedRun[];
@@ -34,6 +37,7 @@ export interface DirSnapshot {
  */
 export const readDir = (dir: string): E.Either<OptbenchError, DirSnapshot> => {
   const abs = resolve(dir);
+  const signature = dirSignature(abs);
   const opened = openStore(join(abs, STORE_FILE), { readonly: true });
   if (E.isLeft(opened)) return opened;
   let runs: E.Either<OptbenchError, readonly ExportedRun[]>;
@@ -59,6 +63,7 @@ export const readDir = (dir: string): E.Either<OptbenchError, DirSnapshot> => {
   }
   return E.right({
     dir: abs,
+    signature,
     grid: E.isRight(grid) ? grid.right : null,
     runs: runs.right,
     planned,

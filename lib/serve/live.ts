@@ -61,7 +61,11 @@ export const startLive = (opts: LiveOptions): Live => {
   };
 
   const inputs: Observable<Input> = merge(
-    ...opts.dirs.map((dir, index) => watchDir(dir, opts.watch).pipe(map((read): Input => ({ kind: 'dir', index, read })))),
+    ...opts.dirs.map((dir, index) =>
+      watchDir(dir, { ...opts.watch, ...(opts.initial[index] !== undefined ? { initial: opts.initial[index] } : {}) }).pipe(
+        map((read): Input => ({ kind: 'dir', index, read })),
+      ),
+    ),
     opts.queue === undefined ? EMPTY : opts.queue.pipe(map((read): Input => ({ kind: 'queue', read }))),
   );
   const subscription = inputs.subscribe((input) => {
