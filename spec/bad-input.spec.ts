@@ -40,6 +40,7 @@ import {
 import './bad-input-rundir.spec.js';
 import './bad-input-training.spec.js';
 import './bad-input-property.spec.js';
+import './bad-input-serve.spec.js';
 
 const DOC = join(ROOT, 'docs', 'bad-inputs.md');
 

@@ -46,7 +46,12 @@ const readAll = (dirs: readonly string[]): E.Either<OptbenchError, DirSnapshot[]
     const abs = resolve(d);
     const before = seen.get(abs);
     if (before !== undefined)
-      return E.left(invalidConfig({ path: 'run-dir', message: `${printable(d)} is given twice (as ${printable(before)} too): give each run directory once.` }));
+      return E.left(
+        invalidConfig({
+          path: 'run-dir',
+          message: `${before === d ? `${printable(d)} is given twice` : `${printable(before)} and ${printable(d)} are the same directory`}: give each run directory once.`,
+        }),
+      );
     seen.set(abs, d);
     const snap = readDir(abs);
     if (E.isLeft(snap)) return snap;
