@@ -5,6 +5,8 @@
 export interface ReportCache {
   /** The HTML for `key`, drawn by `draw` when it is not kept. */
   readonly get: (key: string, draw: () => string) => string;
+  /** Forgets every drawing whose key starts with `prefix` (a directory's, once its runs have changed). */
+  readonly drop: (prefix: string) => void;
   readonly bytes: () => number;
 }
 
@@ -29,6 +31,13 @@ export const reportCache = (maxBytes: number): ReportCache => {
         total -= size(k, v);
       }
       return html;
+    },
+    drop: (prefix) => {
+      for (const [k, v] of kept)
+        if (k.startsWith(prefix)) {
+          kept.delete(k);
+          total -= size(k, v);
+        }
     },
     bytes: () => total,
   };

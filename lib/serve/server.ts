@@ -156,14 +156,24 @@ export const serve = (input: ServeOptions): TE.TaskEither<OptbenchError, Serving
     ...(client !== undefined ? { queue: watchQueue(client, o.queueEveryMs ?? 1000) } : {}),
   });
   const sse = sseHub({ maxClients: 64, maxBufferedBytes: 8 * 1024 * 1024, keepAliveMs: 15_000 }, SECURITY_HEADERS);
-  const events = live.events.subscribe((e) => sse.send(e.type, e));
   const cache = reportCache(REPORT_CACHE_BYTES);
+  const drawnFor: string[] = [];
   const report = (dir: number, sel: Selection): string => {
     const v = live.dirs()[dir]!;
     if (v.snapshot === null) return '<p class="notes">Not read yet.</p>';
+    // Drawings of runs as they were are never asked for again: only the current ones are kept.
+    if (drawnFor[dir] !== v.reportKey) cache.drop(`${dir}|`);
+    drawnFor[dir] = v.reportKey;
     const snap = v.snapshot;
     return cache.get(`${dir}|${v.reportKey}|${selectionKey(sel)}`, () => reportHtml(snap, sel, idPrefix(dir)));
   };
+  // Every page asks for its report after a change, most of them for every run: that one is drawn at once,
+  // before their requests arrive, and, for the first page, before the server says where it is.
+  live.dirs().forEach((_, i) => report(i, ALL));
+  const events = live.events.subscribe((e) => {
+    sse.send(e.type, e);
+    if (e.type === 'dir' && e.report && sse.size() > 0) report(e.dir, ALL);
+  });
   const host = o.host ?? DEFAULT_HOST;
   let port = o.port ?? DEFAULT_PORT;
   // Request lines carry the chosen runs' ids: room for a few thousand.
