@@ -8,8 +8,9 @@ export const PAGE_SCRIPT = String.raw`'use strict';
 (() => {
   const sections = new Map();
   const rowsOf = (st) => st.body.querySelectorAll('tr[data-run]');
+  const runOf = (box) => box.closest('tr').dataset.run;
   const applyChecks = (st) => {
-    for (const box of st.body.querySelectorAll('input.draw')) box.checked = !st.excluded.has(box.dataset.run);
+    for (const box of st.body.querySelectorAll('input.draw')) box.checked = !st.excluded.has(runOf(box));
   };
   const setVersion = (st, v) => {
     st.version = v;
@@ -52,9 +53,15 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       }
     }
   };
-  const drawSoon = (st) => {
+  // A little after the last change (ticks come in bursts); after the server's changes at most once a
+  // second (a big directory's report takes the server a while to draw), after the user's at once.
+  const drawSoon = (st, spacing) => {
     clearTimeout(st.timer);
-    st.timer = setTimeout(() => void draw(st), 150);
+    const wait = Math.max(150, st.drawnAt + spacing - Date.now());
+    st.timer = setTimeout(() => {
+      st.drawnAt = Date.now();
+      void draw(st);
+    }, wait);
   };
 
   const reload = async (st) => {
@@ -71,7 +78,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       for (const id of [...st.excluded]) if (!ids.has(id)) st.excluded.delete(id);
       applyChecks(st);
       setVersion(st, m.version);
-      drawSoon(st);
+      drawSoon(st, 1000);
     } catch (e) {
       // Tried again on the next event.
     } finally {
@@ -108,7 +115,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     if (m.sweep !== undefined) st.sweep.innerHTML = m.sweep;
     applyChecks(st);
     setVersion(st, m.version);
-    if (m.report) drawSoon(st);
+    if (m.report) drawSoon(st, 1000);
   };
 
   for (const sec of document.querySelectorAll('section.rundir')) {
@@ -126,14 +133,15 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       again: false,
       reloading: false,
       timer: 0,
+      drawnAt: 0,
     };
     sections.set(st.index, st);
     st.body.addEventListener('change', (e) => {
       const box = e.target;
       if (!(box instanceof HTMLInputElement) || !box.classList.contains('draw')) return;
-      if (box.checked) st.excluded.delete(box.dataset.run);
-      else st.excluded.add(box.dataset.run);
-      drawSoon(st);
+      if (box.checked) st.excluded.delete(runOf(box));
+      else st.excluded.add(runOf(box));
+      drawSoon(st, 0);
     });
     const text = sec.querySelector('input.filter-text');
     const choose = (keep) => {
@@ -142,7 +150,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
         else st.excluded.add(tr.dataset.run);
       }
       applyChecks(st);
-      drawSoon(st);
+      drawSoon(st, 0);
     };
     const matching = () => {
       const words = text.value.toLowerCase().split(/\s+/).filter((w) => w !== '');

@@ -4,7 +4,7 @@ import { esc } from '../report/html.js';
 import { REPORT_CSS } from '../report/html.js';
 import { idPrefix, type DirView } from './dir-view.js';
 import type { QueueView } from './live.js';
-import { runsHead } from './runs-html.js';
+import { runsHead, TEXT_CELLS } from './runs-html.js';
 
 /** The report's stylesheet, and what the live page adds (the runs table, the filter, the live status). */
 export const PAGE_CSS = `${REPORT_CSS}
@@ -20,7 +20,8 @@ section.rundir h2 small{font-weight:normal;font-size:.8rem;color:#444;word-break
 .filter button{font:inherit;padding:.15rem .6rem}
 table.runs th,table.runs td{white-space:nowrap}
 table.runs td.note{white-space:normal;text-align:left;min-width:16em}
-table.runs .text{text-align:left}
+${TEXT_CELLS}{text-align:left}
+.report section.model,.sweep section.search{content-visibility:auto;contain-intrinsic-size:auto 1500px}
 tr.status-running td.status{color:#0072B2;font-weight:bold}
 tr.status-done td.status{color:#00553e}
 tr.status-failed td.status{color:#b34700;font-weight:bold}

@@ -34,37 +34,40 @@ export const RUN_COLUMNS = [
   'note',
 ] as const;
 
-/** Columns of words, not numbers: aligned left. */
-const TEXT: ReadonlySet<string> = new Set(['run', 'model', 'optimizer', 'precision', 'status', 'progress', 'note']);
+/** Columns of words, not numbers: aligned left (by the stylesheet, so that a row carries no class for it). */
+const TEXT_COLUMNS: ReadonlySet<string> = new Set(['run', 'model', 'optimizer', 'precision', 'status', 'progress', 'note']);
+
+/** The stylesheet's selector of those columns' cells, by position. */
+export const TEXT_CELLS = `table.runs :is(th,td):is(${RUN_COLUMNS.flatMap((c, i) => (TEXT_COLUMNS.has(c) ? [`:nth-child(${i + 1})`] : [])).join(',')})`;
 
 export const runsHead = (): string =>
-  `<tr>${RUN_COLUMNS.map((c) => `<th scope="col"${TEXT.has(c) ? ' class="text"' : ''}>${c === 'draw' ? '<span class="visually-hidden">draw</span>' : esc(c)}</th>`).join('')}</tr>`;
+  `<tr>${RUN_COLUMNS.map((c) => `<th scope="col">${c === 'draw' ? '<span class="visually-hidden">draw</span>' : esc(c)}</th>`).join('')}</tr>`;
 
 /**
  * One run's row. Its checkbox chooses whether the run is drawn in the figures below (the page's script
- * keeps that choice when the row is replaced); every value is escaped text.
+ * keeps that choice when the row is replaced); every value is escaped text. A directory may have thousands
+ * of rows, so a row carries no more markup than it needs: the columns' alignment is the stylesheet's.
  */
 export const runRowHtml = (v: RunView): string => {
   const test = v.latest?.test ?? null;
-  const split = v.trial ? ' (held-out)' : '';
   const cells = [
-    `<td><input type="checkbox" class="draw" data-run="${v.runId}" checked aria-label="draw ${esc(v.label)}"></td>`,
-    `<th scope="row" class="label text">${esc(v.label)}${v.trial ? ' <small>trial</small>' : ''}</th>`,
-    `<td class="text">${esc(v.model)}</td>`,
-    `<td class="text">${esc(v.optimizer)}</td>`,
+    `<td><input type="checkbox" class="draw" checked aria-label="draw ${esc(v.label)}"></td>`,
+    `<th scope="row" class="label">${esc(v.label)}${v.trial ? ' <small>trial</small>' : ''}</th>`,
+    `<td>${esc(v.model)}</td>`,
+    `<td>${esc(v.optimizer)}</td>`,
     `<td>${v.seed}</td>`,
-    `<td class="text">${esc(v.precision)}</td>`,
-    `<td class="status text">${esc(v.state)}</td>`,
-    `<td class="progress text">${esc(progressText(v))}</td>`,
+    `<td>${esc(v.precision)}</td>`,
+    `<td class="status">${esc(v.state)}</td>`,
+    `<td class="progress">${esc(progressText(v))}</td>`,
     `<td>${loss(v.latest?.train.loss)}</td>`,
     `<td>${pct(v.latest?.train.accuracy)}</td>`,
-    `<td>${loss(test?.loss)}${test !== null && split !== '' ? `<small>${split}</small>` : ''}</td>`,
+    `<td>${loss(test?.loss)}${test !== null && v.trial ? '<small> (held-out)</small>' : ''}</td>`,
     `<td>${pct(test?.accuracy)}</td>`,
     `<td>${finalText(v)}</td>`,
     `<td>${studyText(v)}</td>`,
-    `<td class="note text">${esc(printable(v.note))}</td>`,
+    `<td class="note">${esc(printable(v.note))}</td>`,
   ];
-  return `<tr data-run="${v.runId}" class="run status-${v.state}">${cells.join('')}</tr>`;
+  return `<tr data-run="${v.runId}" class="status-${v.state}">${cells.join('')}</tr>`;
 };
 
 const STATES: readonly RunState[] = ['done', 'running', 'pending', 'planned', 'interrupted', 'failed'];
