@@ -1,7 +1,7 @@
 /**
  * What the one-kernel ReLU convolution gains in a training step. The models' KerasConv2D runs a ReLU
  * layer's training forward on `native` as one kernel (lib/backend/native-conv.ts: the native FusedConv2D,
- * its bias and ReLU applied by oneDNN as the output is written, with a gradient that runs only the parts
+ * the plain convolution then its bias and ReLU in one pass, with a gradient that runs only the parts
  * asked for) instead of the Conv2D, Add and Relu that TF.js's tf.fused.conv2d runs while gradients are
  * recorded. With the kernel unregistered the layer takes that composed path, so this bench
  *   1. checks that three training steps from the same start give bit-identical losses and weights both ways;

@@ -122,6 +122,9 @@ void ExpArray(const float *x, float *y, int64_t n);
 // Applies a fused activation in place, with the JavaScript backend's formulas (computed in double,
 // then rounded, as JavaScript does).
 void ApplyActivation(float *y, int64_t n, int act, float alpha);
+// y[r, c] = act(y[r, c] + bias[c]) in place over rows x cols (no bias when bias is null), bit-identical
+// to the Add kernel broadcasting the bias followed by the activation's own kernel.
+void AddBiasActivation(float *y, int64_t rows, int64_t cols, const float *bias, int act, float alpha);
 
 void InitConv(Napi::Env env, Napi::Object exports);
 void InitMatmul(Napi::Env env, Napi::Object exports);

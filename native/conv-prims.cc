@@ -87,31 +87,17 @@ memory::desc Activations(const memory::desc &nhwc, bool blocked) {
 
 memory::desc AnyWeights(const Geom &g, dt t) { return memory::desc({g.oc, g.c, g.kh, g.kw}, t, tag::any); }
 
-// bf16: source and weights in bf16, bias and destination in fp32 (oneDNN accumulates in fp32).
-dnnl::convolution_forward::primitive_desc ForwardPd(const Geom &g, bool bias, int act, float alpha, bool bf16,
-                                                    bool blocked) {
+// bf16: source and weights in bf16, destination in fp32 (oneDNN accumulates in fp32). No bias and no
+// post-ops: a fused convolution's bias and activation are added by conv.cc after this primitive, because
+// where oneDNN adds a bias inside its accumulation depends on the kernel (see Conv2d in conv.cc).
+dnnl::convolution_forward::primitive_desc ForwardPd(const Geom &g, bool bf16, bool blocked) {
   using cf = dnnl::convolution_forward;
   const dt in = bf16 ? dt::bf16 : dt::f32;
   const memory::desc src = Activations(g.Src(in), blocked), dst = Activations(g.Dst(), blocked);
-  const memory::dims strides{g.sh, g.sw}, dilates{g.dh - 1, g.dw - 1}, pad_l{g.pt, g.pl}, pad_r{g.pb, g.pr};
-  const memory::desc b({g.oc}, dt::f32, tag::a);
-  cf::desc d = bias ? cf::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src,
-                               AnyWeights(g, in), b, dst, strides, dilates, pad_l, pad_r)
-                    : cf::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src,
-                               AnyWeights(g, in), dst, strides, dilates, pad_l, pad_r);
-  dnnl::post_ops po;
-  switch (act) {
-    case kLinear: break;
-    case kRelu: po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
-    case kLeakyRelu: po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, alpha, 0.f); break;
-    case kRelu6: po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f); break;
-    case kElu: po.append_eltwise(1.f, dnnl::algorithm::eltwise_elu, 1.f, 0.f); break;
-    case kSigmoid: po.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f); break;
-    default: throw std::runtime_error("unknown fused activation");
-  }
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(po);
-  return cf::primitive_desc(d, attr, Engine());
+  return cf::primitive_desc(cf::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src,
+                                     AnyWeights(g, in), dst, {g.sh, g.sw}, {g.dh - 1, g.dw - 1}, {g.pt, g.pl},
+                                     {g.pb, g.pr}),
+                            Engine());
 }
 
 std::unordered_map<std::string, std::unique_ptr<Fwd>> fwd_cache;
@@ -125,15 +111,14 @@ std::string LayoutKey(bool blocked) { return blocked ? ":blk" : ""; }
 void SetConvLayout(ConvLayout layout) { layout_mode = layout; }
 ConvLayout GetConvLayout() { return layout_mode; }
 
-Fwd &GetFwd(const Geom &g, bool bias, int act, float alpha, bool bf16) {
+Fwd &GetFwd(const Geom &g, bool bf16) {
   const bool blocked = UseBlocked(g, kFwd, bf16);
-  std::string key = Key(g, std::to_string(bias) + ":" + std::to_string(act) + ":" + std::to_string(alpha) +
-                                  (bf16 ? ":bf16" : "") + LayoutKey(blocked));
+  std::string key = Key(g, std::string(bf16 ? "f16" : "f") + LayoutKey(blocked));
   auto it = fwd_cache.find(key);
   if (it != fwd_cache.end()) return *it->second;
   const dt in = bf16 ? dt::bf16 : dt::f32;
   auto e = std::make_unique<Fwd>();
-  e->pd = ForwardPd(g, bias, act, alpha, bf16, blocked);
+  e->pd = ForwardPd(g, bf16, blocked);
   e->prim = dnnl::convolution_forward(e->pd);
   e->weights = Reorder(g.UserWeights(in), e->pd.weights_desc(), true);
   e->src = Reorder(g.Src(in), e->pd.src_desc(), true);
@@ -147,7 +132,7 @@ BwdData &GetBwdData(const Geom &g, bool bf16) {
   std::string key = Key(g, std::string(bf16 ? "bd16" : "bd") + LayoutKey(blocked));
   auto it = bwd_data_cache.find(key);
   if (it != bwd_data_cache.end()) return *it->second;
-  auto hint = ForwardPd(g, false, kLinear, 0.f, bf16, blocked);
+  auto hint = ForwardPd(g, bf16, blocked);
   using cb = dnnl::convolution_backward_data;
   const dt in = bf16 ? dt::bf16 : dt::f32;
   cb::desc d(dnnl::algorithm::convolution_direct, Activations(g.Src(), blocked), AnyWeights(g, in),
@@ -167,7 +152,7 @@ BwdWeights &GetBwdWeights(const Geom &g, bool bf16) {
   std::string key = Key(g, std::string(bf16 ? "bw16" : "bw") + LayoutKey(blocked));
   auto it = bwd_weights_cache.find(key);
   if (it != bwd_weights_cache.end()) return *it->second;
-  auto hint = ForwardPd(g, false, kLinear, 0.f, bf16, blocked);
+  auto hint = ForwardPd(g, bf16, blocked);
   using cb = dnnl::convolution_backward_weights;
   const dt in = bf16 ? dt::bf16 : dt::f32;
   cb::desc d(dnnl::algorithm::convolution_direct, Activations(g.Src(in), blocked), AnyWeights(g, dt::f32),

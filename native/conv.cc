@@ -30,7 +30,14 @@ void *Operand(float *user, int64_t n, Precision p, int slot) {
   return user;
 }
 
-// conv2d(x, w, bias | null, y, geom, act, alpha): y = act(conv(x, w) + bias)
+// conv2d(x, w, bias | null, y, geom, act, alpha): y = act(conv(x, w) + bias), computed as Conv2D, Add and
+// the activation's kernel compute it, bit for bit, on every CPU: oneDNN's plain convolution (the very
+// primitive Conv2D runs), then the bias and the activation in one pass of the Add and activation kernels'
+// float32 operations (AddBiasActivation in elementwise.cc). Not oneDNN's bias and eltwise post-op: where a
+// bias enters the accumulation is each kernel's own choice (oneDNN 2.6's jit:avx2 kernel starts its
+// accumulator at the bias, which rounds most outputs differently from conv + bias, by 1 ulp to thousands
+// where the sum cancels; its AVX-512 direct kernel's source adds the bias after the first block of input
+// channels), and its ReLU post-op turns NaN into 0 where the Relu kernel keeps NaN.
 Napi::Value Conv2d(const Napi::CallbackInfo &info) {
   float *x = F32(info[0], "x");
   float *w = F32(info[1], "filter");
@@ -40,24 +47,22 @@ Napi::Value Conv2d(const Napi::CallbackInfo &info) {
   int act = static_cast<int>(Int(info[5]));
   float alpha = static_cast<float>(Dbl(info[6]));
   Geom g = ReadGeom(info[4]);
-  Precision p = CurrentPrecision();
-  if (p == kBf16 && !FastBf16(Key(g, "f" + std::to_string(has_bias) + std::to_string(act)),
-                              [&] { return GetFwd(g, has_bias, act, alpha, true).pd; }))
-    p = kBf16Emulated;
-  const bool bf16 = p == kBf16;
-  const dt in = bf16 ? dt::bf16 : dt::f32;
-  Fwd &e = GetFwd(g, has_bias, act, alpha, bf16);
   Require(Len(info[0]) == g.SrcLen() && Len(info[3]) == g.DstLen() && Len(info[1]) == g.WeightsLen() &&
               (!has_bias || Len(info[2]) == g.oc),
           info.Env(), "conv2d: array sizes do not match the geometry");
+  Require(act >= 0 && act < kActivationCount, info.Env(), "conv2d: unknown activation code (see ops.act)");
+  Precision p = CurrentPrecision();
+  if (p == kBf16 && !FastBf16(Key(g, "f"), [&] { return GetFwd(g, true).pd; })) p = kBf16Emulated;
+  const bool bf16 = p == kBf16;
+  const dt in = bf16 ? dt::bf16 : dt::f32;
+  Fwd &e = GetFwd(g, bf16);
   void *xs = Operand(x, g.SrcLen(), p, 0), *ws = Operand(w, g.WeightsLen(), p, 1);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.src.In(g.Src(in), xs)},
-                                       {DNNL_ARG_WEIGHTS, e.weights.In(g.UserWeights(in), ws)},
-                                       {DNNL_ARG_DST, e.dst.Target(g.Dst(), y)}};
-  if (has_bias) args.insert({DNNL_ARG_BIAS, memory(memory::desc({g.oc}, dt::f32, memory::format_tag::a), Engine(), b)});
-  e.prim.execute(Stream(), args);
+  e.prim.execute(Stream(), {{DNNL_ARG_SRC, e.src.In(g.Src(in), xs)},
+                            {DNNL_ARG_WEIGHTS, e.weights.In(g.UserWeights(in), ws)},
+                            {DNNL_ARG_DST, e.dst.Target(g.Dst(), y)}});
   e.dst.Out(g.Dst(), y);
   Stream().wait();
+  AddBiasActivation(y, g.n * g.oh * g.ow, g.oc, b, act, alpha);
   return info.Env().Undefined();
 }
 
@@ -119,7 +124,7 @@ Napi::Value ConvImpl(const Napi::CallbackInfo &info) {
   const Geom g = ReadGeom(info[1]);
   auto layout = [](const Reorder &r) { return r.needed ? " blocked" : " nhwc"; };
   if (kind == "fwd") {
-    Fwd &e = GetFwd(g, false, kLinear, 0.f, bf16);
+    Fwd &e = GetFwd(g, bf16);
     s = std::string(e.pd.impl_info_str()) + layout(e.src);
   } else if (kind == "bwd_data") {
     BwdData &e = GetBwdData(g, bf16);

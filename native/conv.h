@@ -60,7 +60,8 @@ struct BwdWeights {
 };
 
 // Built once per geometry, precision and layout, then kept (building one costs far more than running it).
-Fwd &GetFwd(const Geom &g, bool bias, int act, float alpha, bool bf16);
+// The forward primitive is the plain convolution: Conv2D and FusedConv2D run the same one.
+Fwd &GetFwd(const Geom &g, bool bf16);
 BwdData &GetBwdData(const Geom &g, bool bf16);
 BwdWeights &GetBwdWeights(const Geom &g, bool bf16);
 

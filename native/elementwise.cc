@@ -227,6 +227,47 @@ void ApplyActivation(float *y, int64_t n, int act, float alpha) {
   }
 }
 
+void AddBiasActivation(float *y, int64_t rows, int64_t cols, const float *bias, int act, float alpha) {
+  // The ReLU family is exact per element, so it is applied in the bias's pass; the others through
+  // ApplyActivation over the whole array, whose vector and scalar paths then fall on the same elements as
+  // in the activation's kernel.
+  const bool in_pass = act == kLinear || act == kRelu || act == kRelu6 || act == kLeakyRelu;
+  if (bias != nullptr) {
+#pragma omp parallel for if (rows * cols > kParallelMin)
+    for (int64_t r = 0; r < rows; r++) {
+      float *row = y + r * cols;
+      switch (in_pass ? act : kLinear) {
+        case kRelu:
+#pragma omp simd
+          for (int64_t c = 0; c < cols; c++) {
+            const float v = row[c] + bias[c];
+            row[c] = v < 0.f ? 0.f : v;
+          }
+          break;
+        case kRelu6:
+#pragma omp simd
+          for (int64_t c = 0; c < cols; c++) {
+            const float v = row[c] + bias[c];
+            row[c] = v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
+          }
+          break;
+        case kLeakyRelu:
+#pragma omp simd
+          for (int64_t c = 0; c < cols; c++) {
+            const float v = row[c] + bias[c];
+            row[c] = v < 0.f ? alpha * v : v;
+          }
+          break;
+        default:
+#pragma omp simd
+          for (int64_t c = 0; c < cols; c++) row[c] += bias[c];
+      }
+    }
+    if (in_pass) return;
+  }
+  ApplyActivation(y, rows * cols, act, alpha);
+}
+
 void InitElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, UnaryOp));
   exports.Set("activationGrad", Napi::Function::New(env, ActivationGradOp));

@@ -61,6 +61,7 @@ enum FusedUpdate { OB_FUSED_UPDATES(OB_ENUMERATOR) };
 
 // How many codes a table has (its codes are 0 .. count - 1), for checking a code that comes from JavaScript.
 #define OB_ONE(id, name) +1
+constexpr int kActivationCount = 0 OB_ACTIVATIONS(OB_ONE);
 constexpr int kPrecisionCount = 0 OB_PRECISIONS(OB_ONE);
 constexpr int kConvLayoutCount = 0 OB_CONV_LAYOUTS(OB_ONE);
 #undef OB_ONE

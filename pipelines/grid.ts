@@ -53,11 +53,12 @@ export const gridPipeline = (job: GridJob, opts: GridPipelineOptions = {}): Obse
   const { store, progress, log, onPlan, trainer, concurrency, evaluate: evaluation, ...fitOptions } = opts;
   const say = log ?? ((line: string) => void process.stderr.write(`optbench: note: ${line}\n`));
   const train = trainer ?? (store ? storeTrainer(store, job.out, fitOptions) : undefined);
-  const classes = job.data.classes ?? classesFor(job.plan.models);
+  const models = opts.runtime?.models;
+  const classes = job.data.classes ?? classesFor(job.plan.models, models);
   const events = loadFashion$({ ...job.data, ...(classes !== undefined ? { classes } : {}) }).pipe(
     concatMap((data) => {
       const shape = { rows: data.train.rows, cols: data.train.cols, channels: 1, classes: data.classNames.length };
-      const feeds = checkFeeds(job.plan.models, shape, data.name);
+      const feeds = checkFeeds(job.plan.models, shape, data.name, models);
       if (E.isLeft(feeds)) return raise(feeds.left);
       const fitted = fitPlanToData(job.plan, data);
       const planned = planGrid(fitted.plan);

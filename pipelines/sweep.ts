@@ -22,6 +22,7 @@ import {
   type LoadConfig,
   type OptbenchError,
   type RunTrainer,
+  type Runtime,
   type Store,
   type SweepRecord,
   type SweepSpec,
@@ -42,6 +43,8 @@ export interface SweepOptions {
   readonly progress?: boolean;
   /** Trains each run the store gives this process (default: here; e.g. `queueTrainer` for workers elsewhere). */
   readonly train?: RunTrainer;
+  /** What runs trained here compute with (their names resolve in its registries); default builtInRuntime(). */
+  readonly runtime?: Runtime;
 }
 
 export interface SweepOutcome {
@@ -61,11 +64,11 @@ export const runSweep = async (job: SweepJob, opts: SweepOptions): Promise<E.Eit
   if (E.isLeft(saved)) return saved;
   const { out, data, ...spec } = job;
   const stop = opts.shouldStop ? { shouldStop: opts.shouldStop } : {};
-  const trainer = storeTrainer(opts.store, out, { keepFailed: true, ...stop, ...(opts.train ? { train: opts.train } : {}) }, log);
+  const trainer = storeTrainer(opts.store, out, { keepFailed: true, ...stop, ...(opts.train ? { train: opts.train } : {}), ...(opts.runtime ? { runtime: opts.runtime } : {}) }, log);
   const first = job.searches[0];
   if (first === undefined) return E.left(invalidConfig({ path: 'searches', message: 'A sweep needs at least one search.' }));
   const model = first.model;
-  const classes = data.classes ?? classesFor([model]);
+  const classes = data.classes ?? classesFor([model], opts.runtime?.models);
   try {
     const progress = await lastValueFrom(
       loadFashion$({ ...data, ...(classes !== undefined ? { classes } : {}) }).pipe(
@@ -73,7 +76,7 @@ export const runSweep = async (job: SweepJob, opts: SweepOptions): Promise<E.Eit
           // Refused before the first trial, as a grid refuses before training: a model the data cannot
           // feed, or a directory that holds runs of another protocol than this sweep's retraining.
           const shape = { rows: loaded.train.rows, cols: loaded.train.cols, channels: 1, classes: loaded.classNames.length };
-          const feeds = checkFeeds([model], shape, loaded.name);
+          const feeds = checkFeeds([model], shape, loaded.name, opts.runtime?.models);
           if (E.isLeft(feeds)) return raise(feeds.left);
           const probe = planGrid(retrainGridPlan(spec, [{ name: first.optimizer }], loaded));
           if (E.isLeft(probe)) return raise(probe.left);

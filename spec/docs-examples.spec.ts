@@ -11,7 +11,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { DEMO_BACKEND, demoCalls, registerDemoBackend } from '../docs/examples/backend.js';
 import { miniPlan, runMiniGrid } from '../docs/examples/pipeline.js';
 import { FIXTURE, tinyMlp, tinyRuntime, trainTinyMlp } from '../docs/examples/user-model.js';
-import { SignumOptimizer, atEvaluationPoint, cosineAdamw, registerSignum, signum, trainClassifier } from '../docs/examples/user-optimizer.js';
+import { SignumOptimizer, cosineAdamw, lossWhereEvaluated, signum, signumRuntime, trainClassifier } from '../docs/examples/user-optimizer.js';
+import { atEvaluationPoint } from '../lib/optimizers/index.js';
 import { loadDataset } from '../lib/data/load.js';
 import { BUILT_IN_MODELS } from '../lib/models/registry.js';
 import type { Dataset } from '../lib/data/types.js';
@@ -19,7 +20,6 @@ import { listOptimizers, paramNamesOf } from '../lib/optimizers/listing.js';
 import { PRESETS, PRESET_NAMES } from '../lib/optimizers/presets.js';
 import { createOptimizer } from '../lib/optimizers/create.js';
 import { parseOptimizerArg } from '../lib/optimizers/parse.js';
-import { unregisterOptimizer } from '../lib/optimizers/registry.js';
 import { OPTIMIZER_NAMES } from '../lib/optimizers/params.js';
 import type { BuiltClassifier } from '../lib/models/types.js';
 import { disposeModel, trainableVariables } from '../lib/models/weights.js';
@@ -81,10 +81,6 @@ describe('docs examples', function () {
   });
 
   describe('adding-an-optimizer: SignumOptimizer', function () {
-    after(() => {
-      unregisterOptimizer(signum.name);
-    });
-
     it('matches the Signum formula over three steps, computed in float64', () => {
       const cfg = { lr: 0.01, momentum: 0.9, weightDecay: 0.1 };
       const theta0 = [0.5, -1.25, 2, 0.001];
@@ -148,17 +144,18 @@ describe('docs examples', function () {
       disposeModel(model);
     });
 
-    it('registerSignum makes signum a name createOptimizer, --optimizers and optbench list know', () => {
-      right(registerSignum());
-      right(registerSignum()); // once per process: the second call is a no-op, not a refusal
-      const opt = right(createOptimizer('signum', { preset: 'paper', lr: 3e-4 }));
+    it("signumRuntime's optimizers make signum a name createOptimizer, --optimizers and optbench list know", () => {
+      const reg = right(signumRuntime()).optimizers;
+      const plain = createOptimizer('signum');
+      assert.ok(E.isLeft(plain) && plain.left._tag === 'UnknownName', 'only in that registry');
+      const opt = right(createOptimizer('signum', { preset: 'paper', lr: 3e-4 }, {}, reg));
       assert.ok(opt instanceof SignumOptimizer);
       assert.deepEqual(opt.config, { lr: 3e-4, momentum: 0.9, weightDecay: 0 });
       opt.dispose();
-      assert.deepEqual(right(parseOptimizerArg('signum:weightDecay=0.1')), { name: 'signum', overrides: { weightDecay: 0.1 } });
-      const e = createOptimizer('signum', { lr: 0.5, weightDecay: 2 });
+      assert.deepEqual(right(parseOptimizerArg('signum:weightDecay=0.1', reg)), { name: 'signum', overrides: { weightDecay: 0.1 } });
+      const e = createOptimizer('signum', { lr: 0.5, weightDecay: 2 }, {}, reg);
       assert.ok(E.isLeft(e) && /lr \* weightDecay must be below 1/.test(e.left.message));
-      const rows = listOptimizers().filter((r) => r.name === 'signum');
+      const rows = listOptimizers(reg).filter((r) => r.name === 'signum');
       assert.deepEqual(
         rows.map((r) => r.preset),
         [...PRESET_NAMES],
@@ -209,6 +206,12 @@ describe('docs examples', function () {
       tf.dispose([...x, ...held]);
       assert.equal(atX, byHand);
       assert.ok(Math.abs(atX - atY) > 1e-4, `x and y give different losses: ${atX} vs ${atY}`);
+      // The guide's own measurement gives the loss at x.
+      const [xs, ys] = tf.tidy(() => [tf.tensor4d(data.test.images.subarray(0, 50 * 784), [50, 28, 28, 1]), tf.tensor1d(data.test.labels.subarray(0, 50), 'int32')] as const);
+      const guide = right(lossWhereEvaluated(opt, model, xs, ys));
+      const direct = right(atEvaluationPoint(opt, variables, () => tf.tidy(() => classifierForward(model, xs, ys, false).loss.dataSync()[0]!)));
+      tf.dispose([xs, ys]);
+      assert.equal(guide, direct);
       const adam = right(createOptimizer('adam'));
       assert.equal(right(atEvaluationPoint(adam, variables, lossOn(model))), atY);
       adam.dispose();

@@ -7,7 +7,7 @@
  * does not get a healthy worker declared stalled (while a blocked event loop does).
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, copyFileSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -397,6 +397,63 @@ describe('the queue refuses', function () {
       await client.right.queue.obliterate({ force: true });
       await client.right.close();
       rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('a job naming a data set no worker has fails alone, with the reason in queue status, and the worker goes on serving', async () => {
+    const client = await connectQueue(redis.url, { persistent: false });
+    assert.ok(E.isRight(client));
+    const out = mkdtempSync(join(tmpdir(), 'optbench-queue-missing-'));
+    try {
+      const identity = await dataIdentity({ dataset: 'fashion-mini', dir: FIXTURE });
+      assert.ok(E.isRight(identity));
+      // A run of a data set this worker has no files of, then a good run.
+      const missing: RunSpec = { ...specs[0]!, dataset: 'no-such-set', data: '0123456789abcdef', epochs: 1 };
+      const good: RunSpec = { ...specs[1]!, epochs: 1, subset: 50, batchSize: 50 };
+      await submitRuns(client.right, [missing], { ...identity.right.identity, name: 'no-such-set' });
+      await submitRuns(client.right, [good], identity.right.identity);
+      // The worker finds its data sets by name (no --data-dir): fashion-mini in its cache, no-such-set nowhere.
+      const cache = join(out, 'cache');
+      mkdirSync(join(cache, 'optbench', 'fashion-mini'), { recursive: true });
+      for (const f of readdirSync(FIXTURE)) copyFileSync(join(FIXTURE, f), join(cache, 'optbench', 'fashion-mini', f));
+      const w = start(['worker', '--queue', redis.url, '--name', 'serves-on'], { ...FAST_LOCKS, XDG_CACHE_HOME: cache, OPTBENCH_DATA: '' });
+      const data = { name: 'fashion-mini', dir: FIXTURE } as Dataset;
+      const bad = await lastValueFrom(queueTrainer(client.right)(missing, { ...data, name: 'no-such-set' }, { index: 1, total: 2, evaluation: {}, untilEpoch: 1 }).pipe(toArray()));
+      const fine = await lastValueFrom(queueTrainer(client.right)(good, data, { index: 2, total: 2, evaluation: {}, untilEpoch: 1 }).pipe(toArray()));
+      const last = bad.at(-1);
+      assert.ok(last?.type === 'RunFailed', JSON.stringify(bad));
+      assert.match(last.error.message, /no-such-set/);
+      assert.equal(fine.at(-1)?.type, 'RunEnded', 'the same worker trained the next run');
+      assert.equal(w.proc.exitCode, null, `the worker is still serving:\n${w.stderr}`);
+      const status = await cli(['queue', 'status', '--queue', redis.url, '--json']);
+      const st = JSON.parse(status.stdout) as { refusals: { worker: string; outcome?: string; message: string }[]; failed: { runId: string; reason?: string }[] };
+      assert.deepEqual([st.refusals.at(-1)?.worker, st.refusals.at(-1)?.outcome], ['serves-on', 'failed']);
+      assert.ok(st.failed.some((f) => f.runId === runId(missing) && /no-such-set/.test(f.reason ?? '')), JSON.stringify(st.failed));
+      await stopWorker(w);
+    } finally {
+      await client.right.queue.obliterate({ force: true });
+      await client.right.close();
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('optbench run --precision bf16 --queue: the job carries the precision and the worker trains it in bf16', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'optbench-queue-bf16-'));
+    const w = worker(redis.url, 'bf16');
+    try {
+      const r = await cli([
+        'run', '--models', 'fcnn', '--optimizers', 'sgd', '--epochs', '1', '--subset', '50', '--test-subset', '50', '--batch-size', '25',
+        '--data-dir', FIXTURE, '--dataset', 'fashion-mini', '--backend', 'native', '--precision', 'bf16', '--out', out, '--no-report',
+        '--queue', redis.url, '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as { runs: { status: string }[] };
+      assert.deepEqual(summary.runs.map((x) => x.status), ['done'], r.stderr);
+      const grid = JSON.parse(readFileSync(join(out, 'grid.json'), 'utf8')) as { specs: RunSpec[] };
+      assert.equal(grid.specs[0]!.precision, 'bf16');
+    } finally {
+      await stopWorker(w);
+      rmSync(out, { recursive: true, force: true });
     }
   });
 

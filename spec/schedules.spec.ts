@@ -22,11 +22,10 @@ import {
   createOptimizer,
   parseOptimizerArg,
   parseOptimizerList,
-  registerOptimizer,
+  optimizerRegistry,
   resolveOptimizer,
   resolveSchedule,
   scheduleFactor,
-  unregisterOptimizer,
   type LrSchedule,
   type ParamValue,
 } from '../lib/optimizers/index.js';
@@ -201,15 +200,11 @@ describe('schedules: every built-in rule takes its rates through the schedule', 
 
   it('refuses a decaying schedule for Schedule-Free, any for a registered optimizer, and a malformed one', () => {
     assert.match(left(createOptimizer('adamw-schedulefree', {}, { schedule: { kind: 'cosine' }, epochs: 1, stepsPerEpoch: 10 })).message, /takes no 'cosine' schedule: give it only a warm-up/);
-    right(registerOptimizer({ name: 'schedprobe', defaults: { lr: 0.1 }, create: (p) => right(createOptimizer('sgd', { lr: Number(p.lr) })) }));
-    try {
-      const e = left(resolveOptimizer({ name: 'schedprobe', schedule: { kind: 'constant', warmupSteps: 3 } }));
-      assert.match(e.message, /schedules apply to the built-in optimizers; 'schedprobe' is registered/);
-      // The constant rate is no schedule: a registered optimizer takes it.
-      right(resolveOptimizer({ name: 'schedprobe', schedule: { kind: 'constant' } }));
-    } finally {
-      unregisterOptimizer('schedprobe');
-    }
+    const reg = right(optimizerRegistry([{ name: 'schedprobe', defaults: { lr: 0.1 }, create: (p: Record<string, number | boolean>) => right(createOptimizer('sgd', { lr: Number(p['lr']) })) }]));
+    const e = left(resolveOptimizer({ name: 'schedprobe', schedule: { kind: 'constant', warmupSteps: 3 } }, reg));
+    assert.match(e.message, /schedules apply to the built-in optimizers; 'schedprobe' is registered/);
+    // The constant rate is no schedule: a registered optimizer takes it.
+    right(resolveOptimizer({ name: 'schedprobe', schedule: { kind: 'constant' } }, reg));
     const bad = left(createOptimizer('adam', {}, { schedule: { kind: 'exponential' } as unknown as Schedule }));
     assert.equal(bad._tag === 'InvalidConfig' && bad.path, 'optimizer.schedule.kind');
     assert.match(left(createOptimizer('adam', {}, { schedule: { kind: 'cosine', stepGamma: 0.5 }, epochs: 1, stepsPerEpoch: 3 })).message, /stepGamma belongs to the 'step' schedule/);

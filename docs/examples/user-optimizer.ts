@@ -8,12 +8,11 @@ import {
   RuleOptimizer,
   classifierForward,
   createOptimizer,
-  hasEvaluationPoint,
+  atEvaluationPoint,
   deriveSeed,
   evaluate,
-  registerOptimizer,
+  createRuntime,
   seededBatches,
-  registeredOptimizer,
   runFit,
   trainableVariables,
   dropoutScope,
@@ -24,6 +23,7 @@ import {
   type OptimizerDef,
   type RunEvent,
   type RunSpec,
+  type Runtime,
   type SlotUpdate,
   type Split,
   type StepScalars,
@@ -89,9 +89,8 @@ export const signum: OptimizerDef = {
     }),
 };
 
-/** Registers Signum once per process (registerOptimizer refuses a name that is taken). */
-export const registerSignum = (): E.Either<OptbenchError, void> =>
-  registeredOptimizer(signum.name) !== undefined ? E.right(undefined) : registerOptimizer(signum);
+/** A runtime whose optimizers are the built-ins and Signum: runs given it can name 'signum'. */
+export const signumRuntime = (): E.Either<OptbenchError, Runtime> => createRuntime({ optimizers: [signum] });
 
 /**
  * One runFit run of a study model with Signum, by name, evaluated, as plain data: every RunEvent it emitted.
@@ -102,8 +101,8 @@ export const trainWithSignum = async (
   overrides: Partial<RunSpec> = {},
   opts: FitOptions = {},
 ): Promise<E.Either<OptbenchError, RunEvent[]>> => {
-  const registered = registerSignum();
-  if (E.isLeft(registered)) return registered;
+  const runtime = signumRuntime();
+  if (E.isLeft(runtime)) return runtime;
   const spec: RunSpec = {
     dataset: data.name,
     model: 'fcnn',
@@ -116,7 +115,7 @@ export const trainWithSignum = async (
     testSubset: 50,
     ...overrides,
   };
-  return E.right(await lastValueFrom(runFit(spec, data, opts).pipe(evaluate(), toArray())));
+  return E.right(await lastValueFrom(runFit(spec, data, { ...opts, runtime: runtime.right }).pipe(evaluate(), toArray())));
 };
 
 /**
@@ -171,23 +170,15 @@ export const cosineAdamw = (train: Split, opts: { epochs: number; batchSize: num
   );
 
 /**
- * Runs `evaluate` with the model at the point its optimizer is evaluated at. Schedule-Free AdamW trains
- * at y and is evaluated at x, the average of its steps: the variables hold y, so evaluating them as they
- * are measures the wrong point. evalPoint puts x into the variables (the list given to minimize, in its
- * order) and trainPoint puts y back bit for bit, so training goes on exactly as if nothing had been
- * evaluated. Any other optimizer is evaluated where it trains, and `evaluate` just runs.
+ * A classifier's mean loss on `x` and `labels` (inference mode), measured where its optimizer is
+ * evaluated: Schedule-Free AdamW trains at y and is evaluated at x, the average of its steps, so its
+ * variables, as they are after a step, hold the wrong point. `atEvaluationPoint` puts x in for the
+ * measurement and y back after it, bit for bit; for any other optimizer it just measures.
  */
-export const atEvaluationPoint = <A>(
+export const lossWhereEvaluated = (
   optimizer: tf.Optimizer,
-  variables: readonly tf.Variable[],
-  evaluate: () => A,
-): E.Either<OptbenchError, A> => {
-  if (!hasEvaluationPoint(optimizer)) return E.right(evaluate());
-  const swapped = optimizer.evalPoint(variables);
-  if (E.isLeft(swapped)) return swapped;
-  try {
-    return E.right(evaluate());
-  } finally {
-    optimizer.trainPoint();
-  }
-};
+  model: BuiltClassifier,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+): E.Either<OptbenchError, number> =>
+  atEvaluationPoint(optimizer, trainableVariables(model), () => tf.tidy(() => classifierForward(model, x, labels, false).loss.dataSync()[0]!));

@@ -3,16 +3,20 @@ import { activationGradFromOutput } from './native-grads.js';
 
 /**
  * A ReLU convolution layer's training forward, y = relu(conv(x, W) + b), as one kernel on `native`: the
- * native FusedConv2D, whose bias and ReLU oneDNN applies as it writes the convolution's output. TF.js
- * fuses them only at inference; while gradients are recorded, tf.fused.conv2d runs Conv2D, Add and Relu,
- * two more passes over the layer's output forward. Its gradient computes the ReLU's gradient once, then
- * each input's part only when asked: a model's first layer needs no gradient for its input.
+ * native FusedConv2D, which runs oneDNN's plain convolution (the primitive Conv2D runs) and then adds the
+ * bias and applies the ReLU in one pass over its output (native/conv.cc). TF.js fuses them only at
+ * inference; while gradients are recorded, tf.fused.conv2d runs Conv2D, Add and Relu: two more kernels, two
+ * more passes over the layer's output and two more tensors forward. Its gradient computes the ReLU's
+ * gradient once, then each input's part only when asked: a model's first layer needs no gradient for its
+ * input.
  *
- * Bit-identical to the composed kernels: oneDNN adds the bias to the same float32 convolution result and
- * relu is exact; the gradient runs the kernels the composed ops' gradients run (the activation gradient,
- * Conv2DBackpropInput, Conv2DBackpropFilter, the bias's sum over batch, rows and columns), on the same
- * tensors. Measured with bench/conv-post-ops.ts (bench/README.md): SCNN and BCNN steps 0.84-0.91x of the
- * composed ones on an AVX-512 CPU, MCNN 0.97-0.98x, the VAEs 0.98-1.00x.
+ * Bit-identical to the composed kernels on every CPU, by construction: the same convolution primitive, then
+ * the Add and Relu kernels' own float32 operations in the same order, so NaN stays NaN as in Relu; the
+ * gradient runs the kernels the composed ops' gradients run (the activation gradient, Conv2DBackpropInput,
+ * Conv2DBackpropFilter, the bias's sum over batch, rows and columns), on the same tensors. Before, oneDNN
+ * added the bias and ReLU as post-ops, which its AVX2 kernel rounds differently (it starts the sum at the
+ * bias) and which turn NaN into 0. The speed-ups in bench/README.md (SCNN and BCNN steps 0.84-0.91x of the
+ * composed ones on an AVX-512 CPU) were measured with those post-ops, not with this pass.
  */
 
 export const CONV_KERNEL = 'OptbenchConv2DBiasRelu';

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { PositiveInt } from '../config/numbers.js';
 import { checkSchedule, Schedule } from '../config/schedule.js';
 import { decodeWith } from '../config/spec.js';
@@ -16,6 +17,8 @@ import {
   optimizerNames,
   registeredDefaults,
   validateParamOf,
+  BUILT_IN_OPTIMIZERS,
+  type OptimizerRegistry,
 } from './registry.js';
 import {
   AdadeltaOptimizer,
@@ -75,19 +78,19 @@ const checkScheduleFor = (name: string, builtIn: boolean, schedule: Schedule | u
 const isPresetName = isOneOf(PRESET_NAMES);
 
 /** The effective hyperparameters of a choice (what run specs and reports show), validated. */
-export const resolveOptimizer = (choice: OptimizerChoiceInput): E.Either<OptbenchError, ResolvedOptimizer> => {
+export const resolveOptimizer = (choice: OptimizerChoiceInput, reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): E.Either<OptbenchError, ResolvedOptimizer> => {
   const name = choice.name.toLowerCase();
   // A registered optimizer has one set of defaults, the same under every preset.
   const builtIn = isOptimizerName(name);
-  const registered = builtIn ? undefined : registeredDefaults(name);
-  if (!builtIn && registered === undefined) return E.left(unknown('optimizer', choice.name, optimizerNames()));
+  const registered = builtIn ? undefined : registeredDefaults(name, reg);
+  if (!builtIn && registered === undefined) return E.left(unknown('optimizer', choice.name, optimizerNames(reg)));
   const preset = choice.preset ?? DEFAULT_PRESET;
   if (!isPresetName(preset)) return E.left(unknown('preset', preset, PRESET_NAMES));
   const entry = builtIn ? PRESETS[preset][name] : undefined;
   const params: Record<string, ParamValue> =
     entry !== undefined ? Object.fromEntries(Object.entries(entry.params).map(([k, [v]]) => [k, v])) : { ...registered };
   for (const [rawKey, value] of Object.entries(choice.overrides ?? {})) {
-    const key = canonicalParamOf(name, rawKey);
+    const key = canonicalParamOf(name, rawKey, reg);
     if (!(key in params)) {
       const err = unknown('hyperparameter', rawKey, Object.keys(params));
       const hint = err.suggestion !== undefined ? ` Did you mean '${err.suggestion}'?` : '';
@@ -96,12 +99,12 @@ export const resolveOptimizer = (choice: OptimizerChoiceInput): E.Either<Optbenc
       const message = `${name} has no hyperparameter '${rawKey}'${where}.${hint} Valid: ${valid}.`;
       return E.left({ ...err, message });
     }
-    const checked = validateParamOf(name, key, value, `optimizer.overrides.${rawKey}`);
+    const checked = validateParamOf(name, key, value, `optimizer.overrides.${rawKey}`, reg);
     if (E.isLeft(checked)) return checked;
     params[key] = checked.right;
   }
   if (entry === undefined) {
-    const valid = checkRegisteredParams(name, params, 'optimizer.overrides');
+    const valid = checkRegisteredParams(name, params, 'optimizer.overrides', reg);
     if (E.isLeft(valid)) return valid;
   }
   const schedule = checkScheduleFor(name, builtIn, choice.schedule);
@@ -124,20 +127,21 @@ const flag = (p: Record<string, ParamValue>, k: string): boolean => p[k] === tru
 /**
  * Builds the optimizer a resolved choice describes, its schedule resolved for a run of `length` (which a
  * schedule that decays, or counts in epochs, needs). For a registered optimizer this runs the user's
- * `create`; if that fails (or the optimizer was unregistered since it was resolved), or the schedule does
- * not fit the run, the OptbenchError is thrown, which createOptimizer returns as a Left.
+ * `create` (from `reg`, the registry it was resolved in); a create that fails, or a schedule that does not
+ * fit the run, is a Left.
  */
-export const instantiate = (r: ResolvedOptimizer, length?: TrainingLength): tf.Optimizer => {
+export const instantiate = (r: ResolvedOptimizer, length?: TrainingLength, reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): E.Either<OptbenchError, tf.Optimizer> =>
+  r.rule.startsWith('registered:')
+    ? createRegistered(r.name, { ...r.params }, reg)
+    : pipe(
+        resolveSchedule(r.schedule, length),
+        // Only a schedule that changes the rate enters a rule's config, so that the study's configs are as before.
+        E.map((schedule) => builtInRule(r, schedule !== undefined ? { schedule } : {})),
+      );
+
+/** A built-in rule's optimizer from its resolved hyperparameters (and schedule, when it has one). */
+const builtInRule = (r: ResolvedOptimizer, s: { schedule?: LrSchedule }): tf.Optimizer => {
   const p = r.params;
-  if (r.rule.startsWith('registered:')) {
-    const made = createRegistered(r.name, { ...p });
-    if (E.isLeft(made)) throw made.left;
-    return made.right;
-  }
-  const resolved = resolveSchedule(r.schedule, length);
-  if (E.isLeft(resolved)) throw resolved.left;
-  // Only a schedule that changes the rate enters a rule's config, so that the study's configs are as before.
-  const s: { schedule?: LrSchedule } = resolved.right !== undefined ? { schedule: resolved.right } : {};
   switch (r.rule as RuleId) {
     case 'sgd':
     case 'sgd/torch':
@@ -261,6 +265,7 @@ export const createOptimizer = (
   name: string,
   opts: { readonly preset?: string; readonly [override: string]: ParamValue | string | undefined } = {},
   run: OptimizerRun = {},
+  reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS,
 ): E.Either<OptbenchError, tf.Optimizer> => {
   const { preset, ...rest } = opts;
   const p = decodeWith(Preset, 'optimizer', 'optimizer.preset')(preset);
@@ -272,12 +277,9 @@ export const createOptimizer = (
   const overrides: Record<string, ParamValue> = {};
   for (const [k, v] of Object.entries(decoded.right)) if (v !== undefined) overrides[k] = v;
   const { schedule, epochs, stepsPerEpoch } = r.right;
-  const resolved = resolveOptimizer({
-    name,
-    ...(p.right !== undefined ? { preset: p.right } : {}),
-    overrides,
-    ...(schedule !== undefined ? { schedule } : {}),
-  });
   const length = epochs !== undefined && stepsPerEpoch !== undefined ? { epochs, stepsPerEpoch } : undefined;
-  return E.isLeft(resolved) ? resolved : E.tryCatch(() => instantiate(resolved.right, length), toOptbenchError);
+  return pipe(
+    resolveOptimizer({ name, ...(p.right !== undefined ? { preset: p.right } : {}), overrides, ...(schedule !== undefined ? { schedule } : {}) }, reg),
+    E.flatMap((resolved) => instantiate(resolved, length, reg)),
+  );
 };

@@ -11,14 +11,8 @@ export {
   validateParam,
 } from './params.js';
 export type { OptimizerName, StudyOptimizerName, ModernOptimizerName, ParamKind, ParamValue } from './params.js';
-export {
-  registerOptimizer,
-  unregisterOptimizer,
-  registeredOptimizerNames,
-  registeredOptimizer,
-  optimizerNames,
-} from './registry.js';
-export type { OptimizerDef } from './registry.js';
+export { BUILT_IN_OPTIMIZERS, optimizerRegistry, registeredOptimizerNames, registeredOptimizer, optimizerNames } from './registry.js';
+export type { OptimizerDef, OptimizerRegistry } from './registry.js';
 export { PRESET_NAMES, DEFAULT_PRESET, PRESETS } from './presets.js';
 export type { PresetName, PresetEntry } from './presets.js';
 export { RULE_IDS, RULE_FORMULAS } from './formulas.js';
@@ -48,7 +42,7 @@ export type {
 } from './rules.js';
 export { AdamwOptimizer, RadamOptimizer, LionOptimizer, AdabeliefOptimizer, MODERN_RULE_CLASSES, rectification } from './modern-rules.js';
 export type { AdamwConfig, RadamConfig, LionConfig, AdabeliefConfig } from './modern-rules.js';
-export { ScheduleFreeAdamwOptimizer, hasEvaluationPoint } from './schedule-free.js';
+export { ScheduleFreeAdamwOptimizer, atEvaluationPoint, hasEvaluationPoint } from './schedule-free.js';
 export type { ScheduleFreeConfig, EvaluationPoint } from './schedule-free.js';
 export { MuonOptimizer, newtonSchulz, muonView, NS_COEFFICIENTS } from './muon.js';
 export type { MuonConfig } from './muon.js';

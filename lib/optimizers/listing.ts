@@ -1,7 +1,7 @@
 import { OPTIMIZER_NAMES, isOptimizerName, type ParamValue } from './params.js';
 import { RULE_FORMULAS, registeredRule, type RegisteredRuleId, type RuleId } from './formulas.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
-import { registeredDefaults, registeredOptimizer, registeredOptimizerNames } from './registry.js';
+import { BUILT_IN_OPTIMIZERS, registeredDefaults, registeredOptimizer, registeredOptimizerNames, type OptimizerRegistry } from './registry.js';
 
 // What `optbench list` shows and the CLI parser accepts: the presets and the registered optimizers as plain data.
 
@@ -17,9 +17,9 @@ export interface OptimizerListing {
 
 const SAME_UNDER_EVERY_PRESET = 'registered optimizer: the same value under every preset';
 
-const registeredListing = (name: string, preset: PresetName): OptimizerListing => {
-  const def = registeredOptimizer(name)!;
-  const defaults = registeredDefaults(name)!;
+const registeredListing = (name: string, preset: PresetName, reg: OptimizerRegistry): OptimizerListing => {
+  const def = registeredOptimizer(name, reg)!;
+  const defaults = registeredDefaults(name, reg)!;
   return {
     name,
     preset,
@@ -27,7 +27,7 @@ const registeredListing = (name: string, preset: PresetName): OptimizerListing =
     sources: Object.fromEntries(
       Object.keys(defaults).map((k) => {
         const src = def.sources?.[k];
-        return [k, src !== undefined ? `${src} (${SAME_UNDER_EVERY_PRESET})` : `given to registerOptimizer (${SAME_UNDER_EVERY_PRESET})`];
+        return [k, src !== undefined ? `${src} (${SAME_UNDER_EVERY_PRESET})` : `given with its definition (${SAME_UNDER_EVERY_PRESET})`];
       }),
     ),
     rule: registeredRule(name),
@@ -36,7 +36,7 @@ const registeredListing = (name: string, preset: PresetName): OptimizerListing =
 };
 
 /** One row per optimizer per preset, as plain data (what `optbench list --json` prints). */
-export const listOptimizers = (): OptimizerListing[] =>
+export const listOptimizers = (reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): OptimizerListing[] =>
   PRESET_NAMES.flatMap((preset) => [
     ...OPTIMIZER_NAMES.map((name) => {
       const entry = PRESETS[preset][name];
@@ -50,14 +50,14 @@ export const listOptimizers = (): OptimizerListing[] =>
         formula: RULE_FORMULAS[entry.rule],
       };
     }),
-    ...registeredOptimizerNames().map((name) => registeredListing(name, preset)),
+    ...registeredOptimizerNames(reg).map((name) => registeredListing(name, preset, reg)),
   ]);
 
 /**
  * Every hyperparameter name an optimizer has under any preset (what the CLI parser accepts); a registered
  * optimizer's defaults' names; none for an unknown name.
  */
-export const paramNamesOf = (name: string): string[] =>
+export const paramNamesOf = (name: string, reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): string[] =>
   isOptimizerName(name)
     ? [...new Set(PRESET_NAMES.flatMap((p) => Object.keys(PRESETS[p][name].params)))]
-    : Object.keys(registeredDefaults(name) ?? {});
+    : Object.keys(registeredDefaults(name, reg) ?? {});

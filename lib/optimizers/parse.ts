@@ -3,7 +3,7 @@ import { checkSchedule, isScheduleKey, readScheduleKey, type Schedule } from '..
 import { invalidConfig, printable, unknown, type OptbenchError } from '../errors.js';
 import { MODERN_OPTIMIZER_NAMES, OPTIMIZER_NAMES, STUDY_OPTIMIZER_NAMES, type ParamValue } from './params.js';
 import { paramNamesOf } from './listing.js';
-import { canonicalParamOf, optimizerNames, registeredOptimizerNames, validateParamOf } from './registry.js';
+import { BUILT_IN_OPTIMIZERS, canonicalParamOf, optimizerNames, registeredOptimizerNames, validateParamOf, type OptimizerRegistry } from './registry.js';
 
 export interface OptimizerArg {
   /** A built-in's name (OPTIMIZER_NAMES) or a registered optimizer's. */
@@ -42,16 +42,16 @@ export const OPTIMIZER_LIST_GRAMMAR =
   `${MODERN_OPTIMIZER_NAMES.join(', ')})`;
 
 /** The grammar as error messages give it: what "all" means now, with any registered optimizers named. */
-export const optimizerListGrammar = (): string => {
-  const registered = registeredOptimizerNames();
+export const optimizerListGrammar = (reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): string => {
+  const registered = registeredOptimizerNames(reg);
   return registered.length === 0
     ? OPTIMIZER_LIST_GRAMMAR
     : OPTIMIZER_LIST_GRAMMAR.replace('every built-in', `every built-in plus registered ${registered.join(', ')}`);
 };
 
 /** The groups a name in --optimizers may be, and what each means now. */
-const GROUPS: Readonly<Record<string, () => string[]>> = {
-  all: () => [...OPTIMIZER_NAMES, ...registeredOptimizerNames()],
+const GROUPS: Readonly<Record<string, (reg: OptimizerRegistry) => string[]>> = {
+  all: (reg) => [...OPTIMIZER_NAMES, ...registeredOptimizerNames(reg)],
   study: () => [...STUDY_OPTIMIZER_NAMES],
   modern: () => [...MODERN_OPTIMIZER_NAMES],
 };
@@ -60,17 +60,17 @@ export const OPTIMIZER_GROUPS = Object.keys(GROUPS);
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
-const bad = (token: string, why: string): OptbenchError =>
+const bad = (token: string, why: string, reg: OptimizerRegistry): OptbenchError =>
   invalidConfig({
     path: 'optimizer',
-    message: printable(`Cannot read optimizer argument at '${token}': ${why}. Expected ${optimizerListGrammar()}, e.g. adam:lr=3e-4,beta2=0.99,sgd.`),
+    message: printable(`Cannot read optimizer argument at '${token}': ${why}. Expected ${optimizerListGrammar(reg)}, e.g. adam:lr=3e-4,beta2=0.99,sgd.`),
   });
 
-const parseValue = (token: string, raw: string): E.Either<OptbenchError, ParamValue> => {
+const parseValue = (token: string, raw: string, reg: OptimizerRegistry): E.Either<OptbenchError, ParamValue> => {
   if (raw === 'true') return E.right(true);
   if (raw === 'false') return E.right(false);
   if (NUMBER.test(raw)) return E.right(Number(raw));
-  return E.left(bad(token, `'${raw}' is not a number (or true/false)`));
+  return E.left(bad(token, `'${raw}' is not a number (or true/false)`, reg));
 };
 
 interface Draft {
@@ -83,58 +83,58 @@ interface Draft {
   scheduled: boolean;
 }
 
-const addOverride = (draft: Draft, token: string): E.Either<OptbenchError, void> => {
+const addOverride = (draft: Draft, token: string, reg: OptimizerRegistry): E.Either<OptbenchError, void> => {
   const eq = token.indexOf('=');
   const rawKey = token.slice(0, eq).trim();
   const rawValue = token.slice(eq + 1).trim();
-  if (rawKey === '') return E.left(bad(token, 'the hyperparameter name before = is missing'));
-  if (rawValue === '') return E.left(bad(token, `no value after '${rawKey}='`));
+  if (rawKey === '') return E.left(bad(token, 'the hyperparameter name before = is missing', reg));
+  if (rawValue === '') return E.left(bad(token, `no value after '${rawKey}='`, reg));
   if (isScheduleKey(rawKey)) {
-    if (draft.scheduleKeys.has(rawKey)) return E.left(bad(token, `${rawKey} is given twice for ${draft.names.join(', ')}`));
+    if (draft.scheduleKeys.has(rawKey)) return E.left(bad(token, `${rawKey} is given twice for ${draft.names.join(', ')}`, reg));
     draft.scheduleKeys.add(rawKey);
     draft.scheduled = true;
     const read = readScheduleKey(draft.schedule, rawKey, rawValue);
-    return E.isLeft(read) ? E.left(bad(token, read.left)) : E.right(undefined);
+    return E.isLeft(read) ? E.left(bad(token, read.left, reg)) : E.right(undefined);
   }
-  const value = parseValue(token, rawValue);
+  const value = parseValue(token, rawValue, reg);
   if (E.isLeft(value)) return value;
   for (const name of draft.names) {
-    const key = canonicalParamOf(name, rawKey);
-    const known = paramNamesOf(name);
+    const key = canonicalParamOf(name, rawKey, reg);
+    const known = paramNamesOf(name, reg);
     if (!known.includes(key)) {
       const err = unknown('hyperparameter', rawKey, known);
       const hint = err.suggestion !== undefined ? ` Did you mean '${err.suggestion}'?` : '';
       const message = printable(`${name} has no hyperparameter '${rawKey}' (in '${token}').${hint} Valid: ${known.join(', ')}.`);
       return E.left({ ...err, message });
     }
-    if (key in draft.overrides) return E.left(bad(token, `${key} is given twice for ${name}`));
-    const checked = validateParamOf(name, key, value.right, `optimizer.overrides.${key}`);
+    if (key in draft.overrides) return E.left(bad(token, `${key} is given twice for ${name}`, reg));
+    const checked = validateParamOf(name, key, value.right, `optimizer.overrides.${key}`, reg);
     if (E.isLeft(checked)) return checked;
   }
-  draft.overrides[canonicalParamOf(draft.names[0]!, rawKey)] = value.right;
+  draft.overrides[canonicalParamOf(draft.names[0]!, rawKey, reg)] = value.right;
   return E.right(undefined);
 };
 
-const startItem = (token: string, base: ScheduleDefault): E.Either<OptbenchError, { draft: Draft; firstOverride?: string }> => {
+const startItem = (token: string, base: ScheduleDefault, reg: OptimizerRegistry): E.Either<OptbenchError, { draft: Draft; firstOverride?: string }> => {
   const colon = token.indexOf(':');
   const rawName = (colon < 0 ? token : token.slice(0, colon)).trim().toLowerCase();
-  if (rawName === '') return E.left(bad(token, 'the optimizer name is missing'));
-  const known = optimizerNames();
-  const names: string[] | undefined = Object.hasOwn(GROUPS, rawName) ? GROUPS[rawName]!() : known.includes(rawName) ? [rawName] : undefined;
+  if (rawName === '') return E.left(bad(token, 'the optimizer name is missing', reg));
+  const known = optimizerNames(reg);
+  const names: string[] | undefined = Object.hasOwn(GROUPS, rawName) ? GROUPS[rawName]!(reg) : known.includes(rawName) ? [rawName] : undefined;
   if (names === undefined) return E.left(unknown('optimizer', rawName, [...known, ...OPTIMIZER_GROUPS]));
   const draft: Draft = { names, overrides: {}, schedule: { ...base.schedule }, scheduleKeys: new Set(), scheduled: base.given };
   if (colon < 0) return E.right({ draft });
   const rest = token.slice(colon + 1);
-  if (!rest.includes('=')) return E.left(bad(token, `expected key=value after '${rawName}:'`));
+  if (!rest.includes('=')) return E.left(bad(token, `expected key=value after '${rawName}:'`, reg));
   return E.right({ draft, firstOverride: rest });
 };
 
 /** A draft's schedule, checked and canonical (undefined: the constant rate). */
-const scheduleOf = (d: Draft): E.Either<OptbenchError, Schedule | undefined> => {
+const scheduleOf = (d: Draft, reg: OptimizerRegistry): E.Either<OptbenchError, Schedule | undefined> => {
   if (!d.scheduled) return E.right(undefined);
   const checked = checkSchedule({ kind: 'constant', ...d.schedule }, 'optimizer.schedule');
   return E.isLeft(checked)
-    ? E.left({ ...checked.left, message: `${d.names.join(', ')}: ${checked.left.message} Expected ${optimizerListGrammar()}.` })
+    ? E.left({ ...checked.left, message: `${d.names.join(', ')}: ${checked.left.message} Expected ${optimizerListGrammar(reg)}.` })
     : checked;
 };
 
@@ -173,7 +173,11 @@ const parseScheduleDefault = (text: string): E.Either<OptbenchError, ScheduleDef
  * Parses a list such as `adam,sgd:lr=0.1,momentum=0.9`, `all` or `adamw:schedule=cosine,warmup=2epochs`.
  * `opts.schedule` is `--schedule`'s text: the schedule of every item, whose own schedule keys override its keys.
  */
-export const parseOptimizerList = (input: string, opts: { readonly schedule?: string } = {}): E.Either<OptbenchError, OptimizerArg[]> => {
+export const parseOptimizerList = (
+  input: string,
+  opts: { readonly schedule?: string } = {},
+  reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS,
+): E.Either<OptbenchError, OptimizerArg[]> => {
   const base = opts.schedule === undefined ? E.right<OptbenchError, ScheduleDefault>({ given: false, schedule: {} }) : parseScheduleDefault(opts.schedule);
   if (E.isLeft(base)) return base;
   const tokens = input.split(',');
@@ -182,31 +186,31 @@ export const parseOptimizerList = (input: string, opts: { readonly schedule?: st
   for (const [i, raw] of tokens.entries()) {
     const token = raw.trim();
     if (token === '') {
-      return E.left(bad(input, `empty item at position ${i + 1} (two commas in a row, or a comma at an end)`));
+      return E.left(bad(input, `empty item at position ${i + 1} (two commas in a row, or a comma at an end)`, reg));
     }
     if (token.includes('=') && !token.includes(':')) {
       const current = drafts[drafts.length - 1];
       if (current === undefined || !open) {
         const example = `${current?.names.length === 1 ? current.names[0] : 'adam'}:${token}`;
         const hint = current === undefined ? 'it has no optimizer before it' : "overrides must follow 'name:'";
-        return E.left(bad(token, `${hint} (write e.g. ${example})`));
+        return E.left(bad(token, `${hint} (write e.g. ${example})`, reg));
       }
-      const added = addOverride(current, token);
+      const added = addOverride(current, token, reg);
       if (E.isLeft(added)) return added;
       continue;
     }
-    const started = startItem(token, base.right);
+    const started = startItem(token, base.right, reg);
     if (E.isLeft(started)) return started;
     drafts.push(started.right.draft);
     open = started.right.firstOverride !== undefined;
     if (started.right.firstOverride !== undefined) {
-      const added = addOverride(started.right.draft, started.right.firstOverride);
+      const added = addOverride(started.right.draft, started.right.firstOverride, reg);
       if (E.isLeft(added)) return added;
     }
   }
   const out: OptimizerArg[] = [];
   for (const d of drafts) {
-    const schedule = scheduleOf(d);
+    const schedule = scheduleOf(d, reg);
     if (E.isLeft(schedule)) return schedule;
     for (const name of d.names) out.push({ name, overrides: { ...d.overrides }, ...(schedule.right !== undefined ? { schedule: schedule.right } : {}) });
   }
@@ -214,12 +218,12 @@ export const parseOptimizerList = (input: string, opts: { readonly schedule?: st
 };
 
 /** Parses exactly one optimizer with optional overrides, e.g. `adam:lr=3e-4,beta2=0.99`. */
-export const parseOptimizerArg = (input: string): E.Either<OptbenchError, OptimizerArg> => {
-  const list = parseOptimizerList(input);
+export const parseOptimizerArg = (input: string, reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): E.Either<OptbenchError, OptimizerArg> => {
+  const list = parseOptimizerList(input, {}, reg);
   if (E.isLeft(list)) return list;
   if (list.right.length !== 1) {
     const names = list.right.map((a) => a.name).join(', ');
-    return E.left(bad(input, `expected one optimizer, got ${list.right.length} (${names})`));
+    return E.left(bad(input, `expected one optimizer, got ${list.right.length} (${names})`, reg));
   }
   return E.right(list.right[0]!);
 };

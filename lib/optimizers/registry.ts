@@ -41,36 +41,63 @@ export interface OptimizerDef {
 }
 
 /** What the registry keeps: the definition as registered, with every range decided and defaults normalised. */
-interface Registered {
+export interface Registered {
   readonly def: OptimizerDef;
   readonly defaults: Readonly<Record<string, ParamValue>>;
   readonly kinds: Readonly<Record<string, ParamKind>>;
 }
 
-const registry = new Map<string, Registered>();
+/**
+ * The optimizers a run can name beyond the built-ins: a value, never state of the process. A run resolves
+ * its spec's optimizer in the registry of its runtime (lib/train/runtime.ts); `with` gives a new registry.
+ */
+export interface OptimizerRegistry {
+  /** The user optimizers, by name, in the order given. */
+  readonly defs: ReadonlyMap<string, Registered>;
+  /** This registry with `defs` added, each checked (see `with`'s refusals below); this one is unchanged. */
+  readonly with: (...defs: readonly OptimizerDef[]) => E.Either<InvalidConfig, OptimizerRegistry>;
+}
+
+const registryOf = (defs: ReadonlyMap<string, Registered>): OptimizerRegistry => ({
+  defs,
+  with: (...more) => {
+    const next = new Map(defs);
+    for (const def of more) {
+      const added = addChecked(next, def);
+      if (E.isLeft(added)) return added;
+    }
+    return E.right(registryOf(next));
+  },
+});
+
+/** The built-in optimizers only: no user optimizer. */
+export const BUILT_IN_OPTIMIZERS: OptimizerRegistry = registryOf(new Map());
+
+/** The built-ins and the user's `defs`: the registry a runtime resolves optimizer names in. */
+export const optimizerRegistry = (defs: readonly OptimizerDef[] = []): E.Either<InvalidConfig, OptimizerRegistry> => BUILT_IN_OPTIMIZERS.with(...defs);
 
 const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 // Hyperparameter names travel through `name:key=value,key=value`, so they may hold none of ':', ',', '='.
 const PARAM = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
 
 /** Registered optimizer names, in registration order. */
-export const registeredOptimizerNames = (): string[] => [...registry.keys()];
+export const registeredOptimizerNames = (reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): string[] => [...reg.defs.keys()];
 
 /** Every optimizer name createOptimizer knows: the built-ins, then registered ones. */
-export const optimizerNames = (): string[] => [...OPTIMIZER_NAMES, ...registry.keys()];
+export const optimizerNames = (reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): string[] => [...OPTIMIZER_NAMES, ...reg.defs.keys()];
 
 /** The definition of a registered optimizer, as it was registered. */
-export const registeredOptimizer = (name: string): OptimizerDef | undefined => registry.get(name)?.def;
+export const registeredOptimizer = (name: string, reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): OptimizerDef | undefined => reg.defs.get(name)?.def;
 
 /** A registered optimizer's defaults (flags given as 0/1 are stored as booleans). */
-export const registeredDefaults = (name: string): Record<string, ParamValue> | undefined => {
-  const r = registry.get(name);
+export const registeredDefaults = (name: string, reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): Record<string, ParamValue> | undefined => {
+  const r = reg.defs.get(name);
   return r === undefined ? undefined : { ...r.defaults };
 };
 
 /** Canonical name of a hyperparameter of any optimizer: a registered optimizer's own names win over aliases. */
-export const canonicalParamOf = (optimizer: string, key: string): string => {
-  const r = registry.get(optimizer);
+export const canonicalParamOf = (optimizer: string, key: string, reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): string => {
+  const r = reg.defs.get(optimizer);
   return r !== undefined && key in r.defaults ? key : canonicalParam(optimizer, key);
 };
 
@@ -80,8 +107,9 @@ export const validateParamOf = (
   param: string,
   value: unknown,
   path: string,
+  reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS,
 ): E.Either<OptbenchError, ParamValue> => {
-  const r = registry.get(optimizer);
+  const r = reg.defs.get(optimizer);
   if (r === undefined) return validateParam(optimizer as OptimizerName, param, value, path);
   return checkParam(optimizer, param, r.kinds[param] ?? 'rate', value, path);
 };
@@ -110,8 +138,9 @@ export const checkRegisteredParams = (
   optimizer: string,
   params: Readonly<Record<string, ParamValue>>,
   path: string,
+  reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS,
 ): E.Either<InvalidConfig, void> => {
-  const r = registry.get(optimizer);
+  const r = reg.defs.get(optimizer);
   return r === undefined ? E.right(undefined) : runValidate(r.def, params, path);
 };
 
@@ -129,9 +158,10 @@ const looksLikeOptimizer = (o: unknown): o is tf.Optimizer =>
 export const createRegistered = (
   optimizer: string,
   params: Record<string, ParamValue>,
+  reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS,
 ): E.Either<OptbenchError, tf.Optimizer> => {
-  const r = registry.get(optimizer);
-  if (r === undefined) return E.left(unknown('optimizer', optimizer, optimizerNames()));
+  const r = reg.defs.get(optimizer);
+  if (r === undefined) return E.left(unknown('optimizer', optimizer, optimizerNames(reg)));
   return build(r.def, params);
 };
 
@@ -187,10 +217,10 @@ const decideKinds = (def: OptimizerDef): E.Either<InvalidConfig, Record<string, 
   return E.right(kinds);
 };
 
-/** Checks a definition without registering it: name, defaults and their ranges, sources, validate, create. */
-const check = (def: OptimizerDef): E.Either<InvalidConfig, Registered> => {
+/** Checks a definition against the names `taken`: name, defaults and their ranges, sources, validate, create. */
+const check = (def: OptimizerDef, taken: ReadonlyMap<string, Registered>): E.Either<InvalidConfig, Registered> => {
   if (!isRecord(def))
-    return bad('optimizer', 'registerOptimizer takes an object { name, defaults, create, ... }.');
+    return bad('optimizer', 'An optimizer definition is an object { name, defaults, create, ... }.');
   const name: unknown = def.name;
   if (typeof name !== 'string' || !NAME.test(name))
     return bad(
@@ -207,8 +237,7 @@ const check = (def: OptimizerDef): E.Either<InvalidConfig, Registered> => {
       'optimizer.name',
       `'${name}' is a built-in optimizer: choose another name (for other hyperparameters of ${name}, pass overrides to createOptimizer or --optimizers ${name}:key=value).`,
     );
-  if (registry.has(name))
-    return bad('optimizer.name', `An optimizer named '${name}' is already registered: choose another name, or unregisterOptimizer('${name}') first.`);
+  if (taken.has(name)) return bad('optimizer.name', `An optimizer named '${name}' is already in the registry: choose another name.`);
   if (def.description !== undefined && typeof def.description !== 'string')
     return bad('optimizer.description', `Optimizer '${name}': description must be a string.`);
   if (typeof def.create !== 'function')
@@ -252,12 +281,13 @@ const check = (def: OptimizerDef): E.Either<InvalidConfig, Registered> => {
 };
 
 /**
- * Adds a user optimizer, after checking its name, that every default lies in its range and passes
- * `validate`, and that `create(defaults)` builds a tf.Optimizer (built once, then disposed).
- * Refuses a built-in's name, 'all', a name that is taken, and a malformed definition.
+ * Adds a user optimizer to `into`, after checking its name, that every default lies in its range and
+ * passes `validate`, and that `create(defaults)` builds a tf.Optimizer (built once, then disposed).
+ * Refuses a built-in's name, a group's ('all', 'study', 'modern'), a name that is taken, and a
+ * malformed definition.
  */
-export const registerOptimizer = (def: OptimizerDef): E.Either<InvalidConfig, void> => {
-  const checked = check(def);
+const addChecked = (into: Map<string, Registered>, def: OptimizerDef): E.Either<InvalidConfig, void> => {
+  const checked = check(def, into);
   if (E.isLeft(checked)) return checked;
   const r = checked.right;
   const valid = runValidate(def, r.defaults, 'optimizer.defaults');
@@ -265,9 +295,6 @@ export const registerOptimizer = (def: OptimizerDef): E.Either<InvalidConfig, vo
   const built = build(def, { ...r.defaults });
   if (E.isLeft(built)) return built;
   built.right.dispose();
-  registry.set(def.name, r);
+  into.set(def.name, r);
   return E.right(undefined);
 };
-
-/** Removes a registered optimizer (the built-ins stay). Returns whether one was removed. */
-export const unregisterOptimizer = (name: string): boolean => registry.delete(name);

@@ -40,6 +40,22 @@ export interface EvaluationPoint {
 export const hasEvaluationPoint = (o: tf.Optimizer): o is tf.Optimizer & EvaluationPoint =>
   typeof (o as Partial<EvaluationPoint>).evalPoint === 'function' && typeof (o as Partial<EvaluationPoint>).trainPoint === 'function';
 
+/**
+ * Runs `evaluate` with the model's variables at the optimizer's evaluation point (Schedule-Free's x), and
+ * puts the training point back however it ends; for any other optimizer, just runs it. What a pipeline
+ * of one's own must wrap its evaluations in; runFit's loan does it for `evaluate`.
+ */
+export const atEvaluationPoint = <A>(optimizer: tf.Optimizer, variables: readonly tf.Variable[], evaluate: () => A): E.Either<OptbenchError, A> => {
+  if (!hasEvaluationPoint(optimizer)) return E.right(evaluate());
+  const swapped = optimizer.evalPoint(variables);
+  if (E.isLeft(swapped)) return swapped;
+  try {
+    return E.right(evaluate());
+  } finally {
+    optimizer.trainPoint();
+  }
+};
+
 const refuse = (message: string): OptbenchError => invalidConfig({ path: 'optimizer', message });
 
 /**

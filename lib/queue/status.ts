@@ -3,6 +3,8 @@
  * failed runs, live workers, recent refusals), and removing the runs that are finished.
  */
 import type { Job } from 'bullmq';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
 import { runLabel, type RunSpec } from '../config/spec.js';
 import type { QueueClient } from './client.js';
 import { REFUSALS_KEY, deleteRunRecords, readMeta } from './records.js';
@@ -28,8 +30,18 @@ export interface QueueStatus {
   readonly failed: readonly QueueRun[];
   readonly done: number;
   readonly workers: readonly string[];
-  readonly refusals: readonly { runId: string; run: string; worker: string; message: string; at: string }[];
+  readonly refusals: readonly Refusal[];
 }
+
+/**
+ * What a worker recorded when it would not train a run: `failed` when the job itself cannot be trained (it
+ * failed, the worker went on), else handed back (the worker's own files or backend; it stopped).
+ */
+export const Refusal = t.intersection([
+  t.type({ runId: t.string, run: t.string, worker: t.string, message: t.string, at: t.string }),
+  t.partial({ outcome: t.literal('failed') }),
+]);
+export type Refusal = t.TypeOf<typeof Refusal>;
 
 const label = (job: Job): string => {
   const spec = (job.data as { spec?: RunSpec } | undefined)?.spec;
@@ -70,9 +82,10 @@ export const queueStatus = async (client: QueueClient, limit = 100): Promise<Que
     const i = raw.indexOf(':w:');
     return i >= 0 ? raw.slice(i + 3) : raw;
   });
+  // Entries that do not decode (another version's) are left out of the status, which only shows.
   const refusals = (await client.redis.lrange(REFUSALS_KEY, -10, -1)).flatMap((s) => {
     try {
-      return [JSON.parse(s) as QueueStatus['refusals'][number]];
+      return E.match(() => [], (r: Refusal) => [r])(Refusal.decode(JSON.parse(s)));
     } catch {
       return [];
     }
@@ -103,7 +116,12 @@ export const formatStatus = (s: QueueStatus): string => {
     );
   for (const r of s.waiting) lines.push(`  waiting  ${r.label} (${r.runId})${r.epochs > 0 ? `, ${r.epochs}/${r.of} epochs done` : ''}`);
   for (const r of s.failed) lines.push(`  failed   ${r.label} (${r.runId}): ${r.reason ?? ''}`);
-  for (const r of s.refusals) lines.push(`  refused  ${r.run} by ${r.worker} at ${r.at}: ${r.message}`);
+  for (const r of s.refusals)
+    lines.push(
+      r.outcome === 'failed'
+        ? `  failed   ${r.run} by ${r.worker} at ${r.at} (the job cannot be trained; the worker went on): ${r.message}`
+        : `  refused  ${r.run} by ${r.worker} at ${r.at} (handed back; the worker stopped): ${r.message}`,
+    );
   return `${lines.join('\n')}\n`;
 };
 

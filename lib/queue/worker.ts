@@ -5,7 +5,11 @@
  *
  * - A job is decoded with io-ts; a malformed one fails at once (never retried) and trains nothing.
  * - A job whose data set differs from this worker's files (MD5 of each file), or whose backend this
- *   worker will not load, is handed back untouched: this worker stops taking runs and exits with 1.
+ *   worker will not load, is handed back untouched: this worker stops taking runs and exits with 1 (the
+ *   job is fine; another worker can train it).
+ * - A job this worker cannot serve because of the job itself (a data set it does not have, a backend
+ *   with no such name) fails, alone, with the reason (in `optbench queue status` and the coordinator's
+ *   RunFailed); the worker goes on serving other jobs. One bad job never stops the pool.
  * - A run that fails on its own (diverged, bad hyperparameters) is a result; a run whose worker died is
  *   taken by the next worker, from its last committed epoch, until `maxLost` workers have lost it: then
  *   it ends as RunFailed{WorkerLost}.
@@ -57,6 +61,13 @@ export interface JobResult {
 }
 
 const DEFAULT_MAX_LOST = 3;
+
+/**
+ * Whether a refusal is about the job (no worker of this kind could train it: a data set this worker does
+ * not have under that name, a backend name that does not exist), not about this worker (its files differ,
+ * its backend will not load here): the first fails the job, the second hands it back and stops the worker.
+ */
+export const aboutTheJob = (e: OptbenchError): boolean => e._tag === 'DatasetMissing' || (e._tag === 'UnknownName' && e.kind === 'backend');
 
 export const startWorker = async (cfg: WorkerConfig): Promise<E.Either<OptbenchError, WorkerHandle>> => {
   const name = cfg.name ?? `${hostname()}:${process.pid}`;
@@ -110,6 +121,17 @@ export const startWorker = async (cfg: WorkerConfig): Promise<E.Either<OptbenchE
     throw new WaitingError();
   };
 
+  /** Fails the job (never retried) with the reason, and goes on serving: the refusal is about the job. */
+  const failJob = async (job: Job, label: string, error: OptbenchError): Promise<never> => {
+    log(`failed run ${label}: ${error.message}`);
+    await redis
+      .multi()
+      .rpush(REFUSALS_KEY, JSON.stringify({ runId: job.id, run: label, worker: name, message: error.message, at: new Date().toISOString(), outcome: 'failed' }))
+      .ltrim(REFUSALS_KEY, -100, -1)
+      .exec();
+    throw new UnrecoverableError(`Run ${label} cannot be trained: ${error.message}`);
+  };
+
   const handBack = async (job: Job, token: string | undefined): Promise<never> => {
     await job.moveToWait(token);
     throw new WaitingError();
@@ -132,7 +154,7 @@ export const startWorker = async (cfg: WorkerConfig): Promise<E.Either<OptbenchE
         message: `run ${label} is for the ${data.spec.backend} backend and this worker trains only on ${cfg.backend}: start it with --backend ${data.spec.backend} (or without --backend).`,
       });
     const mine = await identity(data.data.name);
-    if (E.isLeft(mine)) return refuse(job, token, label, mine.left);
+    if (E.isLeft(mine)) return aboutTheJob(mine.left) ? failJob(job, label, mine.left) : refuse(job, token, label, mine.left);
     const differs = compareIdentity(data.data, mine.right);
     if (differs !== null) return refuse(job, token, label, differs);
 
@@ -182,7 +204,7 @@ export const startWorker = async (cfg: WorkerConfig): Promise<E.Either<OptbenchE
           return handBack(job, token);
         case 'refused':
           await commit(redis, runId, a.attempt, { kind: 'handback' });
-          return refuse(job, token, label, o.error);
+          return aboutTheJob(o.error) ? failJob(job, label, o.error) : refuse(job, token, label, o.error);
         case 'fenced':
           throw new Error(`run ${label} was taken over by another worker`);
         case 'crashed':

@@ -1,5 +1,6 @@
 import { csvFormatRows } from 'd3-dsv';
 import { scheduleText } from '../config/schedule.js';
+import { runDisplayLabel } from '../config/spec.js';
 import type { RunRecord } from '../train/record.js';
 import type { RunRow } from './types.js';
 
@@ -46,7 +47,8 @@ export const exportCsv = (runs: readonly ExportedRun[]): string => {
     const s = record.spec;
     const head = [
       row.runId,
-      row.label,
+      // The label that tells runs apart (`fcnn/sgd:lr=1e9/s0`), not the store's short one.
+      runDisplayLabel(s),
       row.status,
       s.dataset,
       s.model,

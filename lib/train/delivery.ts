@@ -45,4 +45,5 @@ export const deliverLent = (
   progress: { readonly reference: number },
   epochsDone: number,
 ): Observable<EpochEnded | RunEnded> =>
-  deliverWithLoan(event, { model: run.model, spec: run.spec, data: run.data, reference: progress.reference, compute: run.compute }, epochsDone);
+  // An evaluation through the loan runs in the run's precision, at its optimizer's evaluation point.
+  deliverWithLoan(event, { model: run.model, spec: run.spec, data: run.data, reference: progress.reference, compute: run.evaluation }, epochsDone);

@@ -23,9 +23,10 @@ export interface ModelLoan {
   /** The run's divergence reference, its first training step's loss (see divergence.ts). */
   readonly reference: number;
   /**
-   * Runs a synchronous computation with the model as the run computes (its precision): what a stage that
-   * evaluates the model must wrap its forward passes in, so that a bf16 run is evaluated in bf16 and an
-   * fp32 run in fp32 whatever else trains in this process.
+   * Runs a synchronous evaluation of the model as the run evaluates it: in its precision (a bf16 run in
+   * bf16, an fp32 run in fp32, whatever else trains in this process) and at its optimizer's evaluation
+   * point (Schedule-Free's averaged x, not the y it trains at). A stage that evaluates the model must wrap
+   * its forward passes in it.
    */
   readonly compute: <T>(fn: () => T) => T;
   /**

@@ -1,5 +1,5 @@
 import { defer, tap, type Observable } from 'rxjs';
-import { runLabel } from '../config/spec.js';
+import { runDisplayLabel } from '../config/spec.js';
 import { isRunEvent, type RunEvent, type RunStarted, type StreamEvent } from './events.js';
 
 const formatDuration = (ms: number): string => {
@@ -49,7 +49,7 @@ export const showProgress =
       /** The run a line is about, when more than one is in flight. */
       const who = (runId: string): string => {
         const r = running.get(runId);
-        return running.size > 1 && r ? `${runLabel(r.started.spec)} ` : '';
+        return running.size > 1 && r ? `${runDisplayLabel(r.started.spec)} ` : '';
       };
       const show = (e: RunEvent): void => {
         switch (e.type) {
@@ -57,7 +57,7 @@ export const showProgress =
             running.set(e.runId, { started: e, epochMs: [] });
             clear();
             out.write(
-              `run ${e.index}/${e.total} ${runLabel(e.spec)} on ${e.backend}: ${e.parameters.toLocaleString('en-US')} parameters, ` +
+              `run ${e.index}/${e.total} ${runDisplayLabel(e.spec)} on ${e.backend}: ${e.parameters.toLocaleString('en-US')} parameters, ` +
                 `${e.steps} steps per epoch${e.fromEpoch > 0 ? `, resuming after epoch ${e.fromEpoch}` : ''}\n`,
             );
             return;
@@ -69,7 +69,7 @@ export const showProgress =
             lastDraw = now;
             const { started } = r;
             const line =
-              `run ${started.index}/${started.total} ${runLabel(started.spec)} epoch ${e.epoch}/${started.spec.epochs} ` +
+              `run ${started.index}/${started.total} ${runDisplayLabel(started.spec)} epoch ${e.epoch}/${started.spec.epochs} ` +
               `batch ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} left ~${timeLeft(e.runId, e.epoch, e.step / e.steps, e.elapsedMs)}`;
             out.write(`\r\x1b[2K${line.slice(0, (out.columns ?? 120) - 1)}`);
             return;

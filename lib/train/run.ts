@@ -5,12 +5,12 @@ import { checkPrecision, withPrecision } from '../backend/native-precision.js';
 import { runId, type RunSpec } from '../config/spec.js';
 import { seededBatches, type Batcher } from '../data/batches.js';
 import type { Dataset, Split } from '../data/types.js';
-import { invalidConfig, type OptbenchError } from '../errors.js';
+import { invalidConfig, OptbenchFailure, type OptbenchError } from '../errors.js';
 import { feedProblem } from '../models/feeds.js';
 import { modelInfo } from '../models/registry.js';
 import type { BuiltModel, ModelDef } from '../models/types.js';
 import { disposeModel, trainableWeights } from '../models/weights.js';
-import { createOptimizer } from '../optimizers/index.js';
+import { atEvaluationPoint, createOptimizer } from '../optimizers/index.js';
 import { referenceLoss } from './divergence.js';
 import type { Runtime } from './runtime.js';
 import { trainingSplit } from './splits.js';
@@ -33,8 +33,13 @@ export interface Run {
   readonly steps: number;
   readonly batcher: Batcher;
   readonly runtime: Runtime;
-  /** A synchronous computation (a step, an evaluation) in the run's precision. */
+  /** A synchronous computation (a training step) in the run's precision. */
   readonly compute: <T>(fn: () => T) => T;
+  /**
+   * A synchronous evaluation of the model: in the run's precision and at the optimizer's evaluation
+   * point (Schedule-Free's averaged x rather than the y it trains at; the same point for the others).
+   */
+  readonly evaluation: <T>(fn: () => T) => T;
   /** The first step's loss of the untrained model, as the run computed it (a resumed run's divergence bound). */
   readonly referenceLoss: () => number;
   readonly dispose: () => void;
@@ -63,10 +68,12 @@ export const prepareRun = (spec: RunSpec, data: Dataset, runtime: Runtime): E.Ei
         spec.optimizer.schedule !== undefined
           ? { schedule: spec.optimizer.schedule, epochs: spec.epochs, stepsPerEpoch: Math.ceil(train.count / spec.batchSize) }
           : {},
+        runtime.optimizers,
       ),
     ),
     E.map(({ def, train, optimizer }) => {
       const model = def.build(spec.seed);
+      const variables = trainableWeights(model).map((w) => w.read() as tf.Variable);
       const precision = spec.precision ?? 'fp32';
       const compute = <T>(fn: () => T): T => withPrecision(precision, fn);
       return {
@@ -76,11 +83,18 @@ export const prepareRun = (spec: RunSpec, data: Dataset, runtime: Runtime): E.Ei
         train,
         model,
         optimizer,
-        variables: trainableWeights(model).map((w) => w.read() as tf.Variable),
+        variables,
         steps: Math.ceil(train.count / spec.batchSize),
         batcher: data.batcher ?? seededBatches,
         runtime,
         compute,
+        evaluation: <T>(fn: () => T): T =>
+          compute(() =>
+            E.getOrElse((e: OptbenchError): T => {
+              // The optimizer refuses its own variables: a defect, reported as the run's failure.
+              throw new OptbenchFailure(e);
+            })(atEvaluationPoint(optimizer, variables, fn)),
+          ),
         referenceLoss: () => {
           const untrained = def.build(spec.seed);
           try {

@@ -4,6 +4,8 @@ import type { SchedulerLike } from 'rxjs';
 import type { OptbenchError } from '../errors.js';
 import { BUILT_IN_MODELS, modelRegistry, type ModelRegistry } from '../models/registry.js';
 import type { ModelDef } from '../models/types.js';
+import { BUILT_IN_OPTIMIZERS, optimizerRegistry, type OptimizerDef, type OptimizerRegistry } from '../optimizers/registry.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { immediateScheduler } from './scheduler.js';
 
 /**
@@ -17,6 +19,8 @@ export interface Runtime {
   readonly backend: string;
   /** The models a spec can name: the study's six and whatever the user gave this runtime. */
   readonly models: ModelRegistry;
+  /** The optimizers a spec can name: the built-ins and whatever the user gave this runtime. */
+  readonly optimizers: OptimizerRegistry;
   /**
    * Steps yield to it between batches, and its `now()` (ms since the epoch) times them. The default lets
    * I/O in between steps (immediateScheduler); a marble test passes its TestScheduler and trains in
@@ -30,16 +34,24 @@ export interface RuntimeOptions {
   readonly backend?: string;
   /** The user's models, by value, beside the study's six. */
   readonly models?: readonly ModelDef[];
+  /** The user's optimizers, by value, beside the built-ins. */
+  readonly optimizers?: readonly OptimizerDef[];
   readonly scheduler?: SchedulerLike;
 }
 
-/** A runtime; Left when a user model breaks the model contract or takes a name already used. */
+/** A runtime; Left when a user model or optimizer breaks its contract or takes a name already used. */
 export const createRuntime = (opts: RuntimeOptions = {}): E.Either<OptbenchError, Runtime> =>
-  E.map((models: ModelRegistry) => ({
-    backend: opts.backend ?? tf.getBackend(),
-    models,
-    scheduler: opts.scheduler ?? immediateScheduler,
-  }))(modelRegistry(opts.models ?? []));
+  pipe(
+    E.Do,
+    E.bind('models', () => modelRegistry(opts.models ?? [])),
+    E.bind('optimizers', () => optimizerRegistry(opts.optimizers ?? [])),
+    E.map(({ models, optimizers }) => ({ backend: opts.backend ?? tf.getBackend(), models, optimizers, scheduler: opts.scheduler ?? immediateScheduler })),
+  );
 
-/** The runtime a run gets when it is given none: the active backend, the study's models, immediateScheduler. */
-export const builtInRuntime = (): Runtime => ({ backend: tf.getBackend(), models: BUILT_IN_MODELS, scheduler: immediateScheduler });
+/** The runtime a run gets when it is given none: the active backend, the built-in models and optimizers, immediateScheduler. */
+export const builtInRuntime = (): Runtime => ({
+  backend: tf.getBackend(),
+  models: BUILT_IN_MODELS,
+  optimizers: BUILT_IN_OPTIMIZERS,
+  scheduler: immediateScheduler,
+});

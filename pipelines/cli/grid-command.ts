@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as A from 'fp-ts/lib/Array.js';
@@ -10,10 +11,12 @@ import { PRECISIONS, checkPrecision, useBackend } from '../../lib/backend/index.
 import { STUDY_OPTIMIZERS } from '../../lib/report/study.js';
 import { toOptbenchError, unknown, invalidConfig, type OptbenchError } from '../../lib/errors.js';
 import { checkDatasetName } from '../../lib/data/locate.js';
-import { BUILT_IN_MODELS } from '../../lib/models/registry.js';
+import { BUILT_IN_REGISTRIES, type Registries } from './registries.js';
+import { builtInRuntime } from '../../lib/train/runtime.js';
 import { parseOptimizerList, resolveOptimizer } from '../../lib/optimizers/index.js';
-import { runId, type RunSpec } from '../../lib/config/spec.js';
+import { runDisplayLabel, runId, type RunSpec } from '../../lib/config/spec.js';
 import { openStore, storePath } from '../../lib/store/store.js';
+import { outDirState, STORE_FILE } from '../../lib/store/index.js';
 import type { RunRow } from '../../lib/store/types.js';
 import { checkRunCount, GRID_OPTIONS, list, parseOptions, positiveInt, type Parsed } from './options.js';
 import { finishRunDir } from './finish.js';
@@ -21,6 +24,7 @@ import { onCtrlC, type StopSignal } from './interrupt.js';
 import { outputDir } from './out-dir.js';
 
 export { ensureWritable } from './out-dir.js';
+import { restoreIfUntouched } from './out-dir.js';
 import { attachQueue } from './queue-grid.js';
 
 export const timestamp = (d = new Date()): string => d.toISOString().replace(/\..*$/, '').replace(/:/g, '-');
@@ -31,6 +35,10 @@ export interface GridCommand {
   readonly report: boolean;
   /** Train on the queue's workers (its Redis URL) instead of in this process. */
   readonly queue?: string;
+  /** The names the command resolved, and its runs resolve: the built-ins, or an embedding script's. */
+  readonly registries?: Registries;
+  /** What the output directory was before this command: a refusal before any run puts it back so. */
+  readonly outBefore?: 'absent' | 'empty' | 'other';
 }
 
 /** Reads the options shared by `task` and `run` into a GridJob, validating every name and number. */
@@ -38,6 +46,7 @@ const readGrid = async (
   p: Parsed,
   task: string,
   title: (backend: string) => { title: string; models: readonly string[]; epochs: number; batchSize: number; subset?: number; testSubset?: number },
+  reg: Registries,
 ): Promise<E.Either<OptbenchError, GridCommand>> => {
   const v = p.values;
   const precisionText = typeof v.precision === 'string' ? v.precision : 'fp32';
@@ -66,7 +75,7 @@ const readGrid = async (
   if (E.isLeft(nums)) return nums;
   const [epochs, batchSize, subset, testSubset, seeds] = nums.right;
   for (const m of base.models) {
-    const def = BUILT_IN_MODELS.get(m);
+    const def = reg.models.get(m);
     if (E.isLeft(def)) return def;
   }
   if (typeof v.dataset === 'string') {
@@ -76,10 +85,10 @@ const readGrid = async (
   const preset = typeof v.preset === 'string' ? v.preset : 'tfkeras2';
   // By default the study's seven, even if more optimizers are registered.
   const optimizerText = typeof v.optimizers === 'string' ? v.optimizers : STUDY_OPTIMIZERS.join(',');
-  const optimizers = parseOptimizerList(optimizerText, typeof v.schedule === 'string' ? { schedule: v.schedule } : {});
+  const optimizers = parseOptimizerList(optimizerText, typeof v.schedule === 'string' ? { schedule: v.schedule } : {}, reg.optimizers);
   if (E.isLeft(optimizers)) return optimizers;
   for (const o of optimizers.right) {
-    const r = resolveOptimizer({ name: o.name, preset, overrides: o.overrides, ...(o.schedule !== undefined ? { schedule: o.schedule } : {}) });
+    const r = resolveOptimizer({ name: o.name, preset, overrides: o.overrides, ...(o.schedule !== undefined ? { schedule: o.schedule } : {}) }, reg.optimizers);
     if (E.isLeft(r)) return r;
   }
   // Every count is bounded before anything is planned, allocated or written.
@@ -89,12 +98,16 @@ const readGrid = async (
     ['seeds', seeds!],
   ]);
   if (E.isLeft(total)) return total;
-  const out = outputDir(v.out, () => join('runs', `${task.replace(/\s+/g, '-')}-${timestamp()}`), v.force === true);
+  const outPath = resolve(typeof v.out === 'string' ? v.out : join('runs', `${task.replace(/\s+/g, '-')}-${timestamp()}`));
+  const outBefore = !existsSync(outPath) ? 'absent' : outDirState(outPath) === 'empty' ? 'empty' : 'other';
+  const out = outputDir(v.out, () => outPath, v.force === true);
   if (E.isLeft(out)) return out;
   return E.right({
     json: v.json === true,
     report: v['no-report'] !== true,
     ...(typeof v.queue === 'string' ? { queue: v.queue } : {}),
+    outBefore,
+    registries: reg,
     job: {
       task,
       title: base.title,
@@ -121,17 +134,17 @@ const readGrid = async (
   });
 };
 
-export const parseTaskCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, GridCommand>> => {
+export const parseTaskCommand = async (argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<E.Either<OptbenchError, GridCommand>> => {
   const p = parseOptions(argv, GRID_OPTIONS, { command: 'task', names: ['<task>'] });
   if (E.isLeft(p)) return p;
   const name = p.right.positionals[0];
   if (name === undefined)
     return E.left(invalidConfig({ path: 'task', message: `Which task? Usage: optbench task <${TASK_NAMES.join('|')}> [options].` }));
   if (findTask(name, 'cpu') === undefined) return E.left(unknown('task', name, TASK_NAMES));
-  return readGrid(p.right, name === 'quick' ? 'quick' : `task-${findTask(name, 'cpu')!.id}`, (backend) => findTask(name, backend)!);
+  return readGrid(p.right, name === 'quick' ? 'quick' : `task-${findTask(name, 'cpu')!.id}`, (backend) => findTask(name, backend)!, reg);
 };
 
-export const parseRunCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, GridCommand>> => {
+export const parseRunCommand = async (argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<E.Either<OptbenchError, GridCommand>> => {
   const p = parseOptions(argv, { ...GRID_OPTIONS, models: { type: 'string' } }, { command: 'run', names: [] });
   if (E.isLeft(p)) return p;
   const models = list(p.right.values.models);
@@ -142,7 +155,7 @@ export const parseRunCommand = async (argv: readonly string[]): Promise<E.Either
     models,
     epochs: 50,
     batchSize: 200,
-  }));
+  }), reg);
 };
 
 interface GridOutcome {
@@ -170,8 +183,13 @@ export const everyRunFailed = (runs: readonly RunRow[]): OptbenchError | null =>
 /** The one-object summary printed by `--json`, for scripts. */
 export const jsonSummary = (runs: readonly RunRow[]) => ({
   runs: runs.map((r) => ({
+    runId: r.runId,
     model: r.spec.model,
     optimizer: r.spec.optimizer.name,
+    /** What tells runs of one optimizer apart: its overrides (and schedule), and the label that shows them. */
+    overrides: r.spec.optimizer.overrides,
+    ...(r.spec.optimizer.schedule !== undefined ? { schedule: r.spec.optimizer.schedule } : {}),
+    label: runDisplayLabel(r.spec),
     preset: r.spec.optimizer.preset,
     seed: r.spec.seed,
     status: r.status,
@@ -186,6 +204,14 @@ export const jsonSummary = (runs: readonly RunRow[]) => ({
  * command continues), the second exits at once.
  */
 export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchError, GridOutcome>> => {
+  let planned = false;
+  const outcome = await runGrid(cmd, () => (planned = true));
+  // Refused before a run was planned (its data, its protocol): the directory it made goes again.
+  if (E.isLeft(outcome) && !planned) restoreIfUntouched(cmd.job.out, cmd.outBefore ?? 'other', [STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`, 'runs']);
+  return outcome;
+};
+
+const runGrid = async (cmd: GridCommand, onPlanned: () => void): Promise<E.Either<OptbenchError, GridOutcome>> => {
   // A quota on the store's size: for a shared disk, and for testing what a full disk does to a grid.
   const quota = positiveInt('OPTBENCH_STORE_MAX_BYTES', process.env.OPTBENCH_STORE_MAX_BYTES, undefined);
   if (E.isLeft(quota))
@@ -210,9 +236,14 @@ export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchEr
     await lastValueFrom(
       gridPipeline(cmd.job, {
         store,
+        // The runs resolve their names where the command did.
+        runtime: { ...builtInRuntime(), ...(cmd.registries ?? BUILT_IN_REGISTRIES) },
         shouldStop: ctrlC.stopRequested,
         progress: true,
-        onPlan: (specs) => (planned = specs),
+        onPlan: (specs) => {
+          planned = specs;
+          onPlanned();
+        },
         ...(queue ? { trainer: queue.right.trainer, concurrency: queue.right.concurrency, evaluate: {} } : {}),
       }).pipe(
         filter((e) => e.type !== 'BatchEnded'),

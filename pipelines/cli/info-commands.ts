@@ -3,6 +3,7 @@ import { checkData, type DataReport } from '../../lib/data/check.js';
 import { invalidConfig, unknown } from '../../lib/errors.js';
 import { feedProblem } from '../../lib/models/feeds.js';
 import { BUILT_IN_MODELS } from '../../lib/models/registry.js';
+import { BUILT_IN_REGISTRIES, type Registries } from './registries.js';
 import { listOptimizers } from '../../lib/optimizers/index.js';
 import { fail } from './exit.js';
 import { parseOptions } from './options.js';
@@ -33,11 +34,11 @@ const modelsFed = (r: DataReport): { readonly feeds: readonly string[]; readonly
 const fmt = (v: number | boolean): string => (typeof v === 'number' ? String(v) : v ? 'true' : 'false');
 
 /** `optbench list [--json]`: models with Keras parameter counts; optimizers with every default per preset. */
-export const listCommand = async (argv: readonly string[]): Promise<number> => {
+export const listCommand = async (argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<number> => {
   const p = parseOptions(argv, { json: { type: 'boolean' } }, { command: 'list', names: [] });
   if (E.isLeft(p)) return fail(p.left);
-  const models = BUILT_IN_MODELS.list();
-  const optimizers = listOptimizers();
+  const models = reg.models.list();
+  const optimizers = listOptimizers(reg.optimizers);
   if (p.right.values.json === true) {
     process.stdout.write(
       `${JSON.stringify({

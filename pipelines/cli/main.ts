@@ -16,13 +16,18 @@ import { exportCommand, runsCommand } from './store-commands.js';
 import { queueCommand } from './queue-command.js';
 import { workerCommand } from './worker-command.js';
 import { USAGE, usageOf, wantsHelp } from './usage.js';
+import { BUILT_IN_REGISTRIES, type Registries } from './registries.js';
 
 export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'rebuild', 'sweep', 'tune', 'worker', 'queue', 'serve', 'help'];
 
 // The CLI runs TF.js in production mode: no debug checks, and no banner urging tfjs-node on stderr.
 tf.env().set('PROD', true);
 
-export const main = async (argv: readonly string[]): Promise<number> => {
+/**
+ * The command line. A script can run it in-process with its own models and optimizers (by value, from
+ * its runtime): `main(['run', '--models', 'mine', ...], { models, optimizers })`.
+ */
+export const main = async (argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<number> => {
   const [command, ...rest] = argv;
   // `optbench run --help` and `optbench help run`: the command's usage, and nothing else is done.
   if (command !== undefined && COMMANDS.includes(command) && command !== 'help' && wantsHelp(rest)) return help(command);
@@ -36,7 +41,7 @@ export const main = async (argv: readonly string[]): Promise<number> => {
       return help(rest[0] === undefined || rest[0] === 'help' || wantsHelp(rest) ? undefined : rest[0]);
     case 'task':
     case 'run': {
-      const cmd = await (command === 'task' ? parseTaskCommand(rest) : parseRunCommand(rest));
+      const cmd = await (command === 'task' ? parseTaskCommand(rest, reg) : parseRunCommand(rest, reg));
       if (E.isLeft(cmd)) return fail(cmd.left);
       const done = await executeGrid(cmd.right);
       if (E.isLeft(done)) return fail(done.left);
@@ -58,12 +63,12 @@ export const main = async (argv: readonly string[]): Promise<number> => {
       return EXIT.done;
     }
     case 'list':
-      return listCommand(rest);
+      return listCommand(rest, reg);
     case 'data':
       return dataCommand(rest);
     case 'sweep':
     case 'tune':
-      return sweepMain(command, rest);
+      return sweepMain(command, rest, reg);
     case 'report':
       return reportCommand(rest);
     case 'runs':

@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { fsCause, invalidConfig, ioError, printable, type OptbenchError } from '../../lib/errors.js';
 import { outDirState, STORE_FILE } from '../../lib/store/index.js';
@@ -15,6 +15,28 @@ const writeProblem = (dir: string, code: string | undefined): string | undefined
     return code;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code ?? code;
+  }
+};
+
+/**
+ * Puts back a directory a command was refused in before its first run, when it was absent or empty
+ * before the command and holds nothing now but `ours` (the files of a store no run was written to, an
+ * empty runs/): they go, and so does the directory if the command made it. A refusal leaves nothing.
+ */
+export const restoreIfUntouched = (dir: string, before: 'absent' | 'empty' | 'other', ours: readonly string[]): void => {
+  if (before === 'other') return;
+  try {
+    const left = readdirSync(dir);
+    if (!left.every((n) => ours.includes(n))) return;
+    // Files of ours go; a directory of ours only while it is empty (rmdirSync refuses otherwise).
+    for (const n of left) {
+      const p = join(dir, n);
+      if (statSync(p).isDirectory()) rmdirSync(p);
+      else rmSync(p, { force: true });
+    }
+    if (before === 'absent') rmdirSync(dir);
+  } catch {
+    // Nothing to clean, or it cannot be: the command's own error is what the user needs.
   }
 };
 

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describeProtocol, protocolKey, protocolOf } from '../../lib/config/protocol.js';
 import { scheduleText } from '../../lib/config/schedule.js';
-import { runDisplayLabel } from '../../lib/config/spec.js';
+import { runDisplayLabel, runId, runLabel, type RunSpec } from '../../lib/config/spec.js';
+import { gridSpecs } from '../../lib/store/run-dir.js';
 import { invalidConfig, printable, toOptbenchError, unknown, type OptbenchError } from '../../lib/errors.js';
 import { isOneOf } from '../../lib/one-of.js';
 import { openStore, STORE_FILE, type Store } from '../../lib/store/store.js';
@@ -38,6 +39,31 @@ const runNote = (r: RunRow): string => {
       return '';
   }
 };
+
+/** A run grid.json plans and the store has not seen yet, as a row: pending, no epoch, no owner. */
+const notStarted = (spec: RunSpec): RunRow => ({
+  runId: runId(spec),
+  label: runLabel(spec),
+  spec,
+  status: 'pending',
+  error: null,
+  epochsDone: 0,
+  epochs: spec.epochs,
+  backend: null,
+  parameters: null,
+  steps: null,
+  trainMs: null,
+  evalMs: null,
+  final: null,
+  versions: { optbench: null, tfjs: null, node: '' },
+  host: null,
+  pid: null,
+  owner: null,
+  createdAt: '',
+  startedAt: null,
+  updatedAt: '',
+  finishedAt: null,
+});
 
 /** What `runs --json` prints per run: plain data for scripts. */
 const runSummary = (r: RunRow) => ({
@@ -99,8 +125,12 @@ export const runsCommand = async (argv: readonly string[]): Promise<number> => {
   const dir = p.right.positionals[0];
   if (dir === undefined)
     return fail(invalidConfig({ path: 'run-dir', message: 'Usage: optbench runs <run-dir> [--json] (the --out directory of a task or run).' }));
-  const rows = withStore(dir, (s) => s.listRuns());
-  if (E.isLeft(rows)) return fail(rows.left);
+  const stored = withStore(dir, (s) => s.listRuns());
+  if (E.isLeft(stored)) return fail(stored.left);
+  // The runs grid.json plans that the store has no row of yet (a grid under way): pending, not started.
+  const known = new Set(stored.right.map((r) => r.runId));
+  const planned = (gridSpecs(resolve(dir)) ?? []).filter((s) => !known.has(runId(s))).map(notStarted);
+  const rows = { right: [...stored.right, ...planned] };
   process.stdout.write(
     p.right.values.json === true ? `${JSON.stringify({ runs: rows.right.map(runSummary) })}\n` : runsTable(rows.right),
   );

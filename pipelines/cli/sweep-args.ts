@@ -11,9 +11,9 @@ import type { SweepJob } from '../sweep.js';
 import { useBackend } from '../../lib/backend/index.js';
 import { invalidConfig, printable, unknown, type OptbenchError } from '../../lib/errors.js';
 import { checkDatasetName } from '../../lib/data/locate.js';
-import { BUILT_IN_MODELS } from '../../lib/models/registry.js';
+import { BUILT_IN_REGISTRIES, type Registries } from './registries.js';
 import { isOneOf } from '../../lib/one-of.js';
-import { MODERN_OPTIMIZER_NAMES, OPTIMIZER_NAMES, STUDY_OPTIMIZER_NAMES, isOptimizerName, resolveOptimizer } from '../../lib/optimizers/index.js';
+import { optimizerNames, parseOptimizerList, resolveOptimizer } from '../../lib/optimizers/index.js';
 import { STRATEGIES, checkSearchConfig, decodeSearchConfig, type SearchConfig, type Strategy } from '../../lib/sweep/search.js';
 import { parseSearchSpace, type SearchSpace, type SpaceDimension } from '../../lib/sweep/space.js';
 import { timestamp } from './grid-command.js';
@@ -48,11 +48,11 @@ export interface SweepCommand {
 }
 
 /** Every dimension's extremes (and every choice) must be a valid value of the optimizer's hyperparameter. */
-const checkSpaceFor = (optimizer: string, preset: string, space: SearchSpace): E.Either<OptbenchError, SearchSpace> => {
+const checkSpaceFor = (optimizer: string, preset: string, space: SearchSpace, reg: Registries): E.Either<OptbenchError, SearchSpace> => {
   const extremes = (d: SpaceDimension): Array<number | boolean> => (d.kind === 'choice' ? [...d.values] : [d.lo, d.hi]);
   for (const d of space)
     for (const v of extremes(d)) {
-      const r = resolveOptimizer({ name: optimizer, preset, overrides: { [d.name]: v } });
+      const r = resolveOptimizer({ name: optimizer, preset, overrides: { [d.name]: v } }, reg.optimizers);
       if (E.isLeft(r)) {
         const e = r.left;
         return E.left(
@@ -65,12 +65,12 @@ const checkSpaceFor = (optimizer: string, preset: string, space: SearchSpace): E
   return E.right(space);
 };
 
-const readCommon = async (p: Parsed, command: 'sweep' | 'tune', defaults: { strategy: Strategy }) => {
+const readCommon = async (p: Parsed, command: 'sweep' | 'tune', defaults: { strategy: Strategy }, reg: Registries) => {
   const v = p.values;
   const model = typeof v.model === 'string' ? v.model : undefined;
   if (model === undefined)
     return E.left<OptbenchError, never>(invalidConfig({ path: 'model', message: `optbench ${command} needs --model, e.g. --model fcnn (see optbench list).` }));
-  const def = BUILT_IN_MODELS.get(model);
+  const def = reg.models.get(model);
   if (E.isLeft(def)) return def;
   const backend = await useBackend(typeof v.backend === 'string' ? v.backend : 'auto');
   if (E.isLeft(backend)) return backend;
@@ -192,19 +192,20 @@ const sweepCommand = (
 });
 
 /** `optbench sweep --model M --optimizer O --space "..." --trials N --strategy grid|random|asha ...`. */
-export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, SweepCommand>> => {
+export const parseSweepCommand = async (argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<E.Either<OptbenchError, SweepCommand>> => {
   const p = parseOptions(argv, SWEEP_OPTIONS, { command: 'sweep', names: [] });
   if (E.isLeft(p)) return p;
   const v = p.right.values;
-  const c = await readCommon(p.right, 'sweep', { strategy: 'random' });
+  const c = await readCommon(p.right, 'sweep', { strategy: 'random' }, reg);
   if (E.isLeft(c)) return c;
   if (typeof v.optimizer !== 'string')
     return E.left(invalidConfig({ path: 'optimizer', message: 'optbench sweep needs --optimizer, e.g. --optimizer adamax (see optbench list).' }));
   const optimizer = v.optimizer.toLowerCase();
-  if (!isOptimizerName(optimizer)) return E.left(unknown('optimizer', v.optimizer, OPTIMIZER_NAMES));
+  // Any optimizer the command knows: the built-ins and those of an embedding script's registry.
+  if (!optimizerNames(reg.optimizers).includes(optimizer)) return E.left(unknown('optimizer', v.optimizer, optimizerNames(reg.optimizers)));
   if (typeof v.space !== 'string')
     return E.left(invalidConfig({ path: 'space', message: 'optbench sweep needs --space, e.g. --space "lr=log(1e-4,1e-1),beta1=uniform(0.8,0.99)".' }));
-  const space = pipe(parseSearchSpace(v.space), E.chainW((s) => checkSpaceFor(optimizer, c.right.preset, s)));
+  const space = pipe(parseSearchSpace(v.space), E.chainW((s) => checkSpaceFor(optimizer, c.right.preset, s, reg)));
   if (E.isLeft(space)) return space;
   const trials = positiveInt('trials', v.trials, 10);
   if (E.isLeft(trials)) return trials;
@@ -226,18 +227,21 @@ export const parseSweepCommand = async (argv: readonly string[]): Promise<E.Eith
 };
 
 /** `optbench tune --model M --optimizers all --budget K ...`: the same learning-rate search for every optimizer. */
-export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Either<OptbenchError, SweepCommand>> => {
+export const parseTuneCommand = async (argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<E.Either<OptbenchError, SweepCommand>> => {
   const p = parseOptions(argv, TUNE_OPTIONS, { command: 'tune', names: [] });
   if (E.isLeft(p)) return p;
   const v = p.right.values;
-  const c = await readCommon(p.right, 'tune', { strategy: 'random' });
+  const c = await readCommon(p.right, 'tune', { strategy: 'random' }, reg);
   if (E.isLeft(c)) return c;
-  const names = list(v.optimizers) ?? ['all'];
-  // 'all' stays the study's seven here (what tune compared before the modern ones existed, at the same cost).
-  const groups: Readonly<Record<string, readonly string[]>> = { all: STUDY_OPTIMIZER_NAMES, study: STUDY_OPTIMIZER_NAMES, modern: MODERN_OPTIMIZER_NAMES };
-  const group = names.length === 1 && Object.hasOwn(groups, names[0]!.toLowerCase()) ? groups[names[0]!.toLowerCase()] : undefined;
-  const optimizers = group !== undefined ? [...group] : names.map((n) => n.toLowerCase());
-  for (const o of optimizers) if (!isOptimizerName(o)) return E.left(unknown('optimizer', o, OPTIMIZER_NAMES));
+  // As --optimizers reads elsewhere: names and groups (all: every optimizer this command knows, the built-ins
+  // and an embedding script's; study: the seven, the default; modern: the built-ins beyond them).
+  // Tune searches the learning rate alone, so overrides and schedules have no place here.
+  const listed = parseOptimizerList(typeof v.optimizers === 'string' ? v.optimizers : 'study', {}, reg.optimizers);
+  if (E.isLeft(listed)) return listed;
+  const tuned = listed.right.find((o) => Object.keys(o.overrides).length > 0 || o.schedule !== undefined);
+  if (tuned !== undefined)
+    return E.left(invalidConfig({ path: 'optimizers', message: `optbench tune searches each optimizer's learning rate from its defaults: give names only (${tuned.name} has overrides or a schedule).` }));
+  const optimizers = [...new Set(listed.right.map((o) => o.name))];
   if (v.budget === undefined)
     return E.left(invalidConfig({ path: 'budget', message: 'optbench tune needs --budget K, the number of learning rates every optimizer tries (e.g. --budget 8).' }));
   const budget = positiveInt('budget', v.budget, undefined);
@@ -251,7 +255,7 @@ export const parseTuneCommand = async (argv: readonly string[]): Promise<E.Eithe
   if (E.isLeft(space)) return space;
   const configs: SearchConfig[] = [];
   for (const o of optimizers) {
-    const checked = checkSpaceFor(o, c.right.preset, space.right);
+    const checked = checkSpaceFor(o, c.right.preset, space.right, reg);
     if (E.isLeft(checked)) return checked;
     const config = searchConfig(c.right, o, space.right, budget.right!);
     if (E.isLeft(config)) return config;

@@ -1,6 +1,8 @@
 /** `optbench sweep` and `optbench tune` as main() runs them: the parsed command run against its store. */
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { BUILT_IN_REGISTRIES, type Registries } from './registries.js';
+import { builtInRuntime } from '../../lib/train/runtime.js';
 import { runSweep } from '../sweep.js';
 import type { OptbenchError } from '../../lib/errors.js';
 import { writeSweepReport } from '../../lib/report/sweep.js';
@@ -31,6 +33,7 @@ const sweepJson = (r: SweepRecord) => ({
  */
 const executeSweep = async (
   cmd: SweepCommand,
+  reg: Registries,
 ): Promise<E.Either<OptbenchError, { record: SweepRecord; interrupted: boolean; signal: StopSignal | null }>> => {
   const opened = openStore(storePath(cmd.job.out));
   if (E.isLeft(opened)) return opened;
@@ -50,6 +53,7 @@ const executeSweep = async (
         store,
         shouldStop: ctrlC.stopRequested,
         progress: !cmd.json,
+        runtime: { ...builtInRuntime(), ...reg },
         ...(queue ? { train: queueTrainer(queue.right, { shouldStop: ctrlC.stopRequested }) } : {}),
       },
     );
@@ -70,10 +74,10 @@ const executeSweep = async (
 };
 
 /** `sweep` and `tune` as main() runs them; the exit code. */
-export const sweepMain = async (command: 'sweep' | 'tune', argv: readonly string[]): Promise<number> => {
-  const cmd = await (command === 'sweep' ? parseSweepCommand(argv) : parseTuneCommand(argv));
+export const sweepMain = async (command: 'sweep' | 'tune', argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<number> => {
+  const cmd = await (command === 'sweep' ? parseSweepCommand(argv, reg) : parseTuneCommand(argv, reg));
   if (E.isLeft(cmd)) return fail(cmd.left);
-  const done = await executeSweep(cmd.right);
+  const done = await executeSweep(cmd.right, reg);
   if (E.isLeft(done)) return fail(done.left);
   if (cmd.right.json) process.stdout.write(`${JSON.stringify(sweepJson(done.right.record))}\n`);
   else process.stderr.write(`Results: ${cmd.right.job.out}\n`);

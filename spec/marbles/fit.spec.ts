@@ -10,6 +10,7 @@ import { OptbenchFailure } from '../../lib/errors.js';
 import { dense } from '../../lib/models/layers.js';
 import { seededDropout } from '../../lib/models/dropout.js';
 import { BUILT_IN_MODELS } from '../../lib/models/registry.js';
+import { BUILT_IN_OPTIMIZERS } from '../../lib/optimizers/registry.js';
 import type { ModelDef } from '../../lib/models/types.js';
 import { evaluate } from '../../lib/train/evaluate.js';
 import type { RunEvent } from '../../lib/train/events.js';
@@ -71,7 +72,7 @@ describe('runFit (marbles): a whole fit in virtual time', () => {
     models = E.getOrElseW(() => assert.fail('tiny'))(BUILT_IN_MODELS.with(tiny));
   });
 
-  const runtimeOn = (scheduler: ReturnType<typeof newScheduler>): Runtime => ({ backend: 'cpu', models, scheduler: pacedScheduler(scheduler, 10) });
+  const runtimeOn = (scheduler: ReturnType<typeof newScheduler>): Runtime => ({ backend: 'cpu', models, optimizers: BUILT_IN_OPTIMIZERS, scheduler: pacedScheduler(scheduler, 10) });
 
   it('RunStarted, progress every 25 ms of the run clock and at each epoch end, each epoch evaluated through its loan, RunEnded', () => {
     const events: RunEvent[] = [];
