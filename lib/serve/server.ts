@@ -167,9 +167,6 @@ export const serve = (input: ServeOptions): TE.TaskEither<OptbenchError, Serving
     const snap = v.snapshot;
     return cache.get(`${dir}|${v.reportKey}|${selectionKey(sel)}`, () => reportHtml(snap, sel, idPrefix(dir)));
   };
-  // Every page asks for its report after a change, most of them for every run: that one is drawn at once,
-  // before their requests arrive, and, for the first page, before the server says where it is.
-  live.dirs().forEach((_, i) => report(i, ALL));
   const events = live.events.subscribe((e) => {
     sse.send(e.type, e);
     if (e.type === 'dir' && e.report && sse.size() > 0) report(e.dir, ALL);
@@ -197,6 +194,10 @@ export const serve = (input: ServeOptions): TE.TaskEither<OptbenchError, Serving
     return bound;
   }
   port = bound.right.port;
+  // Every page asks for its report after a change, most of them for every run: that one is drawn at once,
+  // before their requests arrive, and, for the first page, before the server says where it is (but after
+  // it knows it can listen: a port in use is said at once, however big the directories).
+  live.dirs().forEach((_, i) => report(i, ALL));
   const shown = host.includes(':') ? `[${host}]` : host;
   return E.right({
     url: `http://${shown}:${port}/`,

@@ -23,18 +23,26 @@ const parsePort = (raw: string | boolean | undefined): E.Either<ReturnType<typeo
     : E.left(invalidConfig({ path: 'port', message: `--port must be a whole number from 0 to 65535 (0: any free port), got '${printable(text)}'.` }));
 };
 
-const stopSignal = (): Promise<StopSignal> =>
-  new Promise((done) => {
-    const on = (s: StopSignal) => () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      done(s);
-    };
-    const onInt = on('SIGINT');
-    const onTerm = on('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
+/**
+ * The first SIGINT or SIGTERM, listened for from before the server starts (reading a big directory takes a
+ * while, and a Ctrl-C then still stops it cleanly); released when the command ends without serving, so
+ * that `main` run in-process leaves no listener behind.
+ */
+const stopSignal = (): { readonly signal: Promise<StopSignal>; readonly release: () => void } => {
+  let onInt = (): void => undefined;
+  let onTerm = (): void => undefined;
+  const release = (): void => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+  const signal = new Promise<StopSignal>((done) => {
+    onInt = () => (release(), done('SIGINT'));
+    onTerm = () => (release(), done('SIGTERM'));
   });
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return { signal, release };
+};
 
 export const serveCommand = async (argv: readonly string[]): Promise<number> => {
   const p = parseOptions(argv, SERVE_OPTIONS);
@@ -54,7 +62,10 @@ export const serveCommand = async (argv: readonly string[]): Promise<number> => 
     ...(typeof host === 'string' ? { host: host.trim() } : {}),
     ...(typeof queue === 'string' ? { queue } : {}),
   })();
-  if (E.isLeft(started)) return fail(started.left);
+  if (E.isLeft(started)) {
+    stopped.release();
+    return fail(started.left);
+  }
   const s = started.right;
   if (s.exposed)
     warn(
@@ -62,7 +73,7 @@ export const serveCommand = async (argv: readonly string[]): Promise<number> => 
     );
   process.stdout.write(`${s.url}\n`);
   process.stderr.write(`optbench: serving ${dirs.length} run director${dirs.length === 1 ? 'y' : 'ies'} at ${s.url}, read-only (Ctrl-C stops)\n`);
-  const signal = await stopped;
+  const signal = await stopped.signal;
   await s.close();
   return SIGNAL_EXIT[signal];
 };
