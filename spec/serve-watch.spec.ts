@@ -43,6 +43,7 @@ describe('serve: the watcher of a run directory', () => {
       writer.right.writeEvent(epochEnded(s, 1));
       until(1300);
       assert.equal(reads.length, 2, 'read once after the change');
+      assert.equal(reads[1]!.at, 1100, 'at the next look (every intervalMs; the server looks every 300 ms): an epoch reaches the page well within 2 s');
       assert.deepEqual(runsOf(reads[1]!.read), ['adam:done:3', 'sgd:running:1']);
       // Held by a live process: read every refreshMs (1000) though no file changes.
       until(4300);

@@ -1,13 +1,15 @@
 /**
  * What the serve specs share: run directories written through the store's own writer with synthetic
- * events (lib/testing), `optbench serve` as a child process, raw HTTP requests (the path sent as it is,
- * not normalised) and a reader of the server-sent events.
+ * events (lib/testing), the server in this process (lib/serve) or `optbench serve` as a child process,
+ * raw HTTP requests (the path sent as it is, not normalised) and a reader of the server-sent events.
  */
+import { strict as assert } from 'node:assert';
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import * as E from 'fp-ts/lib/Either.js';
 import { runId, type RunSpec } from '../../lib/config/spec.js';
 import { diverged } from '../../lib/errors.js';
+import { serve, type ServeOptions, type Serving } from '../../lib/serve/index.js';
 import { openStore, storePath } from '../../lib/store/index.js';
 import { writeSweepRecord, type SweepRecord } from '../../lib/sweep/record.js';
 import { ended, epochEnded, failed, searchConfig, spec, started } from '../../lib/testing/events.js';
@@ -35,6 +37,25 @@ export const specOf = (r: SyntheticRun): RunSpec =>
     optimizer: { name: r.optimizer, preset: 'tfkeras2', overrides: r.overrides ?? {} },
     ...(r.holdout !== undefined ? { holdout: r.holdout } : {}),
   });
+
+/** A finished directory: two seeds of Adam and of SGD, a failed RMSprop, and a VAE. */
+export const DONE_RUNS: readonly SyntheticRun[] = [
+  { optimizer: 'adam', seed: 0 },
+  { optimizer: 'adam', seed: 1 },
+  { optimizer: 'sgd', seed: 0 },
+  { optimizer: 'sgd', seed: 1 },
+  { optimizer: 'rmsprop', seed: 0, upTo: 1, fails: true },
+  { optimizer: 'adam', model: 'vae1', seed: 0 },
+];
+
+export const idOf = (r: SyntheticRun): string => runId(specOf(r));
+
+/** The text of a run's row in the page (tags dropped). */
+export const rowText = (html: string, id: string): string => {
+  const m = new RegExp(`<tr data-run="${id}"[^>]*>([\\s\\S]*?)</tr>`).exec(html);
+  assert.ok(m, `no row for run ${id}`);
+  return m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+};
 
 /** A VAE's decoded grids: 2 latent dimensions x 3 steps and 4 samples of 4x4 images, in grey ramps. */
 export const VAE_GRIDS: VaeGrids = {
@@ -116,6 +137,13 @@ export const writeSweep = (dir: string, trials: number): SweepRecord => {
   mkdirSync(dir, { recursive: true });
   writeSweepRecord(dir, record);
   return record;
+};
+
+/** The server of `dirs` in this process, as `optbench serve` starts it, on a free port of 127.0.0.1. */
+export const serveHere = async (dirs: readonly string[], opts: Omit<ServeOptions, 'dirs'> = {}): Promise<Serving> => {
+  const s = await serve({ dirs, port: 0, ...opts })();
+  if (E.isLeft(s)) throw new Error(s.left.message);
+  return s.right;
 };
 
 export interface Served {
