@@ -3,7 +3,9 @@
  * observe into docs/bad-inputs.md): a directory that is no run directory is the error `optbench runs`
  * gives; options are checked before anything is read; a port in use, an address that is not this
  * machine's and a Redis that does not answer are errors naming them; and what is no error: serving to
- * other machines (with a warning), and requests for paths the page does not show.
+ * other machines (with a warning), and requests for paths the page does not show. The refusals run
+ * through `main` in this process (a process takes seconds to start); one of them also as the command, to
+ * check it prints the same, and serving to other machines is the command itself.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorTag } from '../lib/errors.js';
-import { behaviourRows, cli, errorRows, normaliser, testRef, type Ran } from './support/bad-input.js';
+import { behaviourRows, cli, errorRows, inProcess, normaliser, testRef, type Ran } from './support/bad-input.js';
 import { freePort } from './support/redis.js';
 import { request, startServe, stopServe, writeRuns } from './support/serve.js';
 
@@ -52,15 +54,21 @@ describe('bad input: optbench serve', function () {
       { input: '`serve` of one directory under two names', argv: ['serve', T('done'), `${T('done')}/`], tag: 'InvalidConfig', exit: 2, says: /^.*done and .*done\/ are the same directory: give each run directory once\.$/ },
       { input: '`serve --host` an address of another machine', argv: ['serve', T('done'), '--host', '203.0.113.7', '--port', '0'], tag: 'IoError', exit: 1, says: /^Cannot listen on 203\.0\.113\.7:0: '203\.0\.113\.7' is not an address of this machine\./ },
     ];
-    const ran = await Promise.all(cases.map((c) => cli(c.argv)));
+    // The command itself, for one of them (it starts while the others run here).
+    const child = cli(cases[1]!.argv);
+    const ran: Ran[] = [];
+    for (const c of cases) ran.push(await inProcess(c.argv));
     // The same error as `optbench runs` gives for the same directory.
-    const [runsMissing, runsPlain] = await Promise.all([cli(['runs', T('nowhere')]), cli(['runs', T('plain')])]);
-    assert.equal(ran[1]!.stderr, runsMissing.stderr);
-    assert.equal(ran[2]!.stderr, runsPlain.stderr);
+    assert.equal(ran[1]!.stderr, (await inProcess(['runs', T('nowhere')])).stderr);
+    assert.equal(ran[2]!.stderr, (await inProcess(['runs', T('plain')])).stderr);
     cases.forEach((c, i) => {
       const message = refused(ran[i]!, c.exit, c.says);
       errorRows.push({ input: c.input, argv: c.argv.map(norm), tag: c.tag, exit: c.exit, message: norm(message) });
     });
+    // Not in the table: a port that is no number, and an option misspelt.
+    refused(await inProcess(['serve', T('done'), '--port', 'http']), 2, /^--port must be a whole number from 0 to 65535 \(0: any free port\), got 'http'\.$/);
+    refused(await inProcess(['serve', T('done'), '--portt', '1']), 2, /^Unknown option '--portt'\. Did you mean '--port'\?/);
+    assert.deepEqual(await child, ran[1]);
   });
 
   it('a port in use, and a Redis that does not answer, are errors naming them', async () => {
@@ -69,10 +77,8 @@ describe('bad input: optbench serve', function () {
     const port = String((blocker.address() as { port: number }).port);
     const redisPort = String(await freePort());
     try {
-      const [inUse, redis] = await Promise.all([
-        cli(['serve', T('done'), '--port', port]),
-        cli(['serve', T('done'), '--port', '0', '--queue', `redis://127.0.0.1:${redisPort}`]),
-      ]);
+      const inUse = await inProcess(['serve', T('done'), '--port', port]);
+      const redis = await inProcess(['serve', T('done'), '--port', '0', '--queue', `redis://127.0.0.1:${redisPort}`]);
       const shown = (s: string) => s.split(port).join('<port>').split(redisPort).join('<port>');
       errorRows.push(
         {
@@ -100,8 +106,11 @@ describe('bad input: optbench serve', function () {
     const s = await startServe([T('done'), '--host', '0.0.0.0']);
     const local = s.url.replace('0.0.0.0', '127.0.0.1');
     const answers = await Promise.all(['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/%252e%252e/etc/passwd', '/d/0/passwd'].map((t) => request(local, t)));
+    // Listening for other machines, it answers whatever name they know it by (no Host check then).
+    const named = await request(local, '/', { headers: { Host: `optbench.example:${s.port}` } });
     const code = await stopServe(s);
-    assert.match(s.child.stderr, /^optbench: warning: listening on 0\.0\.0\.0: the page .* is reachable from other machines, with no password\. Leave out --host to serve this machine only\.\n/);
+    assert.match(s.child.stderr, /^optbench: warning: listening on 0\.0\.0\.0: the page \(every run's spec and metrics\) is reachable from other machines, with no password\. Leave out --host to serve this machine only\.\n/);
+    assert.equal(named.status, 200);
     assert.deepEqual(answers.map((a) => a.status), [400, 400, 400, 404]);
     for (const a of answers) assert.doesNotMatch(a.body, /root:/);
     assert.equal(code, 130);
