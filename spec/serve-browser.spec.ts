@@ -1,8 +1,8 @@
 /**
  * `optbench serve` in headless Chromium (playwright-core, Debian's /usr/bin/chromium), run as README's
  * "## Watching runs live" writes it (only the port and the directory changed): the page is opened on an
- * empty run directory, a small grid then trains into it (FCNN, Adam and SGD, 3 epochs of 100 fixture
- * images on the cpu backend), and the page must follow it without a reload. OPTBENCH_WRITE_DOCS=1 also
+ * empty run directory, a small grid then trains into it (FCNN, Adam and SGD, 3 epochs of 60 fixture
+ * images on the cpu backend, no report), and the page must follow it without a reload. OPTBENCH_WRITE_DOCS=1 also
  * saves its screenshots as docs/serve.png and docs/serve-figures.png.
  */
 import { strict as assert } from 'node:assert';
@@ -130,7 +130,7 @@ describe('optbench serve in headless Chromium', function () {
     await page.waitForFunction(() => (globalThis as unknown as Doc).document.body.dataset.live === 'on');
     assert.match((await page.textContent('.dir-head')) ?? '', /0 runs/);
     await page.evaluate('window.sameDocument = 42');
-    grid = start(fixtureGridArgs(out, { optimizers: 'adam,sgd', epochs: 3, subset: 100, testSubset: 100, batchSize: 20 }));
+    grid = start(fixtureGridArgs(out, { optimizers: 'adam,sgd', epochs: 3, subset: 60, testSubset: 60, batchSize: 20 }, ['--no-report']));
     const progress = new Map<string, string[]>();
     const points = new Map<string, number[]>();
     let shot: Buffer | undefined;
@@ -212,5 +212,14 @@ describe('optbench serve in headless Chromium', function () {
     const overflow = Number(await phone.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
     assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
     await phone.close();
+  });
+
+  it('listened on 127.0.0.1 with no warning, as README says, and SIGTERM stops it (exit 143)', async () => {
+    const s = served!;
+    assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.doesNotMatch(s.child.stderr, /warning/);
+    served = undefined;
+    s.child.proc.kill('SIGTERM');
+    assert.equal((await s.child.exit).code, 143);
   });
 });
