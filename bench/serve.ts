@@ -5,8 +5,8 @@
  * it, and times the page's first load: over HTTP (the whole page, and one run's report), and in Chromium
  * to its load event (with --browser, the default where /usr/bin/chromium exists). Then this process
  * trains `--live` runs at a time, synthetically, committing an epoch every `--every-ms`, for
- * `--live-epochs` epochs, while a page follows the events and fetches each new report, and it samples the
- * server's resident memory (RSS) as it goes: bounded memory means the last samples are no higher than the
+ * `--live-epochs` epochs, while a page follows the events and fetches each new report; it times each
+ * epoch's way from its commit to the page, and samples the server's resident memory (RSS) as it goes: bounded memory means the last samples are no higher than the
  * first ones after warm-up. Figures depend on what else runs: the header prints the CPU and the load.
  *
  *   node --import tsx bench/serve.ts [--runs 1000] [--epochs 10] [--live 4] [--live-epochs 1500] [--every-ms 100] [--json] [--no-browser]
@@ -83,8 +83,11 @@ const rssMb = (pid: number): number => {
   return kb === undefined ? NaN : Number(kb) / 1024;
 };
 
-/** Follows /events as a page does: on each change of the report, fetches the report of every run again. */
-const follow = (url: string): { readonly changes: () => number; readonly close: () => void } => {
+/**
+ * Follows /events as a page does: on each change of the report, fetches the report of every run again.
+ * `seen` is told each run row the server pushes (its id and HTML), when it arrives.
+ */
+const follow = (url: string, seen: (runId: string, html: string, at: number) => void): { readonly changes: () => number; readonly close: () => void } => {
   let changes = 0;
   let fetching = false;
   const req = request(`${url}events`, (res) => {
@@ -98,6 +101,10 @@ const follow = (url: string): { readonly changes: () => number; readonly close: 
         buf = buf.slice(end + 2);
         if (!block.startsWith('event: dir')) continue;
         changes++;
+        const at = performance.now();
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        const rows = data === undefined ? [] : ((JSON.parse(data) as { rows?: [string, string][] }).rows ?? []);
+        for (const [id, html] of rows) seen(id, html, at);
         if (block.includes('"report":true') && !fetching) {
           fetching = true;
           void get(`${url}d/0/report`).finally(() => (fetching = false));
@@ -108,6 +115,30 @@ const follow = (url: string): { readonly changes: () => number; readonly close: 
   req.on('error', () => undefined);
   req.end();
   return { changes: () => changes, close: () => req.destroy() };
+};
+
+/** Milliseconds from an epoch's commit to the page's receiving its row with `epoch k/N`. */
+const latencies = () => {
+  const committed = new Map<string, number>();
+  const ms: number[] = [];
+  return {
+    committed: (runId: string, epoch: number, epochs: number) => committed.set(`${runId} epoch ${epoch}/${epochs}`, performance.now()),
+    seen: (runId: string, html: string, at: number) => {
+      const k = /epoch (\d+)\/(\d+)/.exec(html);
+      const key = k === null ? '' : `${runId} ${k[0]}`;
+      const t = committed.get(key);
+      if (t === undefined) return;
+      committed.delete(key);
+      ms.push(at - t);
+    },
+    ms: () => ms,
+    missed: () => committed.size,
+  };
+};
+
+const quantile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
 const browserLoad = async (url: string): Promise<{ loadMs: number; rows: number } | { why: string }> => {
@@ -164,7 +195,8 @@ const main = async (): Promise<void> => {
     log('loadMs' in browser ? `Chromium: page loaded in ${browser.loadMs.toFixed(0)} ms, ${browser.rows} rows` : `Chromium: not timed (${browser.why})`);
 
     // Live: LIVE runs train at once, one epoch committed every EVERY_MS; a page follows and redraws.
-    const page = follow(url);
+    const lat = latencies();
+    const page = follow(url, lat.seen);
     const samples: { epochs: number; s: number; rssMb: number }[] = [{ epochs: 0, s: 0, rssMb: rssMb(pid) }];
     const l0 = performance.now();
     let next = RUNS;
@@ -178,6 +210,7 @@ const main = async (): Promise<void> => {
       const t = training[done % training.length]!;
       t.epoch++;
       await write(store, t.epoch < t.spec.epochs ? [epochOf(t.spec, t.epoch)] : [epochOf(t.spec, t.epoch), ...runEvents(t.spec, t.spec.epochs).slice(-1)]);
+      lat.committed(runId(t.spec), t.epoch, t.spec.epochs);
       if (t.epoch === t.spec.epochs) training.splice(training.indexOf(t), 1);
       await sleep(EVERY_MS);
       if ((done + 1) % Math.max(1, Math.floor(LIVE_EPOCHS / 10)) === 0) {
@@ -204,6 +237,7 @@ const main = async (): Promise<void> => {
       liveEpochs: LIVE_EPOCHS,
       runsAtEnd: next,
       changesPushed: page.changes(),
+      epochToPageMs: { median: quantile(lat.ms(), 0.5), p95: quantile(lat.ms(), 0.95), max: Math.max(...lat.ms()), seen: lat.ms().length, missed: lat.missed() },
       rssMb: samples.map((x) => ({ epochs: x.epochs, rssMb: Number(x.rssMb.toFixed(1)) })),
       lastPageMs: last.ms,
     };
@@ -216,6 +250,7 @@ const main = async (): Promise<void> => {
           `${RUNS} runs x ${EPOCHS} epochs: server up ${startS.toFixed(2)} s, first page ${first.ms.toFixed(0)} ms (${(first.bytes / 1e6).toFixed(2)} MB), then ${again.ms.toFixed(0)} ms`,
           `Chromium, to the load event: ${'loadMs' in browser ? `${browser.loadMs.toFixed(0)} ms` : 'not timed'}`,
           `server RSS over ${LIVE_EPOCHS} live epochs (${next - RUNS} runs added): ${rss.map((x) => x.toFixed(0)).join(' ')} MB (min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)})`,
+          `an epoch's commit to its row on the page: median ${quantile(lat.ms(), 0.5).toFixed(0)} ms, 95th percentile ${quantile(lat.ms(), 0.95).toFixed(0)} ms, max ${Math.max(...lat.ms()).toFixed(0)} ms (${lat.ms().length} epochs; ${lat.missed()} not seen on their own: a later one came in the same read)`,
           `page after them: ${last.ms.toFixed(0)} ms`,
         ].join('\n') + '\n',
       );
