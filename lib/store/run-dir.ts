@@ -38,6 +38,13 @@ export const gridSpecs = (dir: string): RunSpec[] | undefined => {
 
 export const isRunDir = (dir: string): boolean => isFile(join(dir, STORE_FILE)) || gridSpecs(dir) !== undefined;
 
+/**
+ * The files SQLite makes beside a store while another optbench process is creating it (its journal, its
+ * WAL and shared memory appear around the store file itself): a directory holding nothing else is one
+ * optbench is setting up this instant, not a directory of someone else's files.
+ */
+const STORE_SIDE_FILES: ReadonlySet<string> = new Set([STORE_FILE, `${STORE_FILE}-journal`, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`]);
+
 /** What state a directory named as an output is in. */
 export type OutDirState = 'absent' | 'empty' | 'run' | 'foreign' | 'file';
 
@@ -51,7 +58,7 @@ export const outDirState = (dir: string): OutDirState => {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'empty';
   }
   if (names.length === 0) return 'empty';
-  return isRunDir(dir) ? 'run' : 'foreign';
+  return isRunDir(dir) || names.every((n) => STORE_SIDE_FILES.has(n)) ? 'run' : 'foreign';
 };
 
 /** The protocols of the runs a directory already holds (store and grid.json; a sweep's held-out trials aside), with their run counts. */

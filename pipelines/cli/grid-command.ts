@@ -205,9 +205,12 @@ export const jsonSummary = (runs: readonly RunRow[]) => ({
  */
 export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchError, GridOutcome>> => {
   let planned = false;
+  // Only a store this command creates is its to remove: another process may be setting up the same
+  // directory at this very moment.
+  const storeWasThere = existsSync(storePath(cmd.job.out));
   const outcome = await runGrid(cmd, () => (planned = true));
   // Refused before a run was planned (its data, its protocol): the directory it made goes again.
-  if (E.isLeft(outcome) && !planned) restoreIfUntouched(cmd.job.out, cmd.outBefore ?? 'other', [STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`, 'runs']);
+  if (E.isLeft(outcome) && !planned && !storeWasThere) restoreIfUntouched(cmd.job.out, cmd.outBefore ?? 'other', [STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`, 'runs']);
   return outcome;
 };
 

@@ -155,7 +155,7 @@ describe('trainGrid (marbles)', () => {
       const source = hot<Dataset>('^d|', { d: data });
       const bad = [a, { ...b, seed: -1 }] as RunSpec[];
       expectObservable(source.pipe(trainGrid(bad, { trainer: fake({}).trainer }), failureAsValue())).toBe('(e|)', {
-        e: 'InvalidConfig at specs[1].seed: Invalid run spec: specs[1].seed must be a whole number >= 0, got -1.',
+        e: 'InvalidConfig at specs[1].seed: Invalid run spec: specs[1].seed must be a seed from 0 to 2^32 - 1, got -1.',
       });
       expectSubscriptions(source.subscriptions).toBe([]);
     });
