@@ -9,8 +9,8 @@
  *   sh    every command runs: `optbench ...` through the CLI on the fixture data with the cpu backend and
  *         the sizes scaled down (the documented options replaced; see scaledCommand); `bash scripts/setup.sh` and `npm test` are
  *         the commands CI runs (.ci/run), this spec among them.
- *         Commands that need more than one process (a Redis, workers and a coordinator) or a quiet machine
- *         run in a spec of their own (OWN_SPECS), which reads or quotes them.
+ *         Commands that need more than one process (a Redis, workers and a coordinator; a server and a
+ *         browser) or a quiet machine run in a spec of their own (OWN_SPECS), which reads or quotes them.
  *   text  not code (diagrams, a synopsis): each synopsis line `optbench X ...` names a command the CLI's
  *         own usage lists.
  */
@@ -53,6 +53,8 @@ const OWN_SPECS: ReadonlyArray<{ readonly command: RegExp; readonly spec: string
   { command: /^node --import tsx bench\/scale-out-sim\.ts/, spec: 'spec/scale-out-doc.spec.ts', mentions: 'node --import tsx bench/scale-out-sim.ts' },
   { command: /^node --import tsx bench\/scale-out-measure\.ts/, spec: 'spec/scale-out-doc.spec.ts', mentions: 'node --import tsx bench/scale-out-measure.ts' },
   { command: /^node --import tsx bench\/bf16-vs-fp32\.ts/, spec: 'spec/bf16-vs-fp32.spec.ts', mentions: "'bench/bf16-vs-fp32.ts'" },
+  // README's "Watching runs live": a server that runs until stopped, opened in a browser while a grid trains.
+  { command: /^(npx )?optbench serve /, spec: 'spec/serve-browser.spec.ts', mentions: '## Watching runs live' },
 ];
 const ownSpec = (command: string) => OWN_SPECS.find((o) => o.command.test(command));
 

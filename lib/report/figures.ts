@@ -40,7 +40,15 @@ const seedsNote = (m: ModelReport): string => {
   return n > 1 ? ` Lines are means over ${n} seeds; bands span min to max.` : '';
 };
 
-const curveFigures = (m: ModelReport, id: string): Figure[] => {
+/** What reportFigures draws beyond the report's own set, and how its ids are kept apart on a shared page. */
+export interface FigureOptions {
+  /** Also accuracy over training time (classifiers); the live page of `optbench serve` shows it. */
+  readonly accuracyOverTime?: boolean;
+  /** Prefixes every figure's name and the ids inside its SVG, for a page that shows several reports. */
+  readonly idPrefix?: string;
+}
+
+const curveFigures = (m: ModelReport, id: string, opts: FigureOptions): Figure[] => {
   const name = displayName(m.model);
   const labels = m.series.map((s) => s.label);
   const loss: { train: Pick; test: Pick } = { train: (p) => p.trainLoss, test: (p) => p.testLoss };
@@ -86,15 +94,27 @@ const curveFigures = (m: ModelReport, id: string): Figure[] => {
       `Loss of ${name} against the seconds spent training.`,
     ),
   );
+  if (m.kind === 'classifier' && opts.accuracyOverTime === true)
+    figs.push(
+      chart(
+        'accuracy-time',
+        `${name}: accuracy over training time`,
+        'Wall-clock training time (s, cumulative, evaluation excluded)',
+        'Accuracy (%)',
+        'time',
+        { train: (p) => p.trainAccuracy, test: (p) => p.testAccuracy },
+        `Accuracy of ${name} against the seconds spent training.`,
+      ),
+    );
   return figs;
 };
 
 /** Every figure of the report, per model in order: curves, then the confusion matrix or the VAE grids. */
-export const reportFigures = (report: Report): Figure[] =>
+export const reportFigures = (report: Report, opts: FigureOptions = {}): Figure[] =>
   report.models.flatMap((m) => {
-    const id = slug(m.model);
+    const id = `${opts.idPrefix ?? ''}${slug(m.model)}`;
     const name = displayName(m.model);
-    const figs = curveFigures(m, id);
+    const figs = curveFigures(m, id, opts);
     if (m.confusion) {
       const c = m.confusion;
       const title = `${name}: confusion matrix of ${c.label} (seed ${c.seed})`;
