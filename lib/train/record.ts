@@ -1,7 +1,7 @@
 import type { RunSpec } from '../config/spec.js';
 import { interrupted, type OptbenchError } from '../errors.js';
 import type { FinalMetrics, Metrics, RunEvent, VaeGrids } from './events.js';
-import { hitOf, type TargetHit, type TargetReached } from './target.js';
+import { hitOf, type TargetHit, type TargetReached, type Targets } from './target.js';
 
 /**
  * The files of a run directory (`--out`):
@@ -50,6 +50,8 @@ export interface GridRecord {
   readonly createdAt: string;
   readonly classNames: readonly string[];
   readonly specs: readonly RunSpec[];
+  /** The targets its runs were judged against (by model), when the grid had any (`--target`). */
+  readonly targets?: Targets;
 }
 
 /** What a paused run's record and store row say (it is resumable, like an interrupted one). */
