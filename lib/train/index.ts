@@ -30,3 +30,4 @@ export {
   type JudgedEpoch,
 } from './target.js';
 export { reachTarget, type ReachTargetOptions } from './reach-target.js';
+export { DEFAULT_TARGETS, TARGET_GRAMMAR, parseTargets } from './targets.js';
