@@ -200,9 +200,10 @@ describe('the report of a grid with targets', () => {
     const paths = [...fig.svg.matchAll(/<path class="profile" data-label="([^"]+)" data-score="([^"]+)" data-steps="([^"]+)"/g)].map((m) => [m[1], Number(m[2]), m[3]!.replace(/&quot;/g, '"')]);
     assert.deepEqual(
       paths.map(([l, sc, st]) => [l, Number((sc as number).toFixed(6)), st]),
+      // The best is drawn last, on top.
       [
-        ['sgd', 0.833333, '[[1,0.5],[2,1]]'],
         ['adam', 0.5, '[[1,0.5]]'],
+        ['sgd', 0.833333, '[[1,0.5],[2,1]]'],
       ],
     );
     assert.match(fig.svg, /sgd 0\.833/);

@@ -103,7 +103,8 @@ export const profileFigures = (report: Report): Figure[] => {
       title,
       caption:
         `For each optimizer, the fraction of the models (${models}) on which its median ${what} to the held-out target is within a factor τ of the fastest optimizer's, for τ from 1 to ${p.tauMax}; ` +
-        `a model it never reached counts against it at every τ. The legend gives each optimizer's score, the area under its line divided by ${p.tauMax - 1}, as AlgoPerf scores submissions.`,
+        `a model it never reached counts against it at every τ. The legend gives each optimizer's score, the area under its line divided by ${p.tauMax - 1}, as AlgoPerf scores submissions. ` +
+        'Lines are drawn 1.5 px apart, so that lines that coincide stay visible.',
       svg: profileChart({ id: `performance-profile-${suffix}`, title, measure, profile: p }),
     };
   };
