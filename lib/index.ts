@@ -14,3 +14,4 @@ export * from './report/index.js';
 export * from './stats/index.js';
 export * from './sweep/index.js';
 export * from './queue/index.js';
+export * from './serve/index.js';

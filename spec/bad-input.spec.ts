@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { everyRunFailed, executeGrid, parseRunCommand, parseTaskCommand } from '../pipelines/cli/grid-command.js';
-import { COMMANDS, main } from '../pipelines/cli/main.js';
+import { COMMANDS } from '../pipelines/cli/main.js';
 import { parseSweepCommand } from '../pipelines/cli/sweep-args.js';
 import { isOptbenchError, printable, unknown, type ErrorTag, type OptbenchError } from '../lib/errors.js';
 import { openStore, storePath } from '../lib/store/store.js';
@@ -29,6 +29,7 @@ import {
   FIXTURE,
   fixtureCopy,
   grid,
+  inProcess,
   normaliser,
   relabelled,
   resized,
@@ -40,25 +41,9 @@ import {
 import './bad-input-rundir.spec.js';
 import './bad-input-training.spec.js';
 import './bad-input-property.spec.js';
+import './bad-input-serve.spec.js';
 
 const DOC = join(ROOT, 'docs', 'bad-inputs.md');
-
-/** `main(argv)` in this process, with what it writes to stdout and stderr. */
-const inProcess = async (argv: readonly string[]): Promise<Ran> => {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-};
 
 /** Runs `f` over `items`, at most `n` at once (2 cores: more only queues). */
 const pool = async <A, B>(items: readonly A[], n: number, f: (a: A) => Promise<B>): Promise<B[]> => {

@@ -2,7 +2,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { EpochRecord, RunRecord } from '../train/record.js';
 import type { R, StoreContext } from './context.js';
-import { exportCsv, exportJson, type ExportFormat } from './export.js';
+import { exportCsv, exportJson, type ExportedRun, type ExportFormat } from './export.js';
 import { holds } from './owner.js';
 import { artifactRow, contiguous, holder, runRow, toRecord, type ArtifactDbRow, type EpochDbRow, type RunDbRow } from './rows.js';
 import { epochWithHeldOut, targetHit, type TargetDbRow } from './target-rows.js';
@@ -13,6 +13,7 @@ interface Reads {
   runEpochs(runId: string): R<readonly EpochRecord[]>;
   completedEpochs(runId: string): R<number>;
   toRunRecords(): R<readonly RunRecord[]>;
+  runsWithRecords(): R<readonly ExportedRun[]>;
   exportRuns(format: ExportFormat, runIds?: readonly string[]): R<string>;
   artifacts(runId?: string): R<readonly ArtifactRow[]>;
 }
@@ -81,6 +82,7 @@ export const reads = (ctx: StoreContext): Reads => {
         E.right(contiguous((q.epochNumbers.all(runId) as { epoch: number }[]).map((r) => r.epoch))),
       ),
     toRunRecords: () => attempt('reading runs', () => E.right(records().map((x) => x.record))),
+    runsWithRecords: () => attempt('reading runs', () => E.right(records())),
     exportRuns: (format, runIds) =>
       attempt('exporting runs', () => {
         const rs = records(runIds);

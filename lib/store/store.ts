@@ -6,7 +6,7 @@ import type { RunSpec } from '../config/spec.js';
 import { printable, storeError, toOptbenchError } from '../errors.js';
 import type { EpochRecord, RunRecord } from '../train/record.js';
 import { storeContext, type R } from './context.js';
-import type { ExportFormat } from './export.js';
+import type { ExportedRun, ExportFormat } from './export.js';
 import { leases } from './leases.js';
 import { checkVersion, createStore, emptyFile, memoryCopy, missing, openReadonly } from './open-file.js';
 import type { Owner } from './owner.js';
@@ -67,6 +67,8 @@ export interface Store {
   /** k such that epochs 1..k are all stored. */
   completedEpochs(runId: string): R<number>;
   toRunRecords(): R<readonly RunRecord[]>;
+  /** Every run as listRuns lists it (status as it stands now, its owner) beside its record, from one snapshot. */
+  runsWithRecords(): R<readonly ExportedRun[]>;
   /** CSV: one row per run and epoch; JSON: the full run records. Optionally only some runs. */
   exportRuns(format: ExportFormat, runIds?: readonly string[]): R<string>;
   recordArtifact(a: ArtifactInput): R<ArtifactRow>;

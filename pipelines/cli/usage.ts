@@ -22,6 +22,8 @@ Usage:
   optbench worker --queue URL [--concurrency N] [--threads T] [--backend B] [--data-dir D]
                  trains the runs of a queue (Redis) until stopped; task and run take --queue URL
   optbench queue status|clean --queue URL [--json]              what the queue holds; remove finished runs
+  optbench serve <run-dir>... [--port N] [--host H] [--queue URL]
+                 a live page of the runs (read-only; port 8600, on 127.0.0.1 unless --host says otherwise)
   optbench help [command]                                        this text, or one command's (or: optbench <command> --help)
 
 Grid options:
