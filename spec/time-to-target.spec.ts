@@ -15,6 +15,10 @@ import { median, seriesTimeToTarget } from '../lib/report/time-to-target.js';
 import { tttText } from '../lib/report/ttt-tables.js';
 import type { ReportSource } from '../lib/report/types.js';
 import { openStore, storePath } from '../lib/store/store.js';
+import type { ExportedRun } from '../lib/store/export.js';
+import type { DirSnapshot } from '../lib/serve/dir-read.js';
+import { reportHtml } from '../lib/serve/report-view.js';
+import { ALL } from '../lib/serve/selection.js';
 import { checkProtocol } from '../lib/store/run-dir.js';
 import type { EpochRecord, GridRecord, RunRecord } from '../lib/train/record.js';
 import type { Target } from '../lib/train/target.js';
@@ -211,6 +215,21 @@ describe('the report of a grid with targets', () => {
     assert.match(html, /<section class="model" id="time-to-target">/);
     assert.match(html, /id="fig-performance-profile-seconds"/);
     assert.match(html, /not reached \(0\/3\)/);
+  });
+
+  it("optbench serve's page shows the section too, after the models', with its ids prefixed", () => {
+    const snap: DirSnapshot = {
+      dir: '/d',
+      signature: '',
+      grid,
+      runs: source.runs.map((record) => ({ row: { runId: record.runId } as ExportedRun['row'], record })),
+      planned: [],
+      sweep: null,
+      warnings: [],
+    };
+    const html = reportHtml(snap, ALL, 'd1-');
+    assert.match(html, /<section class="model" id="d1-time-to-target">\n<h3>Time to target<\/h3>/);
+    assert.match(html, /id="fig-d1-performance-profile-seconds"/);
   });
 
   it('a grid without targets has no time-to-target part', () => {
