@@ -137,6 +137,13 @@ const CASES: readonly Case[] = [
   { input: 'a hyperparameter in --schedule', argv: () => [...grid(out('h')), '--schedule', 'cosine,lr=0.1'], tag: 'InvalidConfig', exit: 2, says: [/--schedule/, /'lr' is not a schedule key/] },
   { input: 'a decaying schedule for Schedule-Free AdamW', argv: () => withOpt(grid(out('h')), '--optimizers', 'adamw-schedulefree:schedule=cosine'), tag: 'InvalidConfig', exit: 2, says: [/takes no 'cosine' schedule/, /warm-up/] },
   { input: 'a warm-up as long as the run (every run of the grid fails)', argv: () => withOpt(grid(out('w')), '--optimizers', 'sgd:warmup=1epochs'), tag: 'InvalidConfig', exit: 1, says: [/warm-up \(1 step\) must be shorter than the run \(1 step: 1 epoch of 1\)/] },
+  // Targets (time to a held-out target).
+  { input: 'an accuracy target in percent', argv: () => [...grid(out('g')), '--target', 'accuracy=88'], tag: 'InvalidConfig', exit: 2, says: [/--target: accuracy is a fraction from 0 to 1, got 88/, /accuracy=0\.88/] },
+  { input: 'a target metric that is not accuracy or loss', argv: () => [...grid(out('g')), '--target', 'error=0.1'], tag: 'InvalidConfig', exit: 2, says: [/'error' is not a metric a target can judge/, /accuracy=0\.88 or loss=30/] },
+  { input: 'a target for a model the grid does not train', argv: () => [...grid(out('g')), '--target', 'vae1:loss=30'], tag: 'InvalidConfig', exit: 2, says: [/'vae1' is not a model of this grid \(fcnn\)/] },
+  { input: 'an accuracy target for a VAE', argv: () => [...withOpt(grid(out('g')), '--models', 'vae1'), '--target', 'vae1:accuracy=0.9'], tag: 'InvalidConfig', exit: 2, says: [/vae1 is a VAE, which has no accuracy/, /vae1:loss=30/] },
+  { input: '--holdout without --target', argv: () => [...grid(out('g')), '--holdout', '100'], tag: 'InvalidConfig', exit: 2, says: [/--holdout keeps training images out of training to judge a target on: give --target too/] },
+  { input: '--holdout 0', argv: () => [...grid(out('g')), '--target', 'default', '--holdout', '0'], tag: 'InvalidConfig', exit: 2, says: [/--holdout must be a positive whole number/, /'0'/] },
   // Counts.
   { input: '--epochs 0', argv: () => withOpt(grid(out('n')), '--epochs', '0'), tag: 'InvalidConfig', exit: 2, says: [/--epochs must be a positive whole number/, /'0'/] },
   { input: '--epochs -3', child: true, argv: () => withOpt(grid(out('n')), '--epochs', '-3'), tag: 'InvalidConfig', exit: 2, says: [/epochs/, /-3/] },

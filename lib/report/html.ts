@@ -5,6 +5,7 @@ import { slug } from './svg.js';
 import { comparisonSentence } from './seeds.js';
 import { metricName, studyText, tableNotes, TIED_MARK, tiedNotBest, valueText } from './tables.js';
 import type { ModelReport, Report, SeriesReport } from './types.js';
+import { tttNotes, tttRows } from './ttt-tables.js';
 
 /** Escapes text for HTML content and quoted attributes. */
 export const esc = (s: string): string =>
@@ -268,6 +269,24 @@ ${modelTable(m)}
 <div class="figures">${figs.map(figureHtml).join('\n')}</div>`,
     };
   });
+  const ttt = tttRows(r);
+  if (ttt !== null) {
+    const head = ttt.head.map((h) => `<th scope="col">${esc(h)}</th>`).join('');
+    const rows = ttt.rows
+      .map(([label, ...cells]) => `<tr><th scope="row"><span class="swatch" style="background:${colorFor(label!)}"></span>${esc(label!)}</th>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+      .join('\n');
+    sections.push({
+      id: `${idPrefix}time-to-target`,
+      title: 'Time to target',
+      body: `<div class="table-wrap"><table class="ttt"><thead><tr>${head}</tr></thead><tbody>
+${rows}
+</tbody></table></div>
+<ul class="notes">${tttNotes(r)
+        .map((n) => `<li>${esc(n)}</li>`)
+        .join('')}</ul>
+<div class="figures">${figures.filter((f) => f.model === '').map(figureHtml).join('\n')}</div>`,
+    });
+  }
   const meta = [r.task ? `task ${r.task}` : '', r.createdAt ? `started ${r.createdAt}` : ''].filter((x) => x !== '').join(', ');
   return {
     meta,

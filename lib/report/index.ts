@@ -33,3 +33,19 @@ export { STUDY_RESULTS, STUDY_OPTIMIZERS, STUDY_MODELS, STUDY_EPOCHS, studyValue
 export { svgToPng, availableFonts } from './raster.js';
 export { encodeGrayPng, decodePng, pngSize, type DecodedPng } from './png.js';
 export { recordArtifacts } from './record-artifacts.js';
+export { performanceProfile, profileScore, rho as profileRho, TAU_MAX, type PerformanceProfile, type ProfileRow, type Times } from './profile.js';
+export { profileChart, type ProfileChart } from './profile-chart.js';
+export { profileFigures } from './figures.js';
+export {
+  modelTarget,
+  seedTime,
+  seriesTimeToTarget,
+  timeToTargetReport,
+  type ModelTimes,
+  type SeedTime,
+  type SeriesTimeToTarget,
+  type TimeStat,
+  type TimeToTargetReport,
+  type Workload,
+} from './time-to-target.js';
+export { tttText, NOT_REACHED } from './ttt-tables.js';

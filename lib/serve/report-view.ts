@@ -57,11 +57,12 @@ export const reportHtml = (snap: DirSnapshot, sel: Selection, prefix: string): s
   const report = buildReport(source);
   const figures = reportFigures(drawable(report), { accuracyOverTime: true, idPrefix: prefix });
   const parts = reportParts(report, figures, prefix);
+  // One section per model, then the time to target across them when the models have targets.
   const sections = parts.sections.map((s, i) => {
-    const m = report.models[i]!;
+    const m = report.models[i];
     return `<section class="model" id="${esc(s.id)}">
 <h3>${esc(s.title)}</h3>
-${trimmedNote(m)}${s.body}
+${m === undefined ? '' : trimmedNote(m)}${s.body}
 </section>`;
   });
   // The report's notice says to run the report again once training ends: this page follows it instead, and

@@ -1,6 +1,7 @@
 export * from './types.js';
 export { openStore, storePath, STORE_FILE, type Store, type StoreOptions } from './store.js';
 export { persist } from './persist.js';
+export type { StoredEvent } from './writes.js';
 export { SCHEMA_VERSION } from './schema.js';
 export { exportCsv, exportJson, EXPORT_CSV_COLUMNS, type ExportFormat, type ExportedRun } from './export.js';
 export type { Versions } from './versions.js';

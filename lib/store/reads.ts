@@ -4,7 +4,8 @@ import type { EpochRecord, RunRecord } from '../train/record.js';
 import type { R, StoreContext } from './context.js';
 import { exportCsv, exportJson, type ExportedRun, type ExportFormat } from './export.js';
 import { holds } from './owner.js';
-import { artifactRow, contiguous, epochRecord, holder, runRow, toRecord, type ArtifactDbRow, type EpochDbRow, type RunDbRow } from './rows.js';
+import { artifactRow, contiguous, holder, runRow, toRecord, type ArtifactDbRow, type EpochDbRow, type RunDbRow } from './rows.js';
+import { epochWithHeldOut, targetHit, type TargetDbRow } from './target-rows.js';
 import type { ArtifactRow, RunRow } from './types.js';
 
 interface Reads {
@@ -34,6 +35,7 @@ export const reads = (ctx: StoreContext): Reads => {
     db.transaction(() => ({
       runs: q.runs.all() as RunDbRow[],
       epochs: q.allEpochs.all() as EpochDbRow[],
+      targets: q.allTargets.all() as TargetDbRow[],
     }))();
 
   /** The run as it stands at time `t`: a `running` run nobody holds any more lists as interrupted. */
@@ -56,12 +58,16 @@ export const reads = (ctx: StoreContext): Reads => {
     const eps = byRun(s.epochs);
     const t = now();
     const wanted = runIds === undefined ? undefined : new Set(runIds);
+    const hits = new Map(s.targets.map((x) => [x.run_id, targetHit(x)]));
     return s.runs
       .filter((r) => wanted === undefined || wanted.has(r.id))
       .map((r) => {
         const list = eps.get(r.id) ?? [];
         const row = rowAt(r, list, t);
-        return { row, record: toRecord(r, row, list) };
+        const hit = hits.get(r.id);
+        // Each epoch with its held-out metrics, and the run's target hit (schema v3).
+        const record = { ...toRecord(r, row, list), epochs: list.map(epochWithHeldOut), ...(hit !== undefined ? { reached: hit } : {}) };
+        return { row, record };
       });
   };
 
@@ -69,7 +75,7 @@ export const reads = (ctx: StoreContext): Reads => {
     listRuns,
     runEpochs: (runId) =>
       attempt(`reading the epochs of run ${runId}`, () =>
-        E.right((q.epochsOf.all(runId) as EpochDbRow[]).map(epochRecord)),
+        E.right((q.epochsOf.all(runId) as EpochDbRow[]).map(epochWithHeldOut)),
       ),
     completedEpochs: (runId) =>
       attempt(`reading the epochs of run ${runId}`, () =>

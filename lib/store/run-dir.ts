@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { describeProtocol, protocolDifference, protocolKey, protocolOf, type Protocol } from '../config/protocol.js';
+import { countsAsResult, describeProtocol, gridHoldout, protocolDifference, protocolKey, protocolOf, type Protocol } from '../config/protocol.js';
 import { decodeRunSpec, type RunSpec } from '../config/spec.js';
 import { invalidConfig, printable, type OptbenchError } from '../errors.js';
 import { STORE_FILE, type Store } from './store.js';
@@ -61,16 +61,21 @@ export const outDirState = (dir: string): OutDirState => {
   return isRunDir(dir) || names.every((n) => STORE_SIDE_FILES.has(n)) ? 'run' : 'foreign';
 };
 
-/** The protocols of the runs a directory already holds (store and grid.json; a sweep's held-out trials aside), with their run counts. */
+/**
+ * The protocols of the runs a directory already holds (store and grid.json; a sweep's held-out trials
+ * aside: runs that hold out other images than the grid's own), with their run counts.
+ */
 export const dirProtocols = (dir: string, store?: Store): Map<string, { protocol: Protocol; runs: number }> => {
-  const specs: RunSpec[] = [...(gridSpecs(dir) ?? [])];
+  const planned = gridSpecs(dir) ?? [];
+  const counted = countsAsResult(gridHoldout(planned));
+  const specs: RunSpec[] = [...planned];
   if (store !== undefined) {
     const rows = store.listRuns();
     if (E.isRight(rows)) specs.push(...rows.right.map((r) => r.spec));
   }
   const out = new Map<string, { protocol: Protocol; runs: number; ids: Set<string> }>();
   for (const s of specs) {
-    if (s.holdout !== undefined) continue;
+    if (!counted(s)) continue;
     const p = protocolOf(s);
     const k = protocolKey(p);
     const entry = out.get(k) ?? { protocol: p, runs: 0, ids: new Set<string>() };
@@ -91,7 +96,6 @@ export const dirProtocols = (dir: string, store?: Store): Map<string, { protocol
 export const checkProtocol = (dir: string, specs: readonly RunSpec[], store?: Store): E.Either<OptbenchError, void> => {
   const existing = dirProtocols(dir, store);
   for (const s of specs) {
-    if (s.holdout !== undefined) continue;
     const p = protocolOf(s);
     const other = [...existing.values()].find((e) => protocolKey(e.protocol) !== protocolKey(p));
     if (other === undefined) continue;

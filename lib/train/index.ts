@@ -16,3 +16,18 @@ export * from './runtime.js';
 export * from './scheduler.js';
 export * from './spec-checks.js';
 export { RunStop, deliverWithLoan } from './delivery.js';
+export {
+  Target,
+  TargetMetric,
+  Targets,
+  TargetHit,
+  TargetReached,
+  isTargetReached,
+  heldOutMetrics,
+  meets,
+  firstReached,
+  targetText,
+  type JudgedEpoch,
+} from './target.js';
+export { reachTarget, type ReachTargetOptions } from './reach-target.js';
+export { DEFAULT_TARGETS, TARGET_GRAMMAR, parseTargets } from './targets.js';

@@ -1,6 +1,7 @@
 import type { RunSpec } from '../config/spec.js';
 import { interrupted, type OptbenchError } from '../errors.js';
 import type { FinalMetrics, Metrics, RunEvent, VaeGrids } from './events.js';
+import { hitOf, type TargetHit, type TargetReached, type Targets } from './target.js';
 
 /**
  * The files of a run directory (`--out`):
@@ -14,6 +15,8 @@ export interface EpochRecord {
   readonly train: Metrics;
   /** Null when the epoch was not evaluated (a pipeline without `evaluate`). */
   readonly test: Metrics | null;
+  /** The held-out images' metrics measured beside the test set (evaluate's `heldOut`); absent otherwise. */
+  readonly validation?: Metrics | null;
   readonly trainMs: number;
   readonly evalMs: number;
 }
@@ -35,6 +38,8 @@ export interface RunRecord {
   readonly confusion: readonly (readonly number[])[] | null;
   readonly vae: VaeGrids | null;
   readonly error: OptbenchError | null;
+  /** When the run first reached its target (`reachTarget`); absent or null while it has not. */
+  readonly reached?: TargetHit | null;
 }
 
 export interface GridRecord {
@@ -45,6 +50,8 @@ export interface GridRecord {
   readonly createdAt: string;
   readonly classNames: readonly string[];
   readonly specs: readonly RunSpec[];
+  /** The targets its runs were judged against (by model), when the grid had any (`--target`). */
+  readonly targets?: Targets;
 }
 
 /** What a paused run's record and store row say (it is resumable, like an interrupted one). */
@@ -80,11 +87,14 @@ export const foldRunRecord = (prev: RunRecord | undefined, e: RunEvent, now: str
         parameters: e.parameters,
         startedAt: earlier?.startedAt ?? e.startedAt,
         epochs: e.fromEpoch > 0 ? (earlier?.epochs ?? []).filter((x) => x.epoch <= e.fromEpoch) : [],
+        ...(e.fromEpoch > 0 && earlier?.reached != null && earlier.reached.epoch <= e.fromEpoch ? { reached: earlier.reached } : {}),
       };
     case 'EpochEnded': {
       if (!prev) return undefined;
       const { epoch, train, test, trainMs, evalMs } = e;
-      return { ...prev, updatedAt: now, epochs: [...prev.epochs.filter((x) => x.epoch < epoch), { epoch, train, test, trainMs, evalMs }] };
+      const kept = prev.epochs.filter((x) => x.epoch < epoch);
+      const epochRecord: EpochRecord = { epoch, train, test, ...(e.validation !== undefined ? { validation: e.validation } : {}), trainMs, evalMs };
+      return { ...prev, updatedAt: now, epochs: [...kept, epochRecord] };
     }
     case 'RunEnded':
       return prev ? { ...prev, status: 'done', updatedAt: now, final: e.final, confusion: e.confusion, vae: e.vae } : undefined;
@@ -97,8 +107,13 @@ export const foldRunRecord = (prev: RunRecord | undefined, e: RunEvent, now: str
         updatedAt: now,
         epochs: (prev?.epochs ?? []).filter((x) => x.epoch <= e.epochsDone),
         error: e.error,
+        ...(prev?.reached != null && prev.reached.epoch > e.epochsDone ? { reached: null } : {}),
       };
     case 'BatchEnded':
       return prev;
   }
 };
+
+/** A run's record once it has reached its target (`prev`: before; undefined before its RunStarted). */
+export const foldTargetReached = (prev: RunRecord | undefined, e: TargetReached, now: string): RunRecord | undefined =>
+  prev === undefined ? undefined : { ...prev, updatedAt: now, reached: hitOf(e) };
