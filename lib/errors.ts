@@ -39,10 +39,14 @@ export interface Diverged extends Base<'Diverged'> {
 }
 export interface StoreError extends Base<'StoreError'> {
   readonly file: string;
+  /** For a row that does not decode: the path of the bad column or field (`spec.optimizer.name`). */
+  readonly field?: string;
 }
 export interface IoError extends Base<'IoError'> {
   readonly file: string;
   readonly code?: string;
+  /** For a file whose contents do not decode: the path of the bad field in it (`epochs[2].train.loss`). */
+  readonly field?: string;
 }
 export interface Interrupted extends Base<'Interrupted'> {}
 export interface InternalError extends Base<'InternalError'> {

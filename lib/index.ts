@@ -1,17 +1,82 @@
-// The public API of optbench. Each layer has its own index; this file only re-exports them.
-export * from './errors.js';
-export * from './observable.js';
-export * from './config/spec.js';
-export * from './config/schedule.js';
-export * from './config/protocol.js';
-export * from './data/index.js';
-export * from './models/index.js';
-export * from './optimizers/index.js';
-export * from './train/index.js';
-export * from './backend/index.js';
-export * from './store/index.js';
-export * from './report/index.js';
-export * from './stats/index.js';
-export * from './sweep/index.js';
-export * from './queue/index.js';
-export * from './serve/index.js';
+// optbench: what a pipeline author uses. Each layer has a module of its own with more (optbench/data,
+// /models, /optimizers, /train, /store, /report, /stats, /sweep, /queue, /backend, /testing; package.json
+// `exports`); anything not exported from one of those is internal and may change.
+
+// Data in, runs, evaluation, and the stages after training.
+export { loadFashion$, type Dataset, type LoadConfig } from './data/index.js';
+export {
+  RunSpec,
+  runId,
+  runLabel,
+  decodeRunSpec,
+  GridPlan,
+  planGrid,
+  trainGrid,
+  runFit,
+  localTrainer,
+  createRuntime,
+  evaluate,
+  EvaluateOptions,
+  borrow,
+  recordRuns,
+  showProgress,
+  isRunEvent,
+  isTerminal,
+  type GridOptions,
+  type FitOptions,
+  type Runtime,
+  type RuntimeOptions,
+  type RunTrainer,
+  type RunContext,
+  type ModelLoan,
+  type RunEvent,
+  type GridEvent,
+  type GridStarted,
+  type StreamEvent,
+  type RunStarted,
+  type BatchEnded,
+  type EpochEnded,
+  type RunEnded,
+  type RunPaused,
+  type RunFailed,
+  type RunRecord,
+} from './train/index.js';
+export { openStore, storePath, persist, storeTrainer, type Store } from './store/index.js';
+export { renderD3, writeReport, readRunDir, buildReport, type Artifact, type Report } from './report/index.js';
+export { useBackend, type BackendName } from './backend/index.js';
+
+// Errors are values of one tagged union; on an Observable's error channel, an OptbenchFailure carrying one.
+export {
+  OptbenchFailure,
+  isOptbenchError,
+  toOptbenchError,
+  datasetMissing,
+  checksumMismatch,
+  corruptIdx,
+  invalidConfig,
+  unknownName,
+  backendUnavailable,
+  diverged,
+  storeError,
+  ioError,
+  interrupted,
+  internalError,
+  queueError,
+  workerLost,
+  type OptbenchError,
+  type ErrorTag,
+  type DatasetMissing,
+  type ChecksumMismatch,
+  type CorruptIdx,
+  type InvalidConfig,
+  type UnknownName,
+  type BackendUnavailable,
+  type Diverged,
+  type StoreError,
+  type IoError,
+  type Interrupted,
+  type InternalError,
+  type QueueError,
+  type WorkerLost,
+} from './errors.js';
+export { raise, fromEither } from './observable.js';

@@ -1,15 +1,10 @@
 import { Observable, concatMap, identity, of, type OperatorFunction } from 'rxjs';
 import * as E from 'fp-ts/lib/Either.js';
 import {
-  checkFeeds,
-  checkProtocol,
-  classesFor,
   evaluate,
-  fitPlanToData,
   loadFashion$,
   persist,
   planGrid,
-  reachTarget,
   recordRuns,
   showProgress,
   storeTrainer,
@@ -20,10 +15,11 @@ import {
   type LoadConfig,
   type RunSpec,
   type Store,
-  type TargetReached,
-  type Targets,
   raise,
 } from '../lib/index.js';
+import { checkFeeds, classesFor } from '../lib/models/index.js';
+import { checkProtocol } from '../lib/store/index.js';
+import { fitPlanToData, reachTarget, type TargetReached, type Targets } from '../lib/train/index.js';
 
 export interface GridJob {
   /** `task 1`, `quick`, `run`, ... */

@@ -1,22 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { concatMap, identity, lastValueFrom, of, reduce } from 'rxjs';
 import {
-  checkFeeds,
-  checkProtocol,
-  classesFor,
-  foldSweepRecord,
   loadFashion$,
-  logSearches,
   persist,
   planGrid,
-  retrainGridPlan,
-  readSweepRecord,
   recordRuns,
-  recordSweep,
   showProgress,
-  storeHistory,
   storeTrainer,
-  sweep,
   invalidConfig,
   toOptbenchError,
   type LoadConfig,
@@ -24,10 +14,21 @@ import {
   type RunTrainer,
   type Runtime,
   type Store,
-  type SweepRecord,
-  type SweepSpec,
   raise,
 } from '../lib/index.js';
+import { checkFeeds, classesFor } from '../lib/models/index.js';
+import { checkProtocol } from '../lib/store/index.js';
+import {
+  foldSweepRecord,
+  logSearches,
+  readSweepRecord,
+  recordSweep,
+  retrainGridPlan,
+  storeHistory,
+  sweep,
+  type SweepRecord,
+  type SweepSpec,
+} from '../lib/sweep/index.js';
 
 export interface SweepJob extends SweepSpec {
   /** Run directory: store, sweep.json, every run's record and the reports. */

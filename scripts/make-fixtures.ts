@@ -8,7 +8,8 @@
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { encodeIdx, gzipIdx, md5Hex, parseIdx, IDX_FILES } from '../lib/data/index.js';
+import { encodeIdx, gzipIdx, parseIdx, IDX_FILES } from '../lib/data/index.js';
+import { md5Hex } from '../lib/data/download.js';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);

@@ -10,27 +10,26 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { OptbenchFailure, isOptbenchError, type OptbenchError } from '../lib/errors.js';
 import {
   FASHION_CLASSES,
-  FASHION_GZ_MD5,
   IDX_FILES,
-  uniformBelow,
   checkData,
-  checkPair,
-  defaultCacheDir,
   deriveSeed,
   downloadFashion,
   epochBatches,
-  gatherBatch,
   loadDataset,
   loadFashion$,
   locateData,
   mulberry32,
   parseIdx,
-  parseMd5Sums,
   permutation,
   subsetSplit,
   type Dataset,
   type Split,
 } from '../lib/data/index.js';
+import { gatherBatch } from '../lib/data/batches.js';
+import { FASHION_GZ_MD5, parseMd5Sums } from '../lib/data/download.js';
+import { checkPair } from '../lib/data/idx.js';
+import { defaultCacheDir } from '../lib/data/locate.js';
+import { uniformBelow } from '../lib/data/rng.js';
 
 const FIXTURE = resolve('fixtures/fashion-mini');
 const SYSTEM = '/usr/share/datasets/fashion-mnist';

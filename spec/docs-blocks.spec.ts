@@ -3,7 +3,8 @@
  * code. A block says what it is by its language:
  *   ts    a quote (first line `// from <file>`) must be verbatim in that file, which runs (docs/examples/*
  *         in spec/docs-examples.spec.ts, a spec itself, or lib/ itself); any other block is a program, run
- *         here with tsx on the fixture data: `from 'optbench'` is the library's source, and
+ *         here with tsx on the fixture data: `from 'optbench'` (and each subpath package.json exports,
+ *         `optbench/train`, ...) is the library's source, and
  *         `const cfg: LoadConfig = {};` (the real data set) becomes the fixture's config, and a plan's
  *         `dataset: 'fashion-mnist'` the fixture's name.
  *   sh    every command runs: `optbench ...` through the CLI on the fixture data with the native backend and
@@ -45,6 +46,18 @@ const blocks: Block[] = [join(ROOT, 'README.md'), ...markdown(join(ROOT, 'docs')
   }));
 });
 const where = (b: Block) => `${b.file}:${b.line}`;
+
+/**
+ * Each entry point of the package (`optbench`, `optbench/train`, ... as package.json `exports` declares
+ * them) and the source file it is built from, for programs to import as a user's project would.
+ */
+const PACKAGE_ENTRIES: ReadonlyArray<readonly [string, string]> = Object.entries(
+  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | { import: string }> }).exports,
+).flatMap(([key, target]) =>
+  typeof target === 'string'
+    ? []
+    : [[key === '.' ? 'optbench' : `optbench/${key.slice(2)}`, pathToFileURL(join(ROOT, target.import.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts'))).href] as const],
+);
 
 /** Commands run by a spec of their own, and the text that spec must contain to be running them. */
 const OWN_SPECS: ReadonlyArray<{ readonly command: RegExp; readonly spec: string; readonly mentions: string }> = [
@@ -138,15 +151,11 @@ describe('every code block of README.md and docs/ runs', function () {
   const programs = blocks.filter((b) => b.lang === 'ts' && !b.code.startsWith('// from '));
   for (const [i, b] of programs.entries())
     it(`the program at ${where(b)} runs on the fixture data`, async () => {
-      const lib = pathToFileURL(join(ROOT, 'lib', 'index.ts')).href;
-      const pipelines = pathToFileURL(join(ROOT, 'pipelines', 'index.ts')).href;
       const fixture = `const cfg: LoadConfig = ${JSON.stringify({ dir: FIXTURE, dataset: 'fashion-mini' })};`;
       if (b.code.includes('loadFashion$')) assert.ok(b.code.includes('const cfg: LoadConfig = {};'), `${where(b)} loads data: declare it as \`const cfg: LoadConfig = {};\``);
       // The data set the program loads and the one its specs name change together: a spec naming
       // fashion-mnist is refused on the fixture's data (spec/spec-checks.spec.ts).
-      const code = b.code
-        .replaceAll("from 'optbench/pipelines'", `from '${pipelines}'`)
-        .replaceAll("from 'optbench'", `from '${lib}'`)
+      const code = PACKAGE_ENTRIES.reduce((c, [name, source]) => c.replaceAll(`from '${name}'`, `from '${source}'`), b.code)
         .replace('const cfg: LoadConfig = {};', fixture)
         .replaceAll("dataset: 'fashion-mnist'", "dataset: 'fashion-mini'");
       // The program lives under node_modules/.cache, so that its imports (rxjs, fp-ts) resolve as in a

@@ -9,7 +9,6 @@ import {
   disposeModel,
   BUILT_IN_MODELS,
   dropoutScope,
-  mixSeed,
   modelRegistry,
   modelWeights,
   nonTrainableWeights,
@@ -20,6 +19,7 @@ import {
   type DropoutScope,
   type ModelDef,
 } from '../lib/models/index.js';
+import { mixSeed } from '../lib/models/hash.js';
 
 const def = (name: string): ModelDef => {
   const m = BUILT_IN_MODELS.get(name);

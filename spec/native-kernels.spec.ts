@@ -19,7 +19,8 @@ import { reductionBlock } from '../lib/backend/native-kernels/reduce.js';
 import { dropoutMask, fusedAdam, fusedAdamax } from '../lib/backend/native-fused.js';
 import { DENSE_KERNEL, fusedDense } from '../lib/backend/native-dense.js';
 import { SOFTMAX_CE_KERNEL, fusedSoftmaxCrossEntropy } from '../lib/backend/native-loss.js';
-import { dropoutScope, mixSeed, seededDropout } from '../lib/models/index.js';
+import { dropoutScope, seededDropout } from '../lib/models/index.js';
+import { mixSeed } from '../lib/models/hash.js';
 
 const PRODUCT_TOL = 1e-4;
 const ELEMENTWISE_TOL = 1e-6;

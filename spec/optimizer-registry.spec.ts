@@ -29,11 +29,11 @@ import {
   parseOptimizerList,
   BUILT_IN_OPTIMIZERS,
   optimizerRegistry,
-  registeredOptimizerNames,
   resolveOptimizer,
   type OptimizerDef,
   type OptimizerRegistry,
 } from '../lib/optimizers/index.js';
+import { registeredOptimizerNames } from '../lib/optimizers/registry.js';
 import type { Checkpointer } from '../lib/train/fit.js';
 
 const right = <A>(e: E.Either<{ message: string }, A>): A => {

@@ -22,11 +22,11 @@ import {
   createOptimizer,
   hasEvaluationPoint,
   listOptimizers,
-  muonView,
   parseOptimizerList,
   resolveOptimizer,
   type ParamValue,
 } from '../lib/optimizers/index.js';
+import { muonView } from '../lib/optimizers/muon.js';
 import { runFit } from '../lib/train/fit.js';
 import type { EpochEnded, RunEvent } from '../lib/train/events.js';
 import { modernRefs, muonStep64, scheduleFree, torchIndex, torchShape, type TorchTensor } from './support/modern-refs.js';

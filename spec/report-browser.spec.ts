@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { chromium, type Browser } from 'playwright-core';
-import { decodePng, writeReport } from '../lib/report/index.js';
+import { writeReport } from '../lib/report/index.js';
+import { decodePng } from '../lib/report/png.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 

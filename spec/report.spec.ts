@@ -10,16 +10,12 @@ import { lastValueFrom, of, toArray } from 'rxjs';
 import type { RunRecord } from '../lib/train/record.js';
 import {
   buildReport,
-  decodePng,
-  encodeGrayPng,
   parseFormats,
-  pngSize,
   readRunDir,
   renderD3,
   renderHtml,
   report as toReport,
   reportFigures,
-  svgToPng,
   toCsv,
   toLatex,
   toMarkdown,
@@ -28,6 +24,8 @@ import {
   type Report,
   type ReportSource,
 } from '../lib/report/index.js';
+import { decodePng, encodeGrayPng, pngSize } from '../lib/report/png.js';
+import { svgToPng } from '../lib/report/raster.js';
 
 const FIX = 'fixtures/rundir-sample';
 const OPTIMIZERS = ['sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam'];
@@ -100,7 +98,10 @@ describe('report: readRunDir', () => {
     writeFileSync(join(dir, 'runs', 'bogus.json'), JSON.stringify({ runId: 'x', spec: { model: 'fcnn' }, status: 'done', epochs: [] }));
     const s = right(readRunDir(dir));
     assert.equal(s.runs.length, 5);
-    assert.ok(s.warnings.some((w) => w.includes('bogus.json') && w.includes('Invalid run spec')));
+    assert.ok(
+      s.warnings.some((w) => w.startsWith('Skipped runs/bogus.json: Invalid run record: runId must be a run id (16 hex digits), got "x".')),
+      s.warnings.join('\n'),
+    );
   });
 
   it('skips a record whose status is not a run status, naming the statuses it accepts', () => {

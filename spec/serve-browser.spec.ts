@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { decodePng } from '../lib/report/index.js';
+import { decodePng } from '../lib/report/png.js';
 import { openStore, storePath } from '../lib/store/index.js';
 import { ROOT, fixtureGridArgs, sleep, start, until, type Child } from './support/cli.js';
 import { stopServe, type Served } from './support/serve.js';

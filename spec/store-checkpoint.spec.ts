@@ -8,7 +8,7 @@ import {
   readCheckpoint,
   writeCheckpoint,
   type Checkpoint,
-} from '../lib/store/index.js';
+} from '../lib/store/checkpoint.js';
 import { right, left, useStoreDir } from './support/store.js';
 
 describe('store: checkpoints', () => {

@@ -1,22 +1,21 @@
 // docs/adding-a-model.md: a user model, given to a runtime and trained with runFit (and evaluated) under the study's protocol.
-// In your own project, import from 'optbench' instead of '../../lib/index.js'.
+// In your own project, import from 'optbench' and 'optbench/models' instead of '../../lib/index.js' and
+// '../../lib/models/index.js'.
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { lastValueFrom, toArray } from 'rxjs';
 import {
   createRuntime,
-  dense,
   evaluate,
   runFit,
-  seededDropout,
   type Dataset,
   type LoadConfig,
-  type ModelDef,
   type OptbenchError,
   type RunEvent,
   type RunSpec,
   type Runtime,
 } from '../../lib/index.js';
+import { dense, seededDropout, type ModelDef } from '../../lib/models/index.js';
 
 /** A classifier: [n, 28, 28, 1] images in, [n, 10] logits out (the softmax lives in the loss). */
 export const tinyMlp: ModelDef = {

@@ -1,33 +1,25 @@
 // docs/adding-an-optimizer.md: a user optimizer as a RuleOptimizer subclass, registered so that runFit,
 // grids and the CLI know it by name, and a training loop of your own that uses it directly.
-// In your own project, import from 'optbench' instead of '../../lib/index.js'.
+// In your own project, import from 'optbench', 'optbench/optimizers', ... instead of '../../lib/index.js',
+// '../../lib/optimizers/index.js', ...
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { lastValueFrom, toArray } from 'rxjs';
 import {
-  RuleOptimizer,
-  classifierForward,
-  createOptimizer,
-  atEvaluationPoint,
-  deriveSeed,
   evaluate,
   createRuntime,
-  seededBatches,
   runFit,
-  trainableVariables,
-  dropoutScope,
-  type BuiltClassifier,
   type Dataset,
   type FitOptions,
   type OptbenchError,
-  type OptimizerDef,
   type RunEvent,
   type RunSpec,
   type Runtime,
-  type SlotUpdate,
-  type Split,
-  type StepScalars,
 } from '../../lib/index.js';
+import { deriveSeed, seededBatches, type Split } from '../../lib/data/index.js';
+import { dropoutScope, trainableVariables, type BuiltClassifier } from '../../lib/models/index.js';
+import { RuleOptimizer, atEvaluationPoint, createOptimizer, type OptimizerDef, type SlotUpdate, type StepScalars } from '../../lib/optimizers/index.js';
+import { classifierForward } from '../../lib/train/index.js';
 
 export interface SignumConfig {
   lr: number;

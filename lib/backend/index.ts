@@ -1,3 +1,5 @@
+// optbench/backend: choosing and loading a TensorFlow.js backend (native, cpu, tensorflow, tensorflow-gpu),
+// and the precision a computation runs at.
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { backendUnavailable, unknown, type OptbenchError } from '../errors.js';
@@ -5,8 +7,7 @@ import { isOneOf } from '../one-of.js';
 import { installFastCpuKernels } from './cpu-kernels.js';
 import { loadNative } from './native.js';
 
-export { installFastCpuKernels } from './cpu-kernels.js';
-export { PRECISIONS, bf16Support, bf16Warning, checkPrecision, withPrecision, type Bf16Support, type Precision } from './native-precision.js';
+export { PRECISIONS, bf16Support, checkPrecision, withPrecision, type Bf16Support, type Precision } from './native-precision.js';
 
 export const BACKEND_NAMES = ['native', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

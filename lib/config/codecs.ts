@@ -73,6 +73,12 @@ const closest = (key: string, candidates: readonly string[]): string | undefined
 };
 
 /**
+ * Marks `wrapper` as standing for `inner` (whose validation it runs in its own context), so that error
+ * paths see through it (config/spec.ts: an intersection inside it adds no field to a path).
+ */
+export const wrapping = <W extends t.Mixed>(wrapper: W, inner: t.Mixed): W => Object.assign(wrapper, { strictOf: inner });
+
+/**
  * `codec` for an object whose every key must be one `codec` describes: an unknown key is a failure at
  * that key ("is not one of its fields: ..."), and the value passes through `t.exact` otherwise. Undefined
  * values count as absent, as optional fields written `{ x: undefined }` do in TypeScript.
@@ -96,7 +102,7 @@ export const strict = <C extends t.Mixed>(codec: C, name: string = codec.name): 
     codec.encode,
   );
   // The codec it wraps, for error paths (an intersection's member indices are not fields).
-  return Object.assign(wrapper, { strictOf: codec as t.Mixed });
+  return wrapping(wrapper, codec);
 };
 
 /** A function (an option that is code: a trainer, a callback), checked only for being one. */
@@ -114,3 +120,39 @@ export const AnObject = new t.Type<object, object, unknown>(
   (u, c) => (typeof u === 'object' && u !== null ? t.success(u) : t.failure(u, c)),
   (o) => o,
 );
+
+/**
+ * A number as JSON holds it: JSON has no NaN or infinity, so `JSON.stringify` writes them as null, and
+ * null reads back as NaN (a diverged loss; a curve stops there). Encoding gives null for them again.
+ */
+export const JsonNumber = new t.Type<number, number | null, unknown>(
+  'a number (null for NaN)',
+  (u): u is number => typeof u === 'number',
+  (u, c) => (typeof u === 'number' ? t.success(u) : u === null ? t.success(Number.NaN) : t.failure(u, c)),
+  (n) => (Number.isFinite(n) ? n : null),
+);
+
+/** `codec` or null. */
+export const nullable = <C extends t.Mixed>(codec: C) => t.union([codec, t.null], `${codec.name} or null`);
+
+
+/**
+ * A string holding JSON that `codec` decodes (a store's JSON columns): a failure inside it has the path of
+ * the field within the JSON (`spec.optimizer.name`), and text that does not parse fails where it is.
+ */
+export const JsonText = <C extends t.Mixed>(codec: C): t.Type<t.TypeOf<C>, string, unknown> =>
+  wrapping(new t.Type<t.TypeOf<C>, string, unknown>(
+    `JSON text holding ${codec.name}`,
+    (u): u is t.TypeOf<C> => codec.is(u),
+    (u, c) => {
+      if (typeof u !== 'string') return t.failure(u, c);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(u) as unknown;
+      } catch {
+        return t.failure(u, c, 'is not JSON text');
+      }
+      return codec.validate(parsed, c);
+    },
+    (a) => JSON.stringify(codec.encode(a)),
+  ), codec);

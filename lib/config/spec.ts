@@ -109,14 +109,24 @@ export type RunSpec = t.TypeOf<typeof RunSpec>;
  * are kept. A value that matched no member of a union expected the union (`"auto" | "test"`), not its
  * first member.
  */
+type Wrapper = t.Decoder<unknown, unknown> & { _tag?: string; name: string; type?: Wrapper; strictOf?: Wrapper };
+const unwrapped = (codec: t.Decoder<unknown, unknown>): Wrapper => {
+  let c = codec as Wrapper;
+  for (;;) {
+    if (c.strictOf !== undefined) c = c.strictOf;
+    else if ((c._tag === 'ExactType' || c._tag === 'ReadonlyType') && c.type !== undefined) c = c.type;
+    else return c;
+  }
+};
+
 const describeError = (context: t.Context): { path: string; expected: string } => {
   let path = '';
   let expected = context[context.length - 1]?.type.name ?? 'a valid value';
   for (let i = 1; i < context.length; i++) {
-    const outer = context[i - 1]!.type as t.Mixed & { _tag?: string; type?: t.Mixed & { _tag?: string }; strictOf?: t.Mixed & { _tag?: string } };
-    // A strict wrapper (codecs.ts) stands for the codec it wraps, and an exact type validates its inner
-    // type in its own context: an intersection inside either is still one.
-    const parent = outer.strictOf ?? (outer._tag === 'ExactType' && outer.type !== undefined ? outer.type : outer);
+    // A wrapper (codecs.ts: strict, JsonText; record.ts: a file's defaults) stands for the codec it wraps,
+    // and exact and readonly types validate their inner type in their own context: an intersection inside
+    // any of them is still one.
+    const parent = unwrapped(context[i - 1]!.type);
     const key = context[i]!.key;
     if (context[i]!.type === UnknownKey) {
       path += path === '' ? key : `.${key}`;

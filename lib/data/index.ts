@@ -1,11 +1,11 @@
-// The data layer: IDX parsing, locating/verifying/downloading the data set, seeded batching.
-export * from './types.js';
-export * from './idx.js';
-export * from './locate.js';
-export * from './download.js';
-export * from './load.js';
-export * from './check.js';
-export * from './rng.js';
-export * from './batches.js';
-export * from './batches-stage.js';
-export * from './load-config.js';
+// optbench/data: loading and checking a data set, IDX files, seeded shuffles and the batching stage.
+export { FASHION_CLASSES, type Dataset, type Split } from './types.js';
+export { loadFashion$, loadDataset } from './load.js';
+export { LoadConfigCodec, decodeLoadConfig, type LoadConfig } from './load-config.js';
+export { locateData, DATA_ENV, DEFAULT_DATASET, IDX_FILES, type DataSource, type IdxFileKey, type Located, type LocateOptions } from './locate.js';
+export { downloadFashion, type DownloadOptions, type Downloaded } from './download.js';
+export { checkData, type DataReport, type FileReport, type FileStatus } from './check.js';
+export { parseIdx, encodeIdx, gzipIdx, type Idx, type ImageSet, type ParseOptions } from './idx.js';
+export { mulberry32, uniformFloat, deriveSeed, permutation, type Rng } from './rng.js';
+export { seededBatches, epochBatches, epochOrder, subsetSplit, type Batch, type BatchData, type Batcher, type EpochAt, type EpochOptions } from './batches.js';
+export { batches } from './batches-stage.js';

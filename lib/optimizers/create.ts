@@ -2,10 +2,11 @@ import type * as tf from '@tensorflow/tfjs';
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
+import { sequenceS } from 'fp-ts/lib/Apply.js';
 import { PositiveInt } from '../config/numbers.js';
 import { checkSchedule, Schedule } from '../config/schedule.js';
 import { decodeWith } from '../config/spec.js';
-import { invalidConfig, toOptbenchError, unknown, type OptbenchError } from '../errors.js';
+import { invalidConfig, unknown, type OptbenchError } from '../errors.js';
 import { isOneOf } from '../one-of.js';
 import { isOptimizerName, type ParamValue } from './params.js';
 import { registeredRule, type RegisteredRuleId, type RuleId } from './formulas.js';
@@ -54,26 +55,30 @@ export interface OptimizerChoiceInput {
 }
 
 /** Which schedules an optimizer takes: none for a registered one (its create() builds it), a warm-up only for Schedule-Free. */
-const checkScheduleFor = (name: string, builtIn: boolean, schedule: Schedule | undefined): E.Either<OptbenchError, Schedule | undefined> => {
-  if (schedule === undefined) return E.right(undefined);
-  const checked = checkSchedule(schedule);
-  if (E.isLeft(checked) || checked.right === undefined) return checked;
-  if (!builtIn)
-    return E.left(
-      invalidConfig({
-        path: 'optimizer.schedule',
-        message: `Learning-rate schedules apply to the built-in optimizers; '${name}' is registered, and its create() builds it with a constant rate.`,
-      }),
-    );
-  if (name === 'adamw-schedulefree' && checked.right.kind !== 'constant')
-    return E.left(
-      invalidConfig({
-        path: 'optimizer.schedule.kind',
-        message: `Schedule-Free AdamW replaces a decaying schedule by its average, so it takes no '${checked.right.kind}' schedule: give it only a warm-up (warmup=N).`,
-      }),
-    );
-  return checked;
-};
+const checkScheduleFor = (name: string, builtIn: boolean, schedule: Schedule | undefined): E.Either<OptbenchError, Schedule | undefined> =>
+  schedule === undefined
+    ? E.right(undefined)
+    : pipe(
+        checkSchedule(schedule),
+        E.flatMap((checked): E.Either<OptbenchError, Schedule | undefined> => {
+          if (checked === undefined) return E.right(undefined);
+          if (!builtIn)
+            return E.left(
+              invalidConfig({
+                path: 'optimizer.schedule',
+                message: `Learning-rate schedules apply to the built-in optimizers; '${name}' is registered, and its create() builds it with a constant rate.`,
+              }),
+            );
+          if (name === 'adamw-schedulefree' && checked.kind !== 'constant')
+            return E.left(
+              invalidConfig({
+                path: 'optimizer.schedule.kind',
+                message: `Schedule-Free AdamW replaces a decaying schedule by its average, so it takes no '${checked.kind}' schedule: give it only a warm-up (warmup=N).`,
+              }),
+            );
+          return E.right(checked);
+        }),
+      );
 
 const isPresetName = isOneOf(PRESET_NAMES);
 
@@ -87,35 +92,34 @@ export const resolveOptimizer = (choice: OptimizerChoiceInput, reg: OptimizerReg
   const preset = choice.preset ?? DEFAULT_PRESET;
   if (!isPresetName(preset)) return E.left(unknown('preset', preset, PRESET_NAMES));
   const entry = builtIn ? PRESETS[preset][name] : undefined;
-  const params: Record<string, ParamValue> =
+  const defaults: Record<string, ParamValue> =
     entry !== undefined ? Object.fromEntries(Object.entries(entry.params).map(([k, [v]]) => [k, v])) : { ...registered };
-  for (const [rawKey, value] of Object.entries(choice.overrides ?? {})) {
+  /** One override, under its canonical name, checked against its hyperparameter's range. */
+  const override = ([rawKey, value]: readonly [string, ParamValue]): E.Either<OptbenchError, readonly [string, ParamValue]> => {
     const key = canonicalParamOf(name, rawKey, reg);
-    if (!(key in params)) {
-      const err = unknown('hyperparameter', rawKey, Object.keys(params));
+    if (!(key in defaults)) {
+      const err = unknown('hyperparameter', rawKey, Object.keys(defaults));
       const hint = err.suggestion !== undefined ? ` Did you mean '${err.suggestion}'?` : '';
-      const valid = Object.keys(params).join(', ');
       const where = entry !== undefined ? ` under preset '${preset}'` : '';
-      const message = `${name} has no hyperparameter '${rawKey}'${where}.${hint} Valid: ${valid}.`;
-      return E.left({ ...err, message });
+      return E.left({ ...err, message: `${name} has no hyperparameter '${rawKey}'${where}.${hint} Valid: ${Object.keys(defaults).join(', ')}.` });
     }
-    const checked = validateParamOf(name, key, value, `optimizer.overrides.${rawKey}`, reg);
-    if (E.isLeft(checked)) return checked;
-    params[key] = checked.right;
-  }
-  if (entry === undefined) {
-    const valid = checkRegisteredParams(name, params, 'optimizer.overrides', reg);
-    if (E.isLeft(valid)) return valid;
-  }
-  const schedule = checkScheduleFor(name, builtIn, choice.schedule);
-  if (E.isLeft(schedule)) return schedule;
-  return E.right({
-    name,
-    preset,
-    rule: entry?.rule ?? registeredRule(name),
-    params,
-    ...(schedule.right !== undefined ? { schedule: schedule.right } : {}),
-  });
+    return E.map((v: ParamValue) => [key, v] as const)(validateParamOf(name, key, value, `optimizer.overrides.${rawKey}`, reg));
+  };
+  return pipe(
+    E.traverseArray(override)(Object.entries(choice.overrides ?? {})),
+    E.map((given): Record<string, ParamValue> => ({ ...defaults, ...Object.fromEntries(given) })),
+    // A registered optimizer's own validate() judges its values as a whole.
+    E.tap((params) => (entry === undefined ? checkRegisteredParams(name, params, 'optimizer.overrides', reg) : E.right(undefined))),
+    E.bindTo('params'),
+    E.bind('schedule', () => checkScheduleFor(name, builtIn, choice.schedule)),
+    E.map(({ params, schedule }) => ({
+      name,
+      preset,
+      rule: entry?.rule ?? registeredRule(name),
+      params,
+      ...(schedule !== undefined ? { schedule } : {}),
+    })),
+  );
 };
 
 const num = (p: Record<string, ParamValue>, k: string, fallback = 0): number => {
@@ -268,18 +272,19 @@ export const createOptimizer = (
   reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS,
 ): E.Either<OptbenchError, tf.Optimizer> => {
   const { preset, ...rest } = opts;
-  const p = decodeWith(Preset, 'optimizer', 'optimizer.preset')(preset);
-  if (E.isLeft(p)) return p;
-  const decoded = decodeWith(Overrides, 'optimizer overrides', 'optimizer.overrides')(rest);
-  if (E.isLeft(decoded)) return decoded;
-  const r = decodeWith(OptimizerRun, 'optimizer run', 'optimizer')(run);
-  if (E.isLeft(r)) return r;
-  const overrides: Record<string, ParamValue> = {};
-  for (const [k, v] of Object.entries(decoded.right)) if (v !== undefined) overrides[k] = v;
-  const { schedule, epochs, stepsPerEpoch } = r.right;
-  const length = epochs !== undefined && stepsPerEpoch !== undefined ? { epochs, stepsPerEpoch } : undefined;
   return pipe(
-    resolveOptimizer({ name, ...(p.right !== undefined ? { preset: p.right } : {}), overrides, ...(schedule !== undefined ? { schedule } : {}) }, reg),
-    E.flatMap((resolved) => instantiate(resolved, length, reg)),
+    sequenceS(E.Apply)({
+      preset: decodeWith(Preset, 'optimizer', 'optimizer.preset')(preset),
+      overrides: decodeWith(Overrides, 'optimizer overrides', 'optimizer.overrides')(rest),
+      run: decodeWith(OptimizerRun, 'optimizer run', 'optimizer')(run),
+    }),
+    E.flatMap(({ preset: p, overrides: given, run: { schedule, epochs, stepsPerEpoch } }) => {
+      const overrides = Object.fromEntries(Object.entries(given).filter((kv): kv is [string, ParamValue] => kv[1] !== undefined));
+      const length = epochs !== undefined && stepsPerEpoch !== undefined ? { epochs, stepsPerEpoch } : undefined;
+      return pipe(
+        resolveOptimizer({ name, ...(p !== undefined ? { preset: p } : {}), overrides, ...(schedule !== undefined ? { schedule } : {}) }, reg),
+        E.flatMap((resolved) => instantiate(resolved, length, reg)),
+      );
+    }),
   );
 };

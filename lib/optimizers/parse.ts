@@ -1,5 +1,7 @@
+import * as RA from 'fp-ts/lib/ReadonlyArray.js';
 import * as E from 'fp-ts/lib/Either.js';
-import { checkSchedule, isScheduleKey, readScheduleKey, type Schedule } from '../config/schedule.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { checkSchedule, isScheduleKey, readScheduleKey, type Schedule, type ScheduleKey } from '../config/schedule.js';
 import { invalidConfig, printable, unknown, type OptbenchError } from '../errors.js';
 import { MODERN_OPTIMIZER_NAMES, OPTIMIZER_NAMES, STUDY_OPTIMIZER_NAMES, type ParamValue } from './params.js';
 import { paramNamesOf } from './listing.js';
@@ -74,16 +76,36 @@ const parseValue = (token: string, raw: string, reg: OptimizerRegistry): E.Eithe
 };
 
 interface Draft {
-  names: string[];
-  overrides: Record<string, ParamValue>;
+  readonly names: readonly string[];
+  readonly overrides: Readonly<Record<string, ParamValue>>;
   /** The schedule keys given so far (checked as a whole when the list is read), over the --schedule default. */
-  schedule: Partial<Schedule>;
-  scheduleKeys: Set<string>;
+  readonly schedule: Partial<Schedule>;
+  readonly scheduleKeys: ReadonlySet<string>;
   /** Whether a schedule was given at all (by the item, or by --schedule). */
-  scheduled: boolean;
+  readonly scheduled: boolean;
 }
 
-const addOverride = (draft: Draft, token: string, reg: OptimizerRegistry): E.Either<OptbenchError, void> => {
+/** `schedule` with one more schedule key read into it (a copy), or what is wrong with its value. */
+const withScheduleKey = (schedule: Partial<Schedule>, key: ScheduleKey, value: string): E.Either<string, Partial<Schedule>> => {
+  const next = { ...schedule };
+  return E.map(() => next)(readScheduleKey(next, key, value));
+};
+
+/** One override of an item may be given to each of its optimizers: it names a hyperparameter each has, once, with a value each accepts. */
+const checkOverride = (draft: Draft, name: string, token: string, rawKey: string, value: ParamValue, reg: OptimizerRegistry): E.Either<OptbenchError, void> => {
+  const key = canonicalParamOf(name, rawKey, reg);
+  const known = paramNamesOf(name, reg);
+  if (!known.includes(key)) {
+    const err = unknown('hyperparameter', rawKey, known);
+    const hint = err.suggestion !== undefined ? ` Did you mean '${err.suggestion}'?` : '';
+    return E.left({ ...err, message: printable(`${name} has no hyperparameter '${rawKey}' (in '${token}').${hint} Valid: ${known.join(', ')}.`) });
+  }
+  if (key in draft.overrides) return E.left(bad(token, `${key} is given twice for ${name}`, reg));
+  return E.map(() => undefined)(validateParamOf(name, key, value, `optimizer.overrides.${key}`, reg));
+};
+
+/** The item's draft with one more `key=value` token: a schedule key, or a hyperparameter of each of its optimizers. */
+const addOverride = (draft: Draft, token: string, reg: OptimizerRegistry): E.Either<OptbenchError, Draft> => {
   const eq = token.indexOf('=');
   const rawKey = token.slice(0, eq).trim();
   const rawValue = token.slice(eq + 1).trim();
@@ -91,31 +113,23 @@ const addOverride = (draft: Draft, token: string, reg: OptimizerRegistry): E.Eit
   if (rawValue === '') return E.left(bad(token, `no value after '${rawKey}='`, reg));
   if (isScheduleKey(rawKey)) {
     if (draft.scheduleKeys.has(rawKey)) return E.left(bad(token, `${rawKey} is given twice for ${draft.names.join(', ')}`, reg));
-    draft.scheduleKeys.add(rawKey);
-    draft.scheduled = true;
-    const read = readScheduleKey(draft.schedule, rawKey, rawValue);
-    return E.isLeft(read) ? E.left(bad(token, read.left, reg)) : E.right(undefined);
+    return pipe(
+      withScheduleKey(draft.schedule, rawKey, rawValue),
+      E.bimap(
+        (why) => bad(token, why, reg),
+        (schedule): Draft => ({ ...draft, schedule, scheduleKeys: new Set([...draft.scheduleKeys, rawKey]), scheduled: true }),
+      ),
+    );
   }
-  const value = parseValue(token, rawValue, reg);
-  if (E.isLeft(value)) return value;
-  for (const name of draft.names) {
-    const key = canonicalParamOf(name, rawKey, reg);
-    const known = paramNamesOf(name, reg);
-    if (!known.includes(key)) {
-      const err = unknown('hyperparameter', rawKey, known);
-      const hint = err.suggestion !== undefined ? ` Did you mean '${err.suggestion}'?` : '';
-      const message = printable(`${name} has no hyperparameter '${rawKey}' (in '${token}').${hint} Valid: ${known.join(', ')}.`);
-      return E.left({ ...err, message });
-    }
-    if (key in draft.overrides) return E.left(bad(token, `${key} is given twice for ${name}`, reg));
-    const checked = validateParamOf(name, key, value.right, `optimizer.overrides.${key}`, reg);
-    if (E.isLeft(checked)) return checked;
-  }
-  draft.overrides[canonicalParamOf(draft.names[0]!, rawKey, reg)] = value.right;
-  return E.right(undefined);
+  return pipe(
+    parseValue(token, rawValue, reg),
+    E.tap((value) => E.traverseArray((name: string) => checkOverride(draft, name, token, rawKey, value, reg))(draft.names)),
+    E.map((value): Draft => ({ ...draft, overrides: { ...draft.overrides, [canonicalParamOf(draft.names[0]!, rawKey, reg)]: value } })),
+  );
 };
 
-const startItem = (token: string, base: ScheduleDefault, reg: OptimizerRegistry): E.Either<OptbenchError, { draft: Draft; firstOverride?: string }> => {
+/** A new item's draft from its first token (`name` or `name:key=value`), with its first override added. */
+const startItem = (token: string, base: ScheduleDefault, reg: OptimizerRegistry): E.Either<OptbenchError, { draft: Draft; open: boolean }> => {
   const colon = token.indexOf(':');
   const rawName = (colon < 0 ? token : token.slice(0, colon)).trim().toLowerCase();
   if (rawName === '') return E.left(bad(token, 'the optimizer name is missing', reg));
@@ -123,51 +137,96 @@ const startItem = (token: string, base: ScheduleDefault, reg: OptimizerRegistry)
   const names: string[] | undefined = Object.hasOwn(GROUPS, rawName) ? GROUPS[rawName]!(reg) : known.includes(rawName) ? [rawName] : undefined;
   if (names === undefined) return E.left(unknown('optimizer', rawName, [...known, ...OPTIMIZER_GROUPS]));
   const draft: Draft = { names, overrides: {}, schedule: { ...base.schedule }, scheduleKeys: new Set(), scheduled: base.given };
-  if (colon < 0) return E.right({ draft });
+  if (colon < 0) return E.right({ draft, open: false });
   const rest = token.slice(colon + 1);
   if (!rest.includes('=')) return E.left(bad(token, `expected key=value after '${rawName}:'`, reg));
-  return E.right({ draft, firstOverride: rest });
+  return E.map((d: Draft) => ({ draft: d, open: true }))(addOverride(draft, rest, reg));
 };
 
 /** A draft's schedule, checked and canonical (undefined: the constant rate). */
-const scheduleOf = (d: Draft, reg: OptimizerRegistry): E.Either<OptbenchError, Schedule | undefined> => {
-  if (!d.scheduled) return E.right(undefined);
-  const checked = checkSchedule({ kind: 'constant', ...d.schedule }, 'optimizer.schedule');
-  return E.isLeft(checked)
-    ? E.left({ ...checked.left, message: `${d.names.join(', ')}: ${checked.left.message} Expected ${optimizerListGrammar(reg)}.` })
-    : checked;
-};
+const scheduleOf = (d: Draft, reg: OptimizerRegistry): E.Either<OptbenchError, Schedule | undefined> =>
+  !d.scheduled
+    ? E.right(undefined)
+    : pipe(
+        checkSchedule({ kind: 'constant', ...d.schedule }, 'optimizer.schedule'),
+        E.mapLeft((e) => ({ ...e, message: `${d.names.join(', ')}: ${e.message} Expected ${optimizerListGrammar(reg)}.` })),
+      );
 
 interface ScheduleDefault {
   readonly given: boolean;
   readonly schedule: Partial<Schedule>;
 }
 
+const NO_SCHEDULE: ScheduleDefault = { given: false, schedule: {} };
+
+/** --schedule as read so far, and the keys it has given. */
+type ScheduleRead = ScheduleDefault & { readonly seen: ReadonlySet<string> };
+
+/** Folds `tokens` through `step` (given each one's position), stopping at the first Left. */
+const foldTokens = <S>(tokens: readonly string[], start: S, step: (i: number, s: S, token: string) => E.Either<OptbenchError, S>): E.Either<OptbenchError, S> =>
+  pipe(
+    tokens,
+    RA.reduceWithIndex(E.right<OptbenchError, S>(start), (i, so, token) => E.flatMap((s: S) => step(i, s, token))(so)),
+  );
+
 /**
  * Reads `--schedule`: a kind with schedule keys, `cosine,warmup=500`, `step,stepEvery=2epochs,stepGamma=0.5`,
  * or keys alone (`warmup=1epochs`: a warm-up before the constant rate).
  */
 const parseScheduleDefault = (text: string): E.Either<OptbenchError, ScheduleDefault> => {
-  const schedule: Partial<Schedule> = {};
-  const seen = new Set<string>();
   const badSchedule = (token: string, why: string) =>
     invalidConfig({
       path: 'schedule',
       message: printable(`Cannot read --schedule at '${token}': ${why}. Expected kind[,warmup=N[epochs]][,stepEvery=N[epochs]][,stepGamma=x] with kind constant, cosine, linear or step, e.g. cosine,warmup=500.`),
     });
-  for (const [i, raw] of text.split(',').entries()) {
+  /** One more `key=value` (or the leading kind), read into the schedule so far. */
+  const readToken = (i: number, so: ScheduleRead, raw: string): E.Either<OptbenchError, ScheduleRead> => {
     const token = raw.trim();
     const eq = token.indexOf('=');
     const [key, value] = eq < 0 && i === 0 ? ['schedule', token] : [token.slice(0, eq).trim(), token.slice(eq + 1)];
     if (eq < 0 && i > 0) return E.left(badSchedule(token, 'expected key=value'));
     if (!isScheduleKey(key)) return E.left(badSchedule(token, `'${key}' is not a schedule key (schedule, warmup, stepEvery, stepGamma)`));
-    if (seen.has(key)) return E.left(badSchedule(token, `${key} is given twice`));
-    seen.add(key);
-    const read = readScheduleKey(schedule, key, value);
-    if (E.isLeft(read)) return E.left(badSchedule(token, read.left));
-  }
-  return E.right({ given: true, schedule });
+    if (so.seen.has(key)) return E.left(badSchedule(token, `${key} is given twice`));
+    return pipe(
+      withScheduleKey(so.schedule, key, value),
+      E.bimap(
+        (why) => badSchedule(token, why),
+        (schedule) => ({ given: true, schedule, seen: new Set([...so.seen, key]) }),
+      ),
+    );
+  };
+  return pipe(
+    foldTokens(text.split(','), { given: true, schedule: {}, seen: new Set<string>() }, readToken),
+    E.map(({ given, schedule }) => ({ given, schedule })),
+  );
 };
+
+/** The items read so far, and whether the last one opened its overrides with ':'. */
+interface Items {
+  readonly drafts: readonly Draft[];
+  readonly open: boolean;
+}
+
+/** The items after one more comma-separated token of `input`: an override of the open item, or a new item. */
+const readItem =
+  (input: string, base: ScheduleDefault, reg: OptimizerRegistry) =>
+  (i: number, items: Items, raw: string): E.Either<OptbenchError, Items> => {
+    const token = raw.trim();
+    if (token === '') return E.left(bad(input, `empty item at position ${i + 1} (two commas in a row, or a comma at an end)`, reg));
+    if (!token.includes('=') || token.includes(':'))
+      return E.map(({ draft, open }: { draft: Draft; open: boolean }) => ({ drafts: [...items.drafts, draft], open }))(startItem(token, base, reg));
+    const current = items.drafts[items.drafts.length - 1];
+    if (current === undefined || !items.open) {
+      const example = `${current?.names.length === 1 ? current.names[0] : 'adam'}:${token}`;
+      const hint = current === undefined ? 'it has no optimizer before it' : "overrides must follow 'name:'";
+      return E.left(bad(token, `${hint} (write e.g. ${example})`, reg));
+    }
+    return E.map((d: Draft) => ({ ...items, drafts: [...items.drafts.slice(0, -1), d] }))(addOverride(current, token, reg));
+  };
+
+/** Each optimizer of a read item, with the item's overrides and its checked schedule. */
+const argsOf = (d: Draft, reg: OptimizerRegistry): E.Either<OptbenchError, OptimizerArg[]> =>
+  E.map((schedule: Schedule | undefined) => d.names.map((name) => ({ name, overrides: { ...d.overrides }, ...(schedule !== undefined ? { schedule } : {}) })))(scheduleOf(d, reg));
 
 /**
  * Parses a list such as `adam,sgd:lr=0.1,momentum=0.9`, `all` or `adamw:schedule=cosine,warmup=2epochs`.
@@ -177,53 +236,21 @@ export const parseOptimizerList = (
   input: string,
   opts: { readonly schedule?: string } = {},
   reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS,
-): E.Either<OptbenchError, OptimizerArg[]> => {
-  const base = opts.schedule === undefined ? E.right<OptbenchError, ScheduleDefault>({ given: false, schedule: {} }) : parseScheduleDefault(opts.schedule);
-  if (E.isLeft(base)) return base;
-  const tokens = input.split(',');
-  const drafts: Draft[] = [];
-  let open = false; // whether the last item opened overrides with ':'
-  for (const [i, raw] of tokens.entries()) {
-    const token = raw.trim();
-    if (token === '') {
-      return E.left(bad(input, `empty item at position ${i + 1} (two commas in a row, or a comma at an end)`, reg));
-    }
-    if (token.includes('=') && !token.includes(':')) {
-      const current = drafts[drafts.length - 1];
-      if (current === undefined || !open) {
-        const example = `${current?.names.length === 1 ? current.names[0] : 'adam'}:${token}`;
-        const hint = current === undefined ? 'it has no optimizer before it' : "overrides must follow 'name:'";
-        return E.left(bad(token, `${hint} (write e.g. ${example})`, reg));
-      }
-      const added = addOverride(current, token, reg);
-      if (E.isLeft(added)) return added;
-      continue;
-    }
-    const started = startItem(token, base.right, reg);
-    if (E.isLeft(started)) return started;
-    drafts.push(started.right.draft);
-    open = started.right.firstOverride !== undefined;
-    if (started.right.firstOverride !== undefined) {
-      const added = addOverride(started.right.draft, started.right.firstOverride, reg);
-      if (E.isLeft(added)) return added;
-    }
-  }
-  const out: OptimizerArg[] = [];
-  for (const d of drafts) {
-    const schedule = scheduleOf(d, reg);
-    if (E.isLeft(schedule)) return schedule;
-    for (const name of d.names) out.push({ name, overrides: { ...d.overrides }, ...(schedule.right !== undefined ? { schedule: schedule.right } : {}) });
-  }
-  return E.right(out);
-};
+): E.Either<OptbenchError, OptimizerArg[]> =>
+  pipe(
+    opts.schedule === undefined ? E.right<OptbenchError, ScheduleDefault>(NO_SCHEDULE) : parseScheduleDefault(opts.schedule),
+    E.flatMap((base) => foldTokens<Items>(input.split(','), { drafts: [], open: false }, readItem(input, base, reg))),
+    E.flatMap(({ drafts }) => E.traverseArray((d: Draft) => argsOf(d, reg))(drafts)),
+    E.map((lists) => lists.flat()),
+  );
 
 /** Parses exactly one optimizer with optional overrides, e.g. `adam:lr=3e-4,beta2=0.99`. */
-export const parseOptimizerArg = (input: string, reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): E.Either<OptbenchError, OptimizerArg> => {
-  const list = parseOptimizerList(input, {}, reg);
-  if (E.isLeft(list)) return list;
-  if (list.right.length !== 1) {
-    const names = list.right.map((a) => a.name).join(', ');
-    return E.left(bad(input, `expected one optimizer, got ${list.right.length} (${names})`, reg));
-  }
-  return E.right(list.right[0]!);
-};
+export const parseOptimizerArg = (input: string, reg: OptimizerRegistry = BUILT_IN_OPTIMIZERS): E.Either<OptbenchError, OptimizerArg> =>
+  pipe(
+    parseOptimizerList(input, {}, reg),
+    E.flatMap((list) =>
+      list.length === 1
+        ? E.right(list[0]!)
+        : E.left(bad(input, `expected one optimizer, got ${list.length} (${list.map((a) => a.name).join(', ')})`, reg)),
+    ),
+  );

@@ -1,5 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as RA from 'fp-ts/lib/ReadonlyArray.js';
 import { isScheduleKey, SCHEDULE_KEYS } from '../config/schedule.js';
 import { invalidConfig, toOptbenchError, unknown, type InvalidConfig, type OptbenchError } from '../errors.js';
 import {
@@ -60,14 +62,12 @@ export interface OptimizerRegistry {
 
 const registryOf = (defs: ReadonlyMap<string, Registered>): OptimizerRegistry => ({
   defs,
-  with: (...more) => {
-    const next = new Map(defs);
-    for (const def of more) {
-      const added = addChecked(next, def);
-      if (E.isLeft(added)) return added;
-    }
-    return E.right(registryOf(next));
-  },
+  with: (...more) =>
+    pipe(
+      more,
+      RA.reduce(E.right<InvalidConfig, ReadonlyMap<string, Registered>>(defs), (so, def) => E.flatMap((m: ReadonlyMap<string, Registered>) => withChecked(m, def))(so)),
+      E.map(registryOf),
+    ),
 });
 
 /** The built-in optimizers only: no user optimizer. */
@@ -268,33 +268,41 @@ const check = (def: OptimizerDef, taken: ReadonlyMap<string, Registered>): E.Eit
     if (typeof s !== 'string' || s.trim() === '')
       return bad(`optimizer.sources.${k}`, `Optimizer '${name}': the source of ${k} must be a non-empty string.`);
   }
-  const kinds = decideKinds(def);
-  if (E.isLeft(kinds)) return kinds;
-  const defaults: Record<string, ParamValue> = {};
-  for (const [k, v] of Object.entries(def.defaults)) {
-    const checked = checkParam(name, k, kinds.right[k]!, v, `optimizer.defaults.${k}`);
-    if (E.isLeft(checked))
-      return bad(`optimizer.defaults.${k}`, `${checked.left.message} Fix the default (or its range in ranges).`);
-    defaults[k] = checked.right;
-  }
-  return E.right({ def, defaults, kinds: kinds.right });
+  return pipe(
+    decideKinds(def),
+    E.flatMap((kinds) =>
+      pipe(
+        Object.entries(def.defaults),
+        E.traverseArray(([k, v]) =>
+          pipe(
+            checkParam(name, k, kinds[k]!, v, `optimizer.defaults.${k}`),
+            E.bimap(
+              (e) => invalidConfig({ path: `optimizer.defaults.${k}`, message: `${e.message} Fix the default (or its range in ranges).` }),
+              (value) => [k, value] as const,
+            ),
+          ),
+        ),
+        E.map((checked) => ({ def, defaults: Object.fromEntries(checked), kinds })),
+      ),
+    ),
+  );
 };
 
 /**
- * Adds a user optimizer to `into`, after checking its name, that every default lies in its range and
+ * `into` with a user optimizer added, after checking its name, that every default lies in its range and
  * passes `validate`, and that `create(defaults)` builds a tf.Optimizer (built once, then disposed).
  * Refuses a built-in's name, a group's ('all', 'study', 'modern'), a name that is taken, and a
  * malformed definition.
  */
-const addChecked = (into: Map<string, Registered>, def: OptimizerDef): E.Either<InvalidConfig, void> => {
-  const checked = check(def, into);
-  if (E.isLeft(checked)) return checked;
-  const r = checked.right;
-  const valid = runValidate(def, r.defaults, 'optimizer.defaults');
-  if (E.isLeft(valid)) return bad('optimizer.defaults', `${valid.left.message} Fix the defaults or validate().`);
-  const built = build(def, { ...r.defaults });
-  if (E.isLeft(built)) return built;
-  built.right.dispose();
-  into.set(def.name, r);
-  return E.right(undefined);
-};
+const withChecked = (into: ReadonlyMap<string, Registered>, def: OptimizerDef): E.Either<InvalidConfig, ReadonlyMap<string, Registered>> =>
+  pipe(
+    check(def, into),
+    E.tap((r) =>
+      pipe(
+        runValidate(def, r.defaults, 'optimizer.defaults'),
+        E.mapLeft((e) => invalidConfig({ path: 'optimizer.defaults', message: `${e.message} Fix the defaults or validate().` })),
+      ),
+    ),
+    E.tap((r) => E.map((built: tf.Optimizer) => built.dispose())(build(def, { ...r.defaults }))),
+    E.map((r) => new Map([...into, [def.name, r]])),
+  );

@@ -1,4 +1,5 @@
-// The report layer: reads run records (never trains) and draws the study's figures, tables and page.
+// optbench/report: reads run records (never trains) and draws the study's figures, tables and page; the
+// chart building blocks, so that a user's own plot is a function from the report to a figure.
 export type {
   Artifact,
   Cell,
@@ -27,11 +28,9 @@ export { confusionChart, type ConfusionChart } from './confusion.js';
 export { traversalChart, samplesChart } from './images.js';
 export { chartFrame, CHART, type Frame } from './frame.js';
 export { toMarkdown, toCsv, toLatex, CSV_COLUMNS } from './tables.js';
-export { renderHtml, esc as escapeHtml, summarySentence } from './html.js';
+export { renderHtml } from './html.js';
 export { colorFor, OKABE_ITO } from './palette.js';
 export { STUDY_RESULTS, STUDY_OPTIMIZERS, STUDY_MODELS, STUDY_EPOCHS, studyValue } from './study.js';
-export { svgToPng, availableFonts } from './raster.js';
-export { encodeGrayPng, decodePng, pngSize, type DecodedPng } from './png.js';
 export { recordArtifacts } from './record-artifacts.js';
 export { performanceProfile, profileScore, rho as profileRho, TAU_MAX, type PerformanceProfile, type ProfileRow, type Times } from './profile.js';
 export { profileChart, type ProfileChart } from './profile-chart.js';

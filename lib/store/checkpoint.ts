@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { NonNegativeInt } from '../config/numbers.js';
+import { reportErrors } from '../config/spec.js';
 import { internalError, ioError, storeError, type OptbenchError } from '../errors.js';
 
 /**
@@ -58,10 +60,10 @@ export const checkpointDir = (outDir: string): string => join(outDir, 'checkpoin
 
 const Header = t.type({
   runId: t.string,
-  epoch: t.number,
-  iteration: t.number,
+  epoch: NonNegativeInt,
+  iteration: NonNegativeInt,
   rng: t.unknown,
-  tensors: t.array(t.type({ group: t.keyof({ weights: null, optimizer: null }), name: t.string, shape: t.array(t.number) })),
+  tensors: t.array(t.type({ group: t.keyof({ weights: null, optimizer: null }), name: t.string, shape: t.array(NonNegativeInt) })),
 });
 type Header = t.TypeOf<typeof Header>;
 
@@ -224,9 +226,8 @@ export const decodeCheckpoint = (file: string, runId: string, buf: Buffer): E.Ei
     return bad('damaged header');
   }
   const decoded = Header.decode(raw);
-  if (E.isLeft(decoded)) return bad('damaged header');
+  if (E.isLeft(decoded)) return bad(`damaged header: ${reportErrors(decoded.left, 'checkpoint header').message.replace(/\.$/, '')}`);
   const h = decoded.right;
-  if (!h.tensors.every((x) => x.shape.every(isCount))) return bad('damaged header');
   const floats = h.tensors.reduce((n, x) => n + size(x.shape), 0);
   const expected = PREFIX + headerBytes + 4 * floats + HASH;
   if (buf.length < expected) return bad(`truncated: ${buf.length} of ${expected} bytes`);
@@ -234,7 +235,6 @@ export const decodeCheckpoint = (file: string, runId: string, buf: Buffer): E.Ei
   const digest = createHash('sha256').update(buf.subarray(0, buf.length - HASH)).digest();
   if (!digest.equals(buf.subarray(buf.length - HASH))) return bad('checksum mismatch: the file was damaged');
   if (h.runId !== runId) return bad(`it belongs to run ${h.runId}`);
-  if (!isCount(h.epoch) || !isCount(h.iteration)) return bad('damaged header');
 
   const weights: Record<string, TensorData> = {};
   const optimizer: Record<string, TensorData> = {};

@@ -1,13 +1,13 @@
-export * from './types.js';
+// optbench/store: the SQLite store (runs, epochs, artifacts), persist, resumable training through a store
+// (storeTrainer, file checkpoints), exports, and rebuilding a store from a run directory's records.
+export { StoreStatus, type ArtifactInput, type ArtifactRow, type Claim, type RunRow } from './types.js';
 export { openStore, storePath, STORE_FILE, type Store, type StoreOptions } from './store.js';
 export { persist } from './persist.js';
 export type { StoredEvent } from './writes.js';
 export { SCHEMA_VERSION } from './schema.js';
-export { exportCsv, exportJson, EXPORT_CSV_COLUMNS, type ExportFormat, type ExportedRun } from './export.js';
+export { EXPORT_CSV_COLUMNS, type ExportFormat, type ExportedRun } from './export.js';
 export type { Versions } from './versions.js';
-export type { Owner } from './owner.js';
-export * from './checkpoint.js';
 export { fileCheckpointer } from './checkpointer.js';
 export { storeTrainer, type StoreTrainerOptions } from './trainer.js';
-export { checkProtocol, dirProtocols, gridSpecs, isRunDir, outDirState, GRID_FILE, type OutDirState } from './run-dir.js';
-export { rebuildStore, storeExists, type Rebuilt } from './rebuild.js';
+export { checkProtocol } from './run-dir.js';
+export { rebuildStore, type Rebuilt } from './rebuild.js';

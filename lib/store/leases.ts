@@ -3,16 +3,19 @@
  * token) until it finishes or is released, or until its holder is gone (see `holds`).
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { runLabel, type RunSpec } from '../config/spec.js';
 import { storeError, type OptbenchError } from '../errors.js';
 import type { R, StoreContext } from './context.js';
 import { holds, type Holder } from './owner.js';
-import { holder, type RunDbRow } from './rows.js';
+import { decodeHolder, holder, type HolderDbRow } from './rows.js';
 import type { Claim, StoreStatus } from './types.js';
 
 export interface Leases {
   /** Another live process holds this run (the store must not write it). */
-  heldByAnother(row: RunDbRow): boolean;
+  heldByAnother(row: HolderDbRow): boolean;
+  /** The run's holder row as stored (undefined: no such run), decoded. */
+  holderRow(runId: string): R<HolderDbRow | undefined>;
   busyError(runId: string, h: Holder): OptbenchError;
   /** Why this store may not write run `runId`, or null when it holds it. */
   notHeld(runId: string, doing: string): OptbenchError | null;
@@ -26,7 +29,9 @@ export interface Leases {
 export const leases = (ctx: StoreContext): Leases => {
   const { file, q, owner, now, iso, leaseMs, lastBeat, attempt, tx } = ctx;
 
-  const heldByAnother = (row: RunDbRow): boolean => {
+  const holderRow = (runId: string): R<HolderDbRow | undefined> => decodeHolder(file)(q.holder.get(runId));
+
+  const heldByAnother = (row: HolderDbRow): boolean => {
     const h = holder(row);
     return h.token !== owner.token && holds(h, owner, now(), leaseMs);
   };
@@ -40,7 +45,9 @@ export const leases = (ctx: StoreContext): Leases => {
     });
 
   const notHeld = (runId: string, doing: string): OptbenchError | null => {
-    const row = q.holder.get(runId) as RunDbRow | undefined;
+    const read = holderRow(runId);
+    if (E.isLeft(read)) return read.left;
+    const row = read.right;
     if (row === undefined)
       return storeError({
         file,
@@ -61,22 +68,26 @@ export const leases = (ctx: StoreContext): Leases => {
   };
 
   const claimRun = (runId: string, spec: RunSpec): R<Claim> =>
-    tx(`claiming run ${runId}`, () => {
-      const row = q.holder.get(runId) as RunDbRow | undefined;
-      const p = ctx.ownerParams();
-      if (row === undefined) {
-        q.insertClaim.run({ ...p, id: runId, label: runLabel(spec), spec: JSON.stringify(spec), epochs: spec.epochs });
-        lastBeat.set(runId, p.beat);
-        return E.right<OptbenchError, Claim>('claimed');
-      }
-      if (row.status === 'done') return E.right<OptbenchError, Claim>('done');
-      if (heldByAnother(row)) return E.right<OptbenchError, Claim>('busy');
-      // A run left `running` by a holder that is gone was interrupted, whatever its process said last.
-      const status: StoreStatus = row.status === 'running' && row.owner_token !== owner.token ? 'interrupted' : row.status;
-      q.takeClaim.run({ ...p, id: runId, status });
-      lastBeat.set(runId, p.beat);
-      return E.right<OptbenchError, Claim>('claimed');
-    });
+    tx(`claiming run ${runId}`, () =>
+      pipe(
+        holderRow(runId),
+        E.map((row): Claim => {
+          const p = ctx.ownerParams();
+          if (row === undefined) {
+            q.insertClaim.run({ ...p, id: runId, label: runLabel(spec), spec: JSON.stringify(spec), epochs: spec.epochs });
+            lastBeat.set(runId, p.beat);
+            return 'claimed';
+          }
+          if (row.status === 'done') return 'done';
+          if (heldByAnother(row)) return 'busy';
+          // A run left `running` by a holder that is gone was interrupted, whatever its process said last.
+          const status: StoreStatus = row.status === 'running' && row.owner_token !== owner.token ? 'interrupted' : row.status;
+          q.takeClaim.run({ ...p, id: runId, status });
+          lastBeat.set(runId, p.beat);
+          return 'claimed';
+        }),
+      ),
+    );
 
   const heartbeat = (runId: string): R<boolean> =>
     attempt(`renewing the lease on run ${runId}`, () => {
@@ -99,12 +110,12 @@ export const leases = (ctx: StoreContext): Leases => {
   const interruptOwned = (): R<readonly string[]> =>
     attempt('releasing the runs of this process', () => {
       const ids = (q.owned.all(owner.token) as { id: string }[]).map((r) => r.id);
-      for (const id of ids) {
-        const r = markInterrupted(id);
-        if (E.isLeft(r)) return r;
-      }
-      return E.right(ids);
+      return pipe(
+        ids,
+        E.traverseArray(markInterrupted),
+        E.map(() => ids),
+      );
     });
 
-  return { heldByAnother, busyError, notHeld, claimRun, heartbeat, releaseRun, markInterrupted, interruptOwned };
+  return { heldByAnother, holderRow, busyError, notHeld, claimRun, heartbeat, releaseRun, markInterrupted, interruptOwned };
 };

@@ -1,66 +1,136 @@
-/** The store's tables as SQLite returns them, and how each row becomes the library's own types. */
+/**
+ * The store's tables as SQLite returns them, as codecs: each row read is decoded (its JSON columns too:
+ * a run's spec, error, confusion matrix and VAE grids), so that a row the store was not written with is
+ * refused naming its run and the bad column, and everything past this file sees the library's own types.
+ */
 import * as E from 'fp-ts/lib/Either.js';
-import { decodeRunSpec, type RunSpec } from '../config/spec.js';
-import { storeError, type OptbenchError } from '../errors.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as t from 'io-ts';
+import { JsonText, nullable } from '../config/codecs.js';
+import { RunSpec, reportErrors } from '../config/spec.js';
+import { OptbenchErrorCodec } from '../errors-codec.js';
+import { printable, storeError, type OptbenchError, type StoreError } from '../errors.js';
+import { Confusion, VaeGrids } from '../train/events.js';
 import type { EpochRecord, RunRecord } from '../train/record.js';
 import type { Holder } from './owner.js';
-import type { ArtifactRow, RunRow, StoreStatus } from './types.js';
+import { rebuildAdvice } from './sqlite-error.js';
+import { StoreStatus, type ArtifactRow, type RunRow } from './types.js';
 
-export interface RunDbRow {
-  id: string;
-  label: string;
-  spec: string;
-  status: StoreStatus;
-  error: string | null;
-  backend: string | null;
-  parameters: number | null;
-  steps: number | null;
-  epochs: number;
-  train_ms: number | null;
-  eval_ms: number | null;
-  optbench_version: string | null;
-  tfjs_version: string | null;
-  node_version: string | null;
-  host: string | null;
-  pid: number | null;
-  created_at: string;
-  started_at: string | null;
-  updated_at: string;
-  finished_at: string | null;
-  owner_token: string | null;
-  owner_pid: number | null;
-  owner_host: string | null;
-  owner_started: string | null;
-  heartbeat_at: number | null;
-  test_loss: number | null;
-  test_accuracy: number | null;
-  has_result: number | null;
-  confusion: string | null;
-  vae: string | null;
-}
+const text = t.string;
+const optText = nullable(t.string);
+const optNum = nullable(t.number);
 
-export interface EpochDbRow {
-  run_id: string;
-  epoch: number;
-  train_loss: number | null;
-  train_accuracy: number | null;
-  test_loss: number | null;
-  test_accuracy: number | null;
-  train_ms: number;
-  eval_ms: number;
-}
+/** Who holds a run, and its status: what claims and writes read before they change a run. */
+export const HolderDbRow = t.type({
+  status: StoreStatus,
+  owner_token: optText,
+  owner_pid: optNum,
+  owner_host: optText,
+  owner_started: optText,
+  heartbeat_at: optNum,
+});
+export type HolderDbRow = t.TypeOf<typeof HolderDbRow>;
 
-export interface ArtifactDbRow {
-  id: number;
-  run_id: string | null;
-  kind: string;
-  path: string;
-  bytes: number;
-  sha256: string;
-  created_at: string;
-}
+/** A run with its result (`runs LEFT JOIN results`), its JSON columns decoded. */
+export const RunDbRow = t.intersection([
+  HolderDbRow,
+  t.type({
+    id: text,
+    label: text,
+    spec: JsonText(RunSpec),
+    error: nullable(JsonText(OptbenchErrorCodec)),
+    backend: optText,
+    parameters: optNum,
+    steps: optNum,
+    epochs: t.number,
+    train_ms: optNum,
+    eval_ms: optNum,
+    optbench_version: optText,
+    tfjs_version: optText,
+    node_version: optText,
+    host: optText,
+    pid: optNum,
+    created_at: text,
+    started_at: optText,
+    updated_at: text,
+    finished_at: optText,
+    test_loss: optNum,
+    test_accuracy: optNum,
+    has_result: optNum,
+    confusion: nullable(JsonText(Confusion)),
+    vae: nullable(JsonText(VaeGrids)),
+  }),
+]);
+export type RunDbRow = t.TypeOf<typeof RunDbRow>;
 
-export const holder = (r: Pick<RunDbRow, 'owner_token' | 'owner_pid' | 'owner_host' | 'owner_started' | 'heartbeat_at'>): Holder => ({
+export const EpochDbRow = t.intersection([
+  t.type({
+    run_id: text,
+    epoch: t.number,
+    train_loss: optNum,
+    train_accuracy: optNum,
+    test_loss: optNum,
+    test_accuracy: optNum,
+    train_ms: t.number,
+    eval_ms: t.number,
+  }),
+  // The held-out metrics measured beside the test set (schema v3).
+  t.partial({ validation_loss: optNum, validation_accuracy: optNum }),
+]);
+export type EpochDbRow = t.TypeOf<typeof EpochDbRow>;
+
+export const ArtifactDbRow = t.type({
+  id: t.number,
+  run_id: optText,
+  kind: text,
+  path: text,
+  bytes: t.number,
+  sha256: text,
+  created_at: text,
+});
+export type ArtifactDbRow = t.TypeOf<typeof ArtifactDbRow>;
+
+/** Which row a decoding failure is about, for its message: `run 0123abcd…`, `an artifact`. */
+type Table = 'runs' | 'epochs' | 'artifacts' | 'targets';
+const rowName = (u: unknown, table: Table): string => {
+  const r = (typeof u === 'object' && u !== null ? u : {}) as Record<string, unknown>;
+  const id = table === 'epochs' || table === 'targets' ? r['run_id'] : r['id'];
+  const shown = typeof id === 'string' || typeof id === 'number' ? printable(String(id)) : '?';
+  return table === 'runs'
+    ? `run ${shown}`
+    : table === 'epochs'
+      ? `an epoch (${printable(String(r['epoch'] ?? '?'))}) of run ${shown}`
+      : table === 'targets'
+        ? `the target hit of run ${shown}`
+        : `artifact ${shown}`;
+};
+
+/**
+ * A row as `codec` decodes it, or a StoreError naming the store, the row, the bad column (with the path
+ * inside a JSON column: `spec.optimizer.name`) and what to do: the store was edited or damaged.
+ */
+export const decodeRow =
+  <A>(codec: t.Decoder<unknown, A>, file: string, table: Table) =>
+  (u: unknown): E.Either<StoreError, A> =>
+    pipe(
+      codec.decode(u),
+      E.mapLeft((errs) => {
+        const bad = reportErrors(errs, `row of ${rowName(u, table)}`);
+        return storeError({
+          file,
+          field: bad.path,
+          message: `${printable(file)}: ${bad.message} The store was edited or damaged. ${rebuildAdvice(file)}`,
+        });
+      }),
+    );
+
+/** The holder row of a run (undefined: the store has no such run), decoded. */
+export const decodeHolder =
+  (file: string) =>
+  (u: unknown): E.Either<StoreError, HolderDbRow | undefined> =>
+    u === undefined ? E.right(undefined) : decodeRow(HolderDbRow, file, 'runs')(u);
+
+export const holder = (r: HolderDbRow): Holder => ({
   token: r.owner_token,
   pid: r.owner_pid,
   host: r.owner_host,
@@ -99,26 +169,15 @@ export const contiguous = (epochs: readonly number[]): number => {
   return k;
 };
 
-/** Throws (inside the store's `attempt`, which passes OptbenchErrors through) when the stored spec is not a RunSpec. */
-const parseSpec = (file: string, r: RunDbRow): RunSpec => {
-  const s = decodeRunSpec(JSON.parse(r.spec));
-  if (E.isLeft(s))
-    throw storeError({
-      file,
-      message: `${file}: the stored spec of run ${r.id} is invalid (${s.left.message}); the store was edited or damaged.`,
-    });
-  return s.right;
-};
-
 /** `live`: a process still holds the run (a `running` run without one lists as interrupted). */
-export const runRow = (file: string, r: RunDbRow, epochNumbers: readonly number[], live: boolean): RunRow => {
+export const runRow = (r: RunDbRow, epochNumbers: readonly number[], live: boolean): RunRow => {
   const h = holder(r);
   return {
     runId: r.id,
     label: r.label,
-    spec: parseSpec(file, r),
+    spec: r.spec,
     status: r.status === 'running' && !live ? 'interrupted' : r.status,
-    error: r.error === null ? null : (JSON.parse(r.error) as OptbenchError),
+    error: r.error,
     epochsDone: contiguous(epochNumbers),
     epochs: r.epochs,
     backend: r.backend,
@@ -151,8 +210,8 @@ export const toRecord = (r: RunDbRow, row: RunRow, epochs: readonly EpochDbRow[]
   updatedAt: r.updated_at,
   epochs: epochs.map(epochRecord),
   final: row.final,
-  confusion: r.confusion === null ? null : (JSON.parse(r.confusion) as number[][]),
-  vae: r.vae === null ? null : JSON.parse(r.vae),
+  confusion: r.confusion,
+  vae: r.vae,
   error: row.error,
 });
 

@@ -1,8 +1,11 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { readJsonFile } from '../config/json-file.js';
 import { countsAsResult, describeProtocol, gridHoldout, protocolDifference, protocolKey, protocolOf, type Protocol } from '../config/protocol.js';
-import { decodeRunSpec, type RunSpec } from '../config/spec.js';
+import type { RunSpec } from '../config/spec.js';
+import { GridRecordFile } from '../train/record.js';
 import { invalidConfig, printable, type OptbenchError } from '../errors.js';
 import { STORE_FILE, type Store } from './store.js';
 
@@ -23,17 +26,16 @@ const isFile = (path: string): boolean => {
 };
 
 /** The run specs of `<dir>/grid.json`, or undefined when it has none (no file, or not a grid record). */
-export const gridSpecs = (dir: string): RunSpec[] | undefined => {
+export const gridSpecs = (dir: string): readonly RunSpec[] | undefined => {
   const file = join(dir, GRID_FILE);
   if (!isFile(file)) return undefined;
-  try {
-    const u = JSON.parse(readFileSync(file, 'utf8')) as { specs?: unknown };
-    if (!Array.isArray(u.specs)) return undefined;
-    const specs = u.specs.map((s) => decodeRunSpec(s));
-    return specs.every(E.isRight) ? specs.map((s) => (s as E.Right<RunSpec>).right) : undefined;
-  } catch {
-    return undefined;
-  }
+  return pipe(
+    readJsonFile(file, GridRecordFile, { what: 'grid record', remedy: '' }),
+    E.match(
+      () => undefined,
+      (g) => g.specs,
+    ),
+  );
 };
 
 export const isRunDir = (dir: string): boolean => isFile(join(dir, STORE_FILE)) || gridSpecs(dir) !== undefined;

@@ -1,17 +1,19 @@
-/** The store's held-out metrics and target hits as SQLite returns them, and as the library's own types. */
+/** The store's held-out metrics and target hits as SQLite returns them (decoded), and as the library's own types. */
+import * as t from 'io-ts';
 import type { EpochRecord } from '../train/record.js';
-import type { TargetHit, TargetMetric } from '../train/target.js';
+import { TargetMetric, type TargetHit } from '../train/target.js';
 import { epochRecord, type EpochDbRow } from './rows.js';
 
-export interface TargetDbRow {
-  run_id: string;
-  metric: TargetMetric;
-  goal: number;
-  value: number;
-  epoch: number;
-  step: number;
-  seconds: number;
-}
+export const TargetDbRow = t.type({
+  run_id: t.string,
+  metric: TargetMetric,
+  goal: t.number,
+  value: t.number,
+  epoch: t.number,
+  step: t.number,
+  seconds: t.number,
+});
+export type TargetDbRow = t.TypeOf<typeof TargetDbRow>;
 
 export const targetHit = (r: TargetDbRow): TargetHit => ({
   metric: r.metric,
@@ -23,7 +25,7 @@ export const targetHit = (r: TargetDbRow): TargetHit => ({
 });
 
 /** An epoch row with its held-out metrics (schema v3), where they were measured; a loss is never null when they were. */
-export const epochWithHeldOut = (r: EpochDbRow & { validation_loss?: number | null; validation_accuracy?: number | null }): EpochRecord => {
+export const epochWithHeldOut = (r: EpochDbRow): EpochRecord => {
   const e = epochRecord(r);
   return r.validation_loss === null || r.validation_loss === undefined
     ? e

@@ -1,3 +1,4 @@
+import * as t from 'io-ts';
 import type { RunSpec } from '../config/spec.js';
 import type { OptbenchError } from '../errors.js';
 import type { Versions } from './versions.js';
@@ -6,7 +7,11 @@ import type { Versions } from './versions.js';
  * What the store knows of a run. `pending`: claimed or planned, no epoch trained yet in this attempt;
  * `interrupted`: stopped before its last epoch (Ctrl-C, a killed process); it resumes from its last checkpoint.
  */
-export type StoreStatus = 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
+export const StoreStatus = t.keyof(
+  { pending: null, running: null, done: null, failed: null, interrupted: null },
+  'one of pending, running, done, failed, interrupted',
+);
+export type StoreStatus = t.TypeOf<typeof StoreStatus>;
 
 /** The outcome of `claimRun`: this process may train the run, it is finished, or another process trains it. */
 export type Claim = 'claimed' | 'done' | 'busy';

@@ -8,7 +8,7 @@ import { pausedError } from '../train/record.js';
 import type { TargetReached } from '../train/target.js';
 import type { R, StoreContext } from './context.js';
 import type { Leases } from './leases.js';
-import { artifactRow, errorJson, holder, type ArtifactDbRow, type RunDbRow } from './rows.js';
+import { ArtifactDbRow, artifactRow, decodeRow, errorJson, holder } from './rows.js';
 import type { ArtifactInput, ArtifactRow, StoreStatus } from './types.js';
 
 /** What the store keeps of a pipeline's events: every run event, and when a run first reached its target. */
@@ -26,7 +26,9 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
 
   const writeStarted = (e: RunStarted): R<void> =>
     tx(`recording the start of run ${e.runId}`, () => {
-      const row = q.holder.get(e.runId) as RunDbRow | undefined;
+      const read = lease.holderRow(e.runId);
+      if (E.isLeft(read)) return read;
+      const row = read.right;
       if (row !== undefined && lease.heldByAnother(row)) return E.left(lease.busyError(e.runId, holder(row)));
       q.startRun.run({
         ...ctx.ownerParams(),
@@ -93,7 +95,9 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
   const writeFailed = (e: RunFailed): R<void> =>
     tx(`recording the failure of run ${e.runId}`, () => {
       const t = iso();
-      const row = q.holder.get(e.runId) as RunDbRow | undefined;
+      const read = lease.holderRow(e.runId);
+      if (E.isLeft(read)) return read;
+      const row = read.right;
       if (row === undefined) {
         // A run can fail before it starts (a bad spec, a backend that will not load): keep why.
         q.insertFailed.run({
@@ -169,8 +173,8 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
         bytes ??= data.length;
         sha256 ??= createHash('sha256').update(data).digest('hex');
       }
-      const r = q.putArtifact.get({ runId: a.runId, kind: a.kind, path: a.path, bytes, sha256, now: iso() }) as ArtifactDbRow;
-      return E.right(artifactRow(r));
+      const r = q.putArtifact.get({ runId: a.runId, kind: a.kind, path: a.path, bytes, sha256, now: iso() });
+      return E.map(artifactRow)(decodeRow(ArtifactDbRow, ctx.file, 'artifacts')(r));
     });
 
   return { writeEvent, recordArtifact };

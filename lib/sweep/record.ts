@@ -1,37 +1,49 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as t from 'io-ts';
+import { NonNegativeInt } from '../config/numbers.js';
+import { decodeFileValue, readJsonFile } from '../config/json-file.js';
 import { canonicalJson } from '../config/spec.js';
 import { ioError, type OptbenchError } from '../errors.js';
 import { writeFileAtomic } from '../train/recorder.js';
 import { decodeAshaState, type AshaState } from './asha.js';
 import { isSweepEvent, type SweepEvent } from './events.js';
-import { decodeSearchConfig, type SearchConfig, type SearchResult } from './search.js';
+import { SearchResult, type SearchConfig } from './search.js';
 
 /**
  * `<out>/sweep.json`: what a sweep (or a tune) searched, how far it got and what it chose. It is rewritten
  * after every trial (and every ASHA decision), so a killed sweep resumes from it; the trials' own epochs
  * live in the store. A report of the sweep reads this file and the store, and never trains.
  */
-export interface FinalGroup {
-  readonly optimizer: string;
-  /** `tuned`: the chosen configuration; `default`: the optimizer's stock preset (tune only). */
-  readonly role: 'tuned' | 'default';
-  readonly overrides: Readonly<Record<string, number>>;
-  /** The retraining runs on all training images, one per seed, evaluated on the test set. */
-  readonly runIds: readonly string[];
-}
+export const FinalGroup = t.readonly(
+  t.type({
+    optimizer: t.string,
+    /** `tuned`: the chosen configuration; `default`: the optimizer's stock preset (tune only). */
+    role: t.keyof({ tuned: null, default: null }),
+    overrides: t.readonly(t.record(t.string, t.number)),
+    /** The retraining runs on all training images, one per seed, evaluated on the test set. */
+    runIds: t.readonlyArray(t.string),
+  }),
+  'a final group',
+);
+export type FinalGroup = t.TypeOf<typeof FinalGroup>;
 
-export interface SweepRecord {
-  readonly version: 1;
-  readonly kind: 'sweep' | 'tune';
-  readonly title: string;
-  readonly createdAt: string;
-  /** Seeds of the final retraining. */
-  readonly seeds: number;
-  readonly searches: readonly SearchResult[];
-  readonly final: readonly FinalGroup[];
-}
+export const SweepRecord = t.readonly(
+  t.type({
+    version: t.literal(1),
+    kind: t.keyof({ sweep: null, tune: null }),
+    title: t.string,
+    createdAt: t.string,
+    /** Seeds of the final retraining. */
+    seeds: NonNegativeInt,
+    searches: t.readonlyArray(SearchResult),
+    final: t.readonlyArray(FinalGroup),
+  }),
+  'a sweep record',
+);
+export type SweepRecord = t.TypeOf<typeof SweepRecord>;
 
 const SWEEP_FILE = 'sweep.json';
 
@@ -40,22 +52,23 @@ const sweepRecordPath = (outDir: string): string => join(outDir, SWEEP_FILE);
 export const writeSweepRecord = (outDir: string, r: SweepRecord): void =>
   writeFileAtomic(sweepRecordPath(outDir), `${JSON.stringify(r, null, 2)}\n`);
 
-/** The record in `outDir`, null when there is none yet. */
+const REMEDY = 'Move it away or choose another --out.';
+
+/**
+ * The record in `outDir`, null when there is none yet. A file of another version is refused as such; one
+ * that does not decode names the bad field (`searches[0].trials[3].status`).
+ */
 export const readSweepRecord = (outDir: string): E.Either<OptbenchError, SweepRecord | null> => {
   const file = sweepRecordPath(outDir);
   if (!existsSync(file)) return E.right(null);
-  try {
-    const r = JSON.parse(readFileSync(file, 'utf8')) as SweepRecord;
-    if (r.version !== 1 || !Array.isArray(r.searches))
-      return E.left(ioError({ file, message: `${file} is not a sweep record of this optbench version: move it away or choose another --out.` }));
-    for (const s of r.searches) {
-      const c = decodeSearchConfig(s.config);
-      if (E.isLeft(c)) return E.left(ioError({ file, message: `${file}: ${c.left.message}` }));
-    }
-    return E.right(r);
-  } catch (e) {
-    return E.left(ioError({ file, message: `${file} cannot be read (${e instanceof Error ? e.message : String(e)}): move it away or choose another --out.` }));
-  }
+  return pipe(
+    readJsonFile(file, t.unknown, { what: 'sweep record', remedy: REMEDY }),
+    E.flatMap((u) =>
+      t.type({ version: t.literal(1) }).is(u)
+        ? decodeFileValue(SweepRecord, file, { what: 'sweep record', remedy: REMEDY })(u)
+        : E.left(ioError({ file, message: `${file} is not a sweep record of this optbench version: move it away or choose another --out.` })),
+    ),
+  );
 };
 
 /** The saved ASHA state of the search with exactly this config, to resume from (null: start afresh). */

@@ -1,11 +1,11 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { strict } from '../config/codecs.js';
+import { JsonNumber, nullable, strict } from '../config/codecs.js';
 import { DataDigest, NonNegativeInt, PositiveInt, reportErrors, type RunSpec } from '../config/spec.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
 import { AshaState } from './asha.js';
-import { SearchSpace, gridPoints, randomPoints, toOverrides, type SpacePoint } from './space.js';
+import { SearchSpace, SpacePoint, gridPoints, randomPoints, toOverrides } from './space.js';
 
 /**
  * A hyperparameter search as data: its config (io-ts), its trials (RunSpecs with the sampled optimizer
@@ -69,27 +69,36 @@ export const trialSpec = (c: SearchConfig, point: SpacePoint): RunSpec => ({
 export const searchPoints = (c: SearchConfig): E.Either<OptbenchError, SpacePoint[]> =>
   c.strategy === 'grid' ? gridPoints(c.space, c.trials) : randomPoints(c.space, c.trials, c.searchSeed);
 
-export type TrialStatus = 'completed' | 'stopped' | 'failed' | 'unfinished' | 'not started';
+export const TrialStatus = t.keyof({ completed: null, stopped: null, failed: null, unfinished: null, 'not started': null }, 'a trial status');
+export type TrialStatus = t.TypeOf<typeof TrialStatus>;
 
-export interface TrialRecord {
-  readonly trial: number;
-  readonly point: SpacePoint;
-  readonly runId: string;
-  /** Validation metric after each trained epoch. */
-  readonly metrics: readonly number[];
-  readonly status: TrialStatus;
-  readonly error: string | null;
-}
+export const TrialRecord = t.readonly(
+  t.type({
+    trial: NonNegativeInt,
+    point: SpacePoint,
+    runId: t.string,
+    /** Validation metric after each trained epoch (NaN, null in sweep.json, where it was not finite). */
+    metrics: t.readonlyArray(JsonNumber),
+    status: TrialStatus,
+    error: nullable(t.string),
+  }),
+  'a trial record',
+);
+export type TrialRecord = t.TypeOf<typeof TrialRecord>;
 
-export interface SearchResult {
-  readonly config: SearchConfig;
-  readonly trials: readonly TrialRecord[];
-  /** The scheduler's state (ASHA only), as saved: rungs, each trial's metric at each rung. */
-  readonly asha: AshaState | null;
-  /** Trial index of the chosen configuration: best validation metric at the full budget; null if none. */
-  readonly best: number | null;
-  readonly interrupted: boolean;
-}
+export const SearchResult = t.readonly(
+  t.type({
+    config: SearchConfig,
+    trials: t.readonlyArray(TrialRecord),
+    /** The scheduler's state (ASHA only), as saved: rungs, each trial's metric at each rung. */
+    asha: nullable(AshaState),
+    /** Trial index of the chosen configuration: best validation metric at the full budget; null if none. */
+    best: nullable(NonNegativeInt),
+    interrupted: t.boolean,
+  }),
+  'a search result',
+);
+export type SearchResult = t.TypeOf<typeof SearchResult>;
 
 const better = (c: SearchConfig, a: number, b: number): boolean => (c.direction === 'max' ? a > b : a < b);
 

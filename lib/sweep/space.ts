@@ -32,9 +32,11 @@ export type SpaceDimension = t.TypeOf<typeof SpaceDimension>;
 export const SearchSpace = t.readonlyArray(SpaceDimension);
 export type SearchSpace = t.TypeOf<typeof SearchSpace>;
 
-export type SpaceValue = number | boolean;
+export const SpaceValue = t.union([t.number, t.boolean]);
+export type SpaceValue = t.TypeOf<typeof SpaceValue>;
 /** One configuration of a space: a value per dimension name. */
-export type SpacePoint = Readonly<Record<string, SpaceValue>>;
+export const SpacePoint = t.readonly(t.record(t.string, SpaceValue), 'a point of a search space');
+export type SpacePoint = t.TypeOf<typeof SpacePoint>;
 
 export const DISTRIBUTIONS = ['log', 'uniform', 'int', 'choice'] as const;
 

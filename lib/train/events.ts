@@ -13,12 +13,12 @@ import { OptbenchErrorCodec } from '../errors-codec.js';
 export const Metrics = t.readonly(t.type({ loss: t.number, accuracy: t.union([t.number, t.null]) }));
 export type Metrics = t.TypeOf<typeof Metrics>;
 
-const runIdC = matching('a run id (16 hex digits)', /^[0-9a-f]{16}$/);
+export const RunId = matching('a run id (16 hex digits)', /^[0-9a-f]{16}$/);
 
 export const RunStarted = t.readonly(
   t.type({
     type: t.literal('RunStarted'),
-    runId: runIdC,
+    runId: RunId,
     spec: RunSpec,
     /** Position of this run in its grid, 1-based, and the grid's size. */
     index: PositiveInt,
@@ -38,7 +38,7 @@ export type RunStarted = t.TypeOf<typeof RunStarted>;
 export const BatchEnded = t.readonly(
   t.type({
     type: t.literal('BatchEnded'),
-    runId: runIdC,
+    runId: RunId,
     epoch: PositiveInt,
     step: PositiveInt,
     steps: PositiveInt,
@@ -61,7 +61,7 @@ export const EpochEnded = t.readonly(
   t.intersection([
     t.type({
       type: t.literal('EpochEnded'),
-      runId: runIdC,
+      runId: RunId,
       /** 1-based. */
       epoch: PositiveInt,
       epochs: PositiveInt,
@@ -111,7 +111,7 @@ export const Confusion = t.readonlyArray(t.readonlyArray(NonNegativeInt));
 export const RunEnded = t.readonly(
   t.type({
     type: t.literal('RunEnded'),
-    runId: runIdC,
+    runId: RunId,
     spec: RunSpec,
     /** The last epoch's evaluation; null when the run was not evaluated. */
     final: t.union([FinalMetrics, t.null]),
@@ -128,13 +128,13 @@ export type RunEnded = t.TypeOf<typeof RunEnded>;
  * The run stopped where it was asked to (`untilEpoch` of its RunContext: an ASHA rung) before its last
  * epoch; it continues from its checkpoint when it is trained again.
  */
-export const RunPaused = t.readonly(t.type({ type: t.literal('RunPaused'), runId: runIdC, spec: RunSpec, epochsDone: NonNegativeInt }));
+export const RunPaused = t.readonly(t.type({ type: t.literal('RunPaused'), runId: RunId, spec: RunSpec, epochsDone: NonNegativeInt }));
 export type RunPaused = t.TypeOf<typeof RunPaused>;
 
 export const RunFailed = t.readonly(
   t.type({
     type: t.literal('RunFailed'),
-    runId: runIdC,
+    runId: RunId,
     spec: RunSpec,
     error: OptbenchErrorCodec,
     /** Epochs completed before the failure. */

@@ -1,21 +1,44 @@
-export * from './events.js';
-export * from './loan.js';
-export * from './record.js';
-export * from './losses.js';
-export * from './evaluation.js';
-export * from './evaluate.js';
-export * from './splits.js';
-export * from './fit.js';
-export * from './trainer.js';
-export * from './plan.js';
-export * from './train-grid.js';
-export * from './recorder.js';
-export * from './progress.js';
-export * from './divergence.js';
-export * from './runtime.js';
-export * from './scheduler.js';
-export * from './spec-checks.js';
-export { RunStop, deliverWithLoan } from './delivery.js';
+// optbench/train: what a run is (its spec, as a codec), a run's runtime, fit and trainGrid, the RunTrainer
+// seam, evaluate, the events and records a run produces, and the pass-through stages after training.
+export { RunSpec, OptimizerChoice, Overrides, Precision, decodeRunSpec, runId, runLabel, runDisplayLabel, canonicalSpec } from '../config/spec.js';
+export { Schedule, SCHEDULE_KINDS, scheduleText, type ScheduleKind } from '../config/schedule.js';
+export {
+  Metrics,
+  RunId,
+  RunStarted,
+  BatchEnded,
+  EvaluationSplit,
+  Evaluated,
+  EpochEnded,
+  VaeGrids,
+  FinalMetrics,
+  Confusion,
+  RunEnded,
+  RunPaused,
+  RunFailed,
+  RunEvent,
+  isRunEvent,
+  isGridStarted,
+  isTerminal,
+  type GridStarted,
+  type GridEvent,
+  type StreamEvent,
+} from './events.js';
+export { EpochRecord, RunStatus, RUN_STATUSES, RunRecord, GridRecord, foldRunRecord } from './record.js';
+export { createRuntime, builtInRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+export { immediateScheduler } from './scheduler.js';
+export { runFit, type FitOptions, type Checkpointer } from './fit.js';
+export { localTrainer, type RunContext, type RunTrainer } from './trainer.js';
+export { checkSpecAgainst } from './spec-checks.js';
+export { GridPlan, planGrid, fitPlanToData } from './plan.js';
+export { trainGrid, type GridOptions } from './train-grid.js';
+export { evaluate, EvaluateOptions, decodeEvaluateOptions } from './evaluate.js';
+export { borrow, type ModelLoan } from './loan.js';
+export { evaluateSplit, vaeGrids, type Evaluation } from './evaluation.js';
+export { trainingSplit, evaluationSplit } from './splits.js';
+export { crossEntropy, classifierForward, correctCount, vaeForward, vaeNoise, vaeLoss } from './losses.js';
+export { recordRuns, type RecordRunsOptions } from './recorder.js';
+export { showProgress } from './progress.js';
 export {
   Target,
   TargetMetric,

@@ -1,58 +1,120 @@
-import type { RunSpec } from '../config/spec.js';
+import * as t from 'io-ts';
+import { JsonNumber, nullable, wrapping } from '../config/codecs.js';
+import { NonNegativeInt, PositiveInt, RunSpec } from '../config/spec.js';
+import { OptbenchErrorCodec } from '../errors-codec.js';
 import { interrupted, type OptbenchError } from '../errors.js';
-import type { FinalMetrics, Metrics, RunEvent, VaeGrids } from './events.js';
-import { hitOf, type TargetHit, type TargetReached, type Targets } from './target.js';
+import { Confusion, FinalMetrics, RunId, VaeGrids, type RunEvent } from './events.js';
+import { TargetHit, Targets, hitOf, type TargetReached } from './target.js';
 
 /**
  * The files of a run directory (`--out`):
  *   grid.json                 GridRecord: what was asked for (every planned spec), class names
  *   runs/<model>-<optimizer>-s<seed>-<runId>.json   RunRecord, rewritten after every epoch
  *   results.md                the study's table layout
- * A report reads only these files (and the store, where present): it never retrains.
+ * A report reads only these files (and the store, where present): it never retrains. Each record is a
+ * codec and its type is the codec's; reading a file back decodes it (`RunRecordFile`, `GridRecordFile`).
  */
-export interface EpochRecord {
-  readonly epoch: number;
-  readonly train: Metrics;
-  /** Null when the epoch was not evaluated (a pipeline without `evaluate`). */
-  readonly test: Metrics | null;
-  /** The held-out images' metrics measured beside the test set (evaluate's `heldOut`); absent otherwise. */
-  readonly validation?: Metrics | null;
-  readonly trainMs: number;
-  readonly evalMs: number;
-}
+
+/** Loss and accuracy as a record holds them: a diverged (NaN) loss is null in the file and NaN in memory. */
+const RecordMetrics = t.readonly(t.type({ loss: JsonNumber, accuracy: nullable(t.number) }));
+
+export const EpochRecord = t.readonly(
+  t.intersection([
+    t.type({
+      epoch: PositiveInt,
+      train: RecordMetrics,
+      /** Null when the epoch was not evaluated (a pipeline without `evaluate`). */
+      test: nullable(RecordMetrics),
+      trainMs: t.number,
+      evalMs: t.number,
+    }),
+    t.partial({
+      /** The held-out images' metrics measured beside the test set (evaluate's `heldOut`); absent otherwise. */
+      validation: nullable(RecordMetrics),
+    }),
+  ]),
+  'an epoch record',
+);
+export type EpochRecord = t.TypeOf<typeof EpochRecord>;
 
 export const RUN_STATUSES = ['running', 'done', 'failed', 'interrupted'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export const RunStatus = t.keyof({ running: null, done: null, failed: null, interrupted: null }, `one of ${RUN_STATUSES.join(', ')}`);
+export type RunStatus = t.TypeOf<typeof RunStatus>;
 
-export interface RunRecord {
-  readonly runId: string;
-  readonly spec: RunSpec;
-  readonly status: RunStatus;
-  readonly backend: string;
-  readonly parameters: number;
-  readonly startedAt: string;
-  readonly updatedAt: string;
-  readonly epochs: readonly EpochRecord[];
-  readonly final: FinalMetrics | null;
+/** What every run record has. */
+const runRecordCore = {
+  runId: RunId,
+  spec: RunSpec,
+  status: RunStatus,
+  epochs: t.readonlyArray(EpochRecord),
+};
+
+/** What a record's writer fills in as the run goes (a record from an older or partial writer may lack them). */
+const runRecordLater = {
+  backend: t.string,
+  parameters: NonNegativeInt,
+  startedAt: t.string,
+  updatedAt: t.string,
+  final: nullable(FinalMetrics),
   /** Rows: predicted class, columns: true class. */
-  readonly confusion: readonly (readonly number[])[] | null;
-  readonly vae: VaeGrids | null;
-  readonly error: OptbenchError | null;
-  /** When the run first reached its target (`reachTarget`); absent or null while it has not. */
-  readonly reached?: TargetHit | null;
-}
+  confusion: nullable(Confusion),
+  vae: nullable(VaeGrids),
+  error: nullable(OptbenchErrorCodec),
+};
 
-export interface GridRecord {
+/** What only some records have: when the run first reached its target (`reachTarget`); absent or null while it has not. */
+const runRecordOptional = {
+  reached: nullable(TargetHit),
+};
+
+export const RunRecord = t.readonly(t.intersection([t.type({ ...runRecordCore, ...runRecordLater }), t.partial(runRecordOptional)]), 'a run record');
+export type RunRecord = t.TypeOf<typeof RunRecord>;
+
+const gridRecordProps = {
   /** `task 1`, `quick`, `run`, ... */
-  readonly task: string;
-  readonly title: string;
+  task: t.string,
+  title: t.string,
   /** When the grid was first started in its directory (a resumed grid keeps it). */
-  readonly createdAt: string;
-  readonly classNames: readonly string[];
-  readonly specs: readonly RunSpec[];
+  createdAt: t.string,
+  classNames: t.readonlyArray(t.string),
+  specs: t.readonlyArray(RunSpec),
+};
+const gridRecordOptional = {
   /** The targets its runs were judged against (by model), when the grid had any (`--target`). */
-  readonly targets?: Targets;
-}
+  targets: Targets,
+};
+
+export const GridRecord = t.readonly(t.intersection([t.type(gridRecordProps), t.partial(gridRecordOptional)]), 'a grid record');
+export type GridRecord = t.TypeOf<typeof GridRecord>;
+
+/**
+ * `loose` decoded, then `defaults` filled in for the fields it lacks: what a file written by an older or
+ * partial writer reads as, so that everything downstream sees one shape.
+ */
+const withDefaults = <A, L>(name: string, loose: t.Type<L, unknown, unknown>, defaults: (l: L) => A, full: t.Encoder<A, unknown> & { is: t.Is<A> }) =>
+  wrapping(
+    new t.Type<A, unknown, unknown>(name, full.is, (u, c) => {
+      const l = loose.validate(u, c);
+      return l._tag === 'Left' ? l : t.success(defaults(l.right));
+    }, full.encode),
+    loose,
+  );
+
+/** A run record as read from runs/*.json. */
+export const RunRecordFile = withDefaults(
+  'a run record',
+  t.intersection([t.type(runRecordCore), t.partial({ ...runRecordLater, ...runRecordOptional })]),
+  (r): RunRecord => ({ backend: '', parameters: 0, startedAt: '', updatedAt: '', final: null, confusion: null, vae: null, error: null, ...r }),
+  RunRecord,
+);
+
+/** grid.json as read back: only its specs are needed; the rest reads as empty when absent. */
+export const GridRecordFile = withDefaults(
+  'a grid record',
+  t.intersection([t.type({ specs: gridRecordProps.specs }), t.partial({ ...gridRecordProps, ...gridRecordOptional })]),
+  (g): GridRecord => ({ task: '', title: '', createdAt: '', classNames: [], ...g }),
+  GridRecord,
+);
 
 /** What a paused run's record and store row say (it is resumable, like an interrupted one). */
 export const pausedError = (e: { readonly epochsDone: number; readonly spec: RunSpec }): OptbenchError =>

@@ -1,9 +1,13 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as O from 'fp-ts/lib/Option.js';
+import type * as t from 'io-ts';
+import { pipe } from 'fp-ts/lib/function.js';
+import { readJsonFile } from '../config/json-file.js';
 import { defer, tap, type Observable } from 'rxjs';
 import { runLabel, type RunSpec } from '../config/spec.js';
 import { isGridStarted, isRunEvent, type StreamEvent } from './events.js';
-import { foldRunRecord, foldTargetReached, type GridRecord, type RunRecord } from './record.js';
+import { foldRunRecord, foldTargetReached, GridRecordFile, RunRecordFile, type GridRecord, type RunRecord } from './record.js';
 import { isTargetReached, type Targets } from './target.js';
 
 /** Writes through a temporary file and a rename, so a reader never sees half a file. */
@@ -16,13 +20,12 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
 const runFileName = (spec: RunSpec, runId: string): string =>
   `${runLabel(spec).replace(/[^A-Za-z0-9_.-]+/g, '-')}-${runId}.json`;
 
-const readJson = <A>(path: string): A | undefined => {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as A;
-  } catch {
-    return undefined;
-  }
-};
+/**
+ * What a file this writer wrote earlier holds, decoded; undefined when there is none or it does not decode
+ * (it is then written anew: the store, not this copy, is the record of truth).
+ */
+const earlierRecord = <A>(path: string, codec: t.Decoder<unknown, A>): A | undefined =>
+  pipe(readJsonFile(path, codec, { what: 'record', remedy: '' }), O.fromEither, O.toUndefined);
 
 /**
  * Writes grid.json. A grid resumed in its directory (the same task) keeps the time it was first started,
@@ -31,8 +34,8 @@ const readJson = <A>(path: string): A | undefined => {
 const writeGridRecord = (outDir: string, grid: GridRecord): void => {
   mkdirSync(join(outDir, 'runs'), { recursive: true });
   const file = join(outDir, 'grid.json');
-  const before = readJson<Partial<GridRecord>>(file);
-  const createdAt = before?.task === grid.task && typeof before.createdAt === 'string' && before.createdAt !== '' ? before.createdAt : grid.createdAt;
+  const before = earlierRecord(file, GridRecordFile);
+  const createdAt = before?.task === grid.task && before.createdAt !== '' ? before.createdAt : grid.createdAt;
   writeFileAtomic(file, JSON.stringify({ ...grid, createdAt }, null, 2));
 };
 
@@ -82,7 +85,7 @@ export const recordRuns =
           if (spec === undefined) return;
           const path = known?.path ?? join(outDir, 'runs', runFileName(spec, e.runId));
           const prev = known?.record;
-          const earlier = e.type === 'RunStarted' && e.fromEpoch > 0 ? readJson<RunRecord>(path) : undefined;
+          const earlier = e.type === 'RunStarted' && e.fromEpoch > 0 ? earlierRecord(path, RunRecordFile) : undefined;
           const next = foldRunRecord(prev, e, new Date().toISOString(), earlier);
           if (next === undefined) return;
           records.set(e.runId, { path, record: next });

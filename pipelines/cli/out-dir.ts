@@ -2,7 +2,8 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync, r
 import { dirname, join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { fsCause, invalidConfig, ioError, printable, type OptbenchError } from '../../lib/errors.js';
-import { outDirState, STORE_FILE } from '../../lib/store/index.js';
+import { outDirState } from '../../lib/store/run-dir.js';
+import { STORE_FILE } from '../../lib/store/index.js';
 
 /** The errno that stops `dir` from being created and written, found on the nearest ancestor that exists. */
 const writeProblem = (dir: string, code: string | undefined): string | undefined => {
