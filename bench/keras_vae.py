@@ -10,7 +10,7 @@ Keras 3 moved RMSprop's and Adagrad's epsilon inside the root and changed Nadam'
 are written out here as tf.keras 2.x had them; the other four are Keras 3's own, whose rules did not change).
 
 A reference for bench/ and docs/results only, never a dependency of optbench. Run it with the Python that
-bench/keras-env.sh makes. Three commands:
+bench/keras-env.sh makes. Five commands:
 
   modes   --model vae1 --optimizers adam,rmsprop --seeds 0-63 --epochs 2 --out modes.jsonl
           trains each (seed, optimizer) and appends one JSON line per run: the train and test loss of every
@@ -19,6 +19,12 @@ bench/keras-env.sh makes. Three commands:
           the initial weights, one batch of training images with its eps, the loss, every gradient, and
           one step of each of the seven optimizers from the same gradients (sampled entries), for
           spec/keras-vae.spec.ts.
+  trajectory --model vae1 --seed 0 --optimizer adam --steps 600 --out traj.json
+          trains N steps from the initial weights on batches and eps that optbench replays
+          (bench/keras-vae-trajectory.ts), keeping the loss of every step.
+  replay  --in own.json --out own-keras.json
+          trains the sequence another stack wrote (optbench's own initial weights, batches and eps:
+          bench/keras-vae-trajectory.ts write) and keeps the loss of every step.
   inits   --model vae1 --seeds 0-99 --out inits.json
           per layer, the min, max, mean and variance of the initial weights over the seeds.
 """
@@ -294,6 +300,83 @@ def cmd_step(args):
     print(f'{args.out}: loss {float(loss):.6f} ({len(variables)} weights)')
 
 
+def train_sequence(tf, encoder, decoder, opt, order, eps, steps):
+    """Trains `steps` steps on the batches `order` gives and the eps given; the loss of every step."""
+    variables = encoder.trainable_variables + decoder.trainable_variables
+    x_train = scaled(load_images('train'))
+
+    @tf.function
+    def step(x, e):
+        with tf.GradientTape() as tape:
+            loss, _, _ = losses(tf, encoder, decoder, x, e, True)
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    return [float(step(tf.constant(x_train[order[i * BATCH:(i + 1) * BATCH]]), tf.constant(eps[i * BATCH:(i + 1) * BATCH])))
+            for i in range(steps)]
+
+
+def trajectory_doc(tf, keras, model, seed, opt_name, steps, order, eps, out, variables, initial, what):
+    return {
+        'what': what, 'tensorflow': tf.__version__, 'keras': keras.__version__,
+        'model': model, 'seed': seed, 'optimizer': opt_name, 'steps': steps,
+        'order': b64(order, '<i4'), 'eps': b64(eps, '<f4'), 'losses': out,
+        'weights': [{'name': v.path, 'shape': list(w.shape), 'initial': b64(w, '<f4')} for v, w in zip(variables, initial)],
+    }
+
+
+def cmd_trajectory(args):
+    """N training steps from Keras's initial weights on batches and eps both stacks can replay: the
+    batches are a numpy permutation per epoch, eps numpy normals, so optbench can train the very same
+    sequence (bench/keras-vae-trajectory.ts) and the two loss curves can be compared step by step."""
+    tf = setup_tf(args.threads)
+    import keras
+    keras.utils.set_random_seed(args.seed)
+    encoder, decoder = build(args.model)
+    variables = encoder.trainable_variables + decoder.trainable_variables
+    initial = [v.numpy().copy() for v in variables]
+    latent = SHAPES[args.model]['latent']
+    rng = np.random.RandomState(args.seed)
+    per_epoch = 60000 // BATCH
+    order = np.concatenate([rng.permutation(60000) for _ in range((args.steps + per_epoch - 1) // per_epoch)])[:args.steps * BATCH]
+    eps = rng.standard_normal((args.steps * BATCH, latent)).astype(np.float32)
+    out = train_sequence(tf, encoder, decoder, optimizer(args.optimizer), order, eps, args.steps)
+    doc = trajectory_doc(tf, keras, args.model, args.seed, args.optimizer, args.steps, order, eps, out, variables, initial,
+                         f"{args.model}, seed {args.seed}, {args.optimizer}: {args.steps} steps from Keras's initial weights on "
+                         'replayable batches and eps; written by bench/keras_vae.py trajectory')
+    with open(args.out, 'w') as f:
+        json.dump(doc, f)
+    print(f'{args.out}: loss {out[0]:.4f} -> {out[-1]:.4f} after {args.steps} steps')
+
+
+def cmd_replay(args):
+    """Keras trains a sequence another stack wrote (its initial weights, batches and eps: the file
+    `bench/keras-vae-trajectory.ts write` makes from optbench's own initial weights)."""
+    tf = setup_tf(args.threads)
+    import keras
+    with open(args.input) as f:
+        doc = json.load(f)
+    keras.utils.set_random_seed(doc['seed'])
+    encoder, decoder = build(doc['model'])
+    variables = encoder.trainable_variables + decoder.trainable_variables
+    if len(variables) != len(doc['weights']):
+        fail(f"{args.input} has {len(doc['weights'])} weights, the model {len(variables)}")
+    for v, w in zip(variables, doc['weights']):
+        if list(v.shape) != w['shape']:
+            fail(f"{v.path}: the model's shape {list(v.shape)}, the file's {w['shape']}")
+        v.assign(np.frombuffer(base64.b64decode(w['initial']), dtype='<f4').reshape(w['shape']))
+    initial = [v.numpy().copy() for v in variables]
+    order = np.frombuffer(base64.b64decode(doc['order']), dtype='<i4')
+    eps = np.frombuffer(base64.b64decode(doc['eps']), dtype='<f4').reshape(-1, SHAPES[doc['model']]['latent'])
+    out = train_sequence(tf, encoder, decoder, optimizer(doc['optimizer']), order, eps, doc['steps'])
+    doc = trajectory_doc(tf, keras, doc['model'], doc['seed'], doc['optimizer'], doc['steps'], order, eps, out, variables, initial,
+                         f"{doc['model']}, seed {doc['seed']}, {doc['optimizer']}: {doc['steps']} steps in Keras of the sequence "
+                         f"in {os.path.basename(args.input)}; written by bench/keras_vae.py replay")
+    with open(args.out, 'w') as f:
+        json.dump(doc, f)
+    print(f'{args.out}: loss {out[0]:.4f} -> {out[-1]:.4f} after {doc["steps"]} steps')
+
+
 def cmd_inits(args):
     tf = setup_tf(args.threads)
     import keras
@@ -323,9 +406,11 @@ def cmd_inits(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='command', required=True)
-    for name in ('modes', 'step', 'inits'):
+    for name in ('modes', 'step', 'inits', 'trajectory', 'replay'):
         s = sub.add_parser(name)
         s.add_argument('--model', default='vae1', choices=sorted(SHAPES))
+        if name == 'replay':
+            s.add_argument('--in', dest='input', required=True)
         s.add_argument('--out', required=True)
         s.add_argument('--threads', type=int, default=1)
         if name == 'modes':
@@ -337,12 +422,16 @@ def main():
             s.add_argument('--sample', type=int, default=256, help='entries of each weight whose step is kept')
         if name == 'inits':
             s.add_argument('--seeds', default='0-99')
+        if name == 'trajectory':
+            s.add_argument('--seed', type=int, default=0)
+            s.add_argument('--optimizer', default='adam', choices=OPTIMIZERS)
+            s.add_argument('--steps', type=int, default=600)
     args = p.parse_args()
     if getattr(args, 'optimizers', None):
         for o in args.optimizers.split(','):
             if o not in OPTIMIZERS:
                 fail(f"unknown optimizer '{o}': one of {', '.join(OPTIMIZERS)}")
-    {'modes': cmd_modes, 'step': cmd_step, 'inits': cmd_inits}[args.command](args)
+    {'modes': cmd_modes, 'step': cmd_step, 'inits': cmd_inits, 'trajectory': cmd_trajectory, 'replay': cmd_replay}[args.command](args)
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-import { Observable, concatMap, identity, of } from 'rxjs';
+import { Observable, concatMap, identity, of, type OperatorFunction } from 'rxjs';
 import * as E from 'fp-ts/lib/Either.js';
 import {
   evaluate,
@@ -19,7 +19,7 @@ import {
 } from '../lib/index.js';
 import { checkFeeds, classesFor } from '../lib/models/index.js';
 import { checkProtocol } from '../lib/store/index.js';
-import { fitPlanToData } from '../lib/train/index.js';
+import { fitPlanToData, reachTarget, type TargetReached, type Targets } from '../lib/train/index.js';
 
 export interface GridJob {
   /** `task 1`, `quick`, `run`, ... */
@@ -29,6 +29,12 @@ export interface GridJob {
   /** Run directory: grid.json, runs/*.json, results and report. */
   readonly out: string;
   readonly data: LoadConfig;
+  /**
+   * Judge each run against its model's target on the images the plan holds out (`plan.holdout`, which a
+   * grid with targets needs): each epoch is evaluated on the test set and on them, and reachTarget records
+   * when a run first reaches its target.
+   */
+  readonly targets?: Targets;
 }
 
 export interface GridPipelineOptions extends GridOptions {
@@ -45,15 +51,21 @@ export interface GridPipelineOptions extends GridOptions {
  * against the classes the grid's classifiers output), refuse models the data cannot feed, fit the plan to
  * the data (what grid.json records is what runs), refuse a protocol other than the run directory's, train
  * every run, evaluate each epoch's model, write each event to the store before anything else sees it,
- * keep the run directory up to date after every epoch, and show progress on stderr. With a store, the
+ * record when each run first reaches its model's target (when the job has targets), keep the run
+ * directory up to date after every epoch, and show progress on stderr. With a store, the
  * grid is resumable: finished runs are skipped and interrupted ones continue from their last checkpoint.
  */
-export const gridPipeline = (job: GridJob, opts: GridPipelineOptions = {}): Observable<GridEvent> => {
+export const gridPipeline = (job: GridJob, opts: GridPipelineOptions = {}): Observable<GridEvent | TargetReached> => {
   const { store, progress, log, onPlan, trainer, concurrency, evaluate: evaluation, ...fitOptions } = opts;
   const say = log ?? ((line: string) => void process.stderr.write(`optbench: note: ${line}\n`));
   const train = trainer ?? (store ? storeTrainer(store, job.out, fitOptions) : undefined);
   const models = opts.runtime?.models;
   const classes = job.data.classes ?? classesFor(job.plan.models, models);
+  // Runs that hold images out are tested on the test set all the same; the held-out images are measured
+  // beside it, for the targets.
+  const judge: OperatorFunction<GridEvent, GridEvent | TargetReached> =
+    job.targets !== undefined ? reachTarget(job.targets, store ? { history: (id) => store.runEpochs(id) } : {}) : identity;
+  const judged = job.plan.holdout !== undefined ? { ...(evaluation ?? {}), split: 'test' as const, heldOut: true } : evaluation;
   const events = loadFashion$({ ...job.data, ...(classes !== undefined ? { classes } : {}) }).pipe(
     concatMap((data) => {
       const shape = { rows: data.train.rows, cols: data.train.cols, channels: 1, classes: data.classNames.length };
@@ -73,13 +85,14 @@ export const gridPipeline = (job: GridJob, opts: GridPipelineOptions = {}): Obse
           ...(train ? { trainer: train } : {}),
           ...(concurrency !== undefined ? { concurrency } : {}),
           // Options given here travel with every run (a trainer elsewhere evaluates where its model is).
-          ...(evaluation ? { evaluate: evaluation } : {}),
+          ...(evaluation ? { evaluate: judged } : {}),
         }),
       );
     }),
-    evaluate(evaluation ?? {}),
+    evaluate(judged ?? {}),
+    judge,
     store ? persist(store) : identity,
-    recordRuns(job.out, { task: job.task, title: job.title }),
+    recordRuns(job.out, { task: job.task, title: job.title, ...(job.targets !== undefined ? { targets: job.targets } : {}) }),
   );
   return progress === false ? events : events.pipe(showProgress());
 };

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { everyRunFailed, executeGrid, parseRunCommand, parseTaskCommand } from '../pipelines/cli/grid-command.js';
-import { COMMANDS, main } from '../pipelines/cli/main.js';
+import { COMMANDS } from '../pipelines/cli/main.js';
 import { parseSweepCommand } from '../pipelines/cli/sweep-args.js';
 import { isOptbenchError, printable, unknown, type ErrorTag, type OptbenchError } from '../lib/errors.js';
 import { openStore, storePath } from '../lib/store/store.js';
@@ -29,6 +29,7 @@ import {
   FIXTURE,
   fixtureCopy,
   grid,
+  inProcess,
   normaliser,
   relabelled,
   resized,
@@ -40,25 +41,9 @@ import {
 import './bad-input-rundir.spec.js';
 import './bad-input-training.spec.js';
 import './bad-input-property.spec.js';
+import './bad-input-serve.spec.js';
 
 const DOC = join(ROOT, 'docs', 'bad-inputs.md');
-
-/** `main(argv)` in this process, with what it writes to stdout and stderr. */
-const inProcess = async (argv: readonly string[]): Promise<Ran> => {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-};
 
 /** Runs `f` over `items`, at most `n` at once (2 cores: more only queues). */
 const pool = async <A, B>(items: readonly A[], n: number, f: (a: A) => Promise<B>): Promise<B[]> => {
@@ -152,6 +137,13 @@ const CASES: readonly Case[] = [
   { input: 'a hyperparameter in --schedule', argv: () => [...grid(out('h')), '--schedule', 'cosine,lr=0.1'], tag: 'InvalidConfig', exit: 2, says: [/--schedule/, /'lr' is not a schedule key/] },
   { input: 'a decaying schedule for Schedule-Free AdamW', argv: () => withOpt(grid(out('h')), '--optimizers', 'adamw-schedulefree:schedule=cosine'), tag: 'InvalidConfig', exit: 2, says: [/takes no 'cosine' schedule/, /warm-up/] },
   { input: 'a warm-up as long as the run (every run of the grid fails)', argv: () => withOpt(grid(out('w')), '--optimizers', 'sgd:warmup=1epochs'), tag: 'InvalidConfig', exit: 1, says: [/warm-up \(1 step\) must be shorter than the run \(1 step: 1 epoch of 1\)/] },
+  // Targets (time to a held-out target).
+  { input: 'an accuracy target in percent', argv: () => [...grid(out('g')), '--target', 'accuracy=88'], tag: 'InvalidConfig', exit: 2, says: [/--target: accuracy is a fraction from 0 to 1, got 88/, /accuracy=0\.88/] },
+  { input: 'a target metric that is not accuracy or loss', argv: () => [...grid(out('g')), '--target', 'error=0.1'], tag: 'InvalidConfig', exit: 2, says: [/'error' is not a metric a target can judge/, /accuracy=0\.88 or loss=30/] },
+  { input: 'a target for a model the grid does not train', argv: () => [...grid(out('g')), '--target', 'vae1:loss=30'], tag: 'InvalidConfig', exit: 2, says: [/'vae1' is not a model of this grid \(fcnn\)/] },
+  { input: 'an accuracy target for a VAE', argv: () => [...withOpt(grid(out('g')), '--models', 'vae1'), '--target', 'vae1:accuracy=0.9'], tag: 'InvalidConfig', exit: 2, says: [/vae1 is a VAE, which has no accuracy/, /vae1:loss=30/] },
+  { input: '--holdout without --target', argv: () => [...grid(out('g')), '--holdout', '100'], tag: 'InvalidConfig', exit: 2, says: [/--holdout keeps training images out of training to judge a target on: give --target too/] },
+  { input: '--holdout 0', argv: () => [...grid(out('g')), '--target', 'default', '--holdout', '0'], tag: 'InvalidConfig', exit: 2, says: [/--holdout must be a positive whole number/, /'0'/] },
   // Counts.
   { input: '--epochs 0', argv: () => withOpt(grid(out('n')), '--epochs', '0'), tag: 'InvalidConfig', exit: 2, says: [/--epochs must be a positive whole number/, /'0'/] },
   { input: '--epochs -3', child: true, argv: () => withOpt(grid(out('n')), '--epochs', '-3'), tag: 'InvalidConfig', exit: 2, says: [/epochs/, /-3/] },

@@ -14,7 +14,7 @@ const COMMANDS = ALL_COMMANDS.filter((c) => c !== 'help');
 
 describe('optbench help', () => {
   it("each command's usage is its synopsis from the whole usage, with the grid options where the command takes them", () => {
-    assert.equal(COMMANDS.length, 12);
+    assert.equal(COMMANDS.length, 13);
     const whole = new Set(USAGE.split('\n'));
     for (const c of COMMANDS) {
       const text = usageOf(c);
@@ -28,6 +28,7 @@ describe('optbench help', () => {
     // sweep's synopsis runs over three lines, worker's over two: the continuation lines come with them.
     assert.ok(usageOf('sweep')!.includes('[--holdout 10000]'));
     assert.ok(usageOf('worker')!.includes('trains the runs of a queue'));
+    assert.ok(usageOf('serve')!.includes('a live page of the runs (read-only; port 8600, on 127.0.0.1 unless --host says otherwise)'));
     assert.equal(usageOf('nope'), undefined);
     assert.equal(usageOf('optbench'), undefined);
   });
@@ -61,13 +62,16 @@ describe('optbench help', () => {
       assert.equal(existsSync(out), false, 'nothing written');
     });
 
-    it('`task 4 -h` and `data check --help` print their command\'s usage; `help`, `help help` the whole', async () => {
-      const [task, data, plain, helpHelp] = await Promise.all([
+    it('`task 4 -h`, `data check --help` and `serve --help` print their command\'s usage; `help`, `help help` the whole', async () => {
+      const [task, data, serve, plain, helpHelp] = await Promise.all([
         cli(['task', '4', '-h']),
         cli(['data', 'check', '--help']),
+        cli(['serve', join(tmp, 'nowhere'), '--port', '1', '--help']),
         cli(['help']),
         cli(['help', 'help']),
       ]);
+      assert.equal(serve.code, 0, serve.stderr);
+      assert.equal(serve.stdout, usageOf('serve'), 'the usage, and no server started');
       assert.equal(task.code, 0, task.stderr);
       assert.equal(task.stdout, usageOf('task'));
       assert.equal(data.code, 0, data.stderr);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { readRunDir } from '../lib/report/read.js';
+import { runId, type RunSpec } from '../lib/config/spec.js';
 import { FIXTURE, cli, fixtureGridArgs, type Ran } from './support/cli.js';
 
 const gridArgs = (out: string, optimizers: string, extra: readonly string[] = []): string[] =>
@@ -82,7 +83,10 @@ describe('optbench CLI (end to end, cpu)', () => {
     const summary = JSON.parse(ran.stdout) as { runs: Record<string, unknown>[] };
     assert.equal(summary.runs.length, 2);
     for (const r of summary.runs) {
-      assert.deepEqual(Object.keys(r).sort(), ['final', 'model', 'optimizer', 'preset', 'seed', 'status']);
+      assert.deepEqual(Object.keys(r).sort(), ['final', 'label', 'model', 'optimizer', 'overrides', 'preset', 'runId', 'seed', 'status']);
+      assert.equal(r['runId'], runId(records.find((x) => x.spec.optimizer.name === r['optimizer'])!.spec as unknown as RunSpec));
+      assert.deepEqual(r['overrides'], {});
+      assert.equal(r['label'], `fcnn/${String(r['optimizer'])}/s0`);
       assert.deepEqual(Object.keys(r['final'] as object).sort(), ['testAccuracy', 'testLoss']);
       assert.equal(r['model'], 'fcnn');
       assert.equal(r['preset'], 'tfkeras2');

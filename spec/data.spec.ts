@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { isOptbenchError, type OptbenchError } from '../lib/errors.js';
+import { OptbenchFailure, isOptbenchError, type OptbenchError } from '../lib/errors.js';
 import {
   FASHION_CLASSES,
   IDX_FILES,
@@ -353,7 +353,7 @@ describe('data: verifying and loading', () => {
     assert.match(e.message, /500 images .* 150 labels/);
   });
 
-  it('loadFashion$ emits one Dataset, and errors with the OptbenchError value', async () => {
+  it('loadFashion$ emits one Dataset, and errors with an OptbenchFailure carrying the OptbenchError value', async () => {
     const all = await lastValueFrom(loadFashion$({ dir: FIXTURE, dataset: 'fashion-mini' }).pipe(toArray()));
     assert.equal(all.length, 1);
     assert.equal(all[0]!.train.count, 500);
@@ -361,9 +361,12 @@ describe('data: verifying and loading', () => {
       () => assert.fail('expected an error'),
       (e: unknown) => e,
     );
-    assert.ok(isOptbenchError(err));
-    assert.ok(!(err instanceof Error));
+    assert.ok(err instanceof OptbenchFailure, String(err));
+    assert.ok(err instanceof Error);
+    assert.ok(isOptbenchError(err.error));
+    assert.equal(err.error._tag, 'DatasetMissing');
     assert.equal(err._tag, 'DatasetMissing');
+    assert.match(err.stack ?? '', /DatasetMissing|nowhere/);
   });
 
   it('checkData reports every file and what is wrong, without failing', async () => {

@@ -7,11 +7,11 @@
  *         `optbench/train`, ...) is the library's source, and
  *         `const cfg: LoadConfig = {};` (the real data set) becomes the fixture's config, and a plan's
  *         `dataset: 'fashion-mnist'` the fixture's name.
- *   sh    every command runs: `optbench ...` through the CLI on the fixture data with the cpu backend and
+ *   sh    every command runs: `optbench ...` through the CLI on the fixture data with the native backend and
  *         the sizes scaled down (the documented options replaced; see scaledCommand); `bash scripts/setup.sh` and `npm test` are
  *         the commands CI runs (.ci/run), this spec among them.
- *         Commands that need more than one process (a Redis, workers and a coordinator) or a quiet machine
- *         run in a spec of their own (OWN_SPECS), which reads or quotes them.
+ *         Commands that need more than one process (a Redis, workers and a coordinator; a server and a
+ *         browser) or a quiet machine run in a spec of their own (OWN_SPECS), which reads or quotes them.
  *   text  not code (diagrams, a synopsis): each synopsis line `optbench X ...` names a command the CLI's
  *         own usage lists.
  */
@@ -66,6 +66,8 @@ const OWN_SPECS: ReadonlyArray<{ readonly command: RegExp; readonly spec: string
   { command: /^node --import tsx bench\/scale-out-sim\.ts/, spec: 'spec/scale-out-doc.spec.ts', mentions: 'node --import tsx bench/scale-out-sim.ts' },
   { command: /^node --import tsx bench\/scale-out-measure\.ts/, spec: 'spec/scale-out-doc.spec.ts', mentions: 'node --import tsx bench/scale-out-measure.ts' },
   { command: /^node --import tsx bench\/bf16-vs-fp32\.ts/, spec: 'spec/bf16-vs-fp32.spec.ts', mentions: "'bench/bf16-vs-fp32.ts'" },
+  // README's "Watching runs live": a server that runs until stopped, opened in a browser while a grid trains.
+  { command: /^(npx )?optbench serve /, spec: 'spec/serve-browser.spec.ts', mentions: '## Watching runs live' },
 ];
 const ownSpec = (command: string) => OWN_SPECS.find((o) => o.command.test(command));
 
@@ -73,13 +75,13 @@ const ownSpec = (command: string) => OWN_SPECS.find((o) => o.command.test(comman
 const words = (line: string): string[] => [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
 
 /**
- * Options appended to a documented `optbench` command: the fixture data, the cpu backend, small sizes (at
+ * Options appended to a documented `optbench` command: the fixture data, the native backend, small sizes (at
  * most two seeds, one epoch, a few dozen images) and no figures (the report's own specs draw them).
  */
 const scaledDown = (argv: readonly string[], out: string): string[] => {
-  // bf16 products need the native backend (CI builds it); everything else runs on cpu.
-  const backend = argv.includes('bf16') ? 'native' : 'cpu';
-  const common = ['--backend', backend, '--data-dir', FIXTURE, '--dataset', 'fashion-mini', '--out', out, '--no-report'];
+  // The native backend (CI builds it): bf16 products need it, and on TF.js's JavaScript backend a single
+  // step of Muon's Newton-Schulz iteration on FCNN's first layer takes over half a minute.
+  const common = ['--backend', 'native', '--data-dir', FIXTURE, '--dataset', 'fashion-mini', '--out', out, '--no-report'];
   const seeds = (n: number) => ['--seeds', String(Math.min(n, Number(argv[argv.indexOf('--seeds') + 1] ?? 1) || 1))];
   switch (argv[0]) {
     case 'task':

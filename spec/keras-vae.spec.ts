@@ -60,7 +60,8 @@ describe('VAE1 against Keras: same weights, same batch, same noise', () => {
   }
 
   it('fails for other noise (the tolerances above can fail)', async () => {
-    assert.ok(E.isRight(await useBackend('cpu')));
+    // On native: TF.js's JavaScript backend takes over a minute for VAE1's convolution gradients at batch 200.
+    assert.ok(E.isRight(await useBackend('native')));
     // The same batch with eps scaled by 1.5: beyond the tolerances above in the loss and the gradients.
     const r = compareWithKeras({ ...step, eps: step.eps.map((e) => e * 1.5) });
     assert.ok(Math.abs(r.loss.optbench - r.loss.keras) > 1e-5 * r.loss.keras, `loss ${r.loss.optbench} vs ${r.loss.keras}`);

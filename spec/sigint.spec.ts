@@ -64,7 +64,8 @@ describe('Ctrl-C (CLI, cpu)', () => {
       epochs.map((e) => [e.epoch, e.train_loss, e.test_loss, e.test_accuracy]),
     );
 
-    // `optbench runs` shows it interrupted, with where it stopped and what to do.
+    // `optbench runs` shows it interrupted, with where it stopped and what to do, and the grid's run that
+    // never started as pending.
     const list = start(['runs', out, '--json']);
     let listedText = '';
     list.proc.stdout?.on('data', (d: Buffer) => (listedText += d.toString()));
@@ -73,7 +74,10 @@ describe('Ctrl-C (CLI, cpu)', () => {
     const rows = (JSON.parse(listedText) as { runs: { label: string; status: string; epochsDone: number; epochs: number; final: unknown }[] }).runs;
     assert.deepEqual(
       rows.map((r) => [r.label, r.status, r.epochsDone, r.epochs, r.final]),
-      [['fcnn/sgd/s0', 'interrupted', printed.length, 3, null]],
+      [
+        ['fcnn/sgd/s0', 'interrupted', printed.length, 3, null],
+        ['fcnn/adam/s0', 'pending', 0, 3, null],
+      ],
     );
   });
 

@@ -34,7 +34,7 @@ describe('store: schema', () => {
     const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[])
       .map((r) => r.name)
       .sort();
-    assert.deepEqual(tables, ['artifacts', 'epochs', 'meta', 'results', 'runs']);
+    assert.deepEqual(tables, ['artifacts', 'epochs', 'meta', 'results', 'runs', 'targets']);
     db.close();
     const s = open({ busyTimeoutMs: 2500 });
     s.close();

@@ -18,6 +18,8 @@ export interface Protocol {
   readonly backend: string;
   /** Precision of convolutions and products (fp32 when the spec does not say). */
   readonly precision: string;
+  /** Training images held out to judge a target on (null: none; a grid with a target holds some out). */
+  readonly holdout: number | null;
 }
 
 export const protocolOf = (s: RunSpec): Protocol => ({
@@ -29,6 +31,7 @@ export const protocolOf = (s: RunSpec): Protocol => ({
   preset: s.optimizer.preset,
   backend: s.backend,
   precision: s.precision ?? 'fp32',
+  holdout: s.holdout ?? null,
 });
 
 const FIELDS: ReadonlyArray<readonly [keyof Protocol, string]> = [
@@ -40,9 +43,10 @@ const FIELDS: ReadonlyArray<readonly [keyof Protocol, string]> = [
   ['preset', 'preset'],
   ['backend', 'backend'],
   ['precision', 'precision'],
+  ['holdout', 'held-out images'],
 ];
 
-const show = (v: string | number | null): string => (v === null ? 'all' : typeof v === 'number' ? v.toLocaleString('en-US') : v);
+const show = (v: string | number | null, none = 'all'): string => (v === null ? none : typeof v === 'number' ? v.toLocaleString('en-US') : v);
 
 /** A key equal for equal protocols. */
 export const protocolKey = (p: Protocol): string => FIELDS.map(([k]) => String(p[k])).join('|');
@@ -50,10 +54,30 @@ export const protocolKey = (p: Protocol): string => FIELDS.map(([k]) => String(p
 /** How `a` differs from `b`, e.g. `epochs 1 (not 3), training images 200 (not 20,000)`; '' when equal. */
 export const protocolDifference = (a: Protocol, b: Protocol): string =>
   FIELDS.filter(([k]) => a[k] !== b[k])
-    .map(([k, name]) => `${name} ${show(a[k])} (not ${show(b[k])})`)
+    .map(([k, name]) => {
+      const none = k === 'holdout' ? 'none' : 'all';
+      return `${name} ${show(a[k], none)} (not ${show(b[k], none)})`;
+    })
     .join(', ');
 
 /** One line: `fashion-mnist, 3 epochs, batch 200, 10,000 training images, all test images, tfkeras2, native`. */
 export const describeProtocol = (p: Protocol): string =>
   `${p.dataset}, ${p.epochs} epoch${p.epochs === 1 ? '' : 's'}, batch ${show(p.batchSize)}, ${show(p.subset)} training images, ` +
-  `${show(p.testSubset)} test images, preset ${p.preset}, backend ${p.backend}${p.precision === 'fp32' ? '' : `, precision ${p.precision}`}`;
+  `${show(p.testSubset)} test images, preset ${p.preset}, backend ${p.backend}${p.precision === 'fp32' ? '' : `, precision ${p.precision}`}` +
+  `${p.holdout === null ? '' : `, ${show(p.holdout)} training images held out`}`;
+
+/**
+ * The images a grid's own runs hold out: those of its planned specs (grid.json's), undefined when it holds
+ * none out (the study's grids, a sweep's retraining) or is not known.
+ */
+export const gridHoldout = (gridSpecs: readonly RunSpec[]): number | undefined => gridSpecs[0]?.holdout;
+
+/**
+ * Whether a run is one of its directory's results, given the images its grid holds out (gridHoldout): a
+ * run that holds out other images than its grid (a sweep's trial, judged on them and never tested) is not.
+ * A grid with a target holds out images of its own; its runs are tested on the test set all the same.
+ */
+export const countsAsResult =
+  (holdout: number | undefined) =>
+  (s: RunSpec): boolean =>
+    s.holdout === holdout;

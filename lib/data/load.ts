@@ -14,7 +14,7 @@ import { DEFAULT_DATASET, IDX_FILE_KEYS, defaultCacheDir, locateData, type IdxFi
 import { decodeLoadConfig, type LoadConfig } from './load-config.js';
 import { decodeFile, decodeSplit, locateOptions, type ChecksumSource, type Decoded } from './files.js';
 import { FASHION_CLASSES, type Dataset, type Split } from './types.js';
-import { fromEither } from '../observable.js';
+import { fromEither, raise } from '../observable.js';
 
 export type { LoadConfig } from './load-config.js';
 
@@ -155,8 +155,14 @@ export const loadDataset = (input: LoadConfig = {}): Promise<E.Either<OptbenchEr
   )().catch((e: unknown) => E.left(toOptbenchError(e)));
 
 /**
- * The data set as a one-value Observable; it errors with the OptbenchError value itself (a config that
- * does not decode is an InvalidConfig naming the field).
+ * The data set as a one-value Observable; it errors with an OptbenchFailure (an Error carrying the
+ * OptbenchError value). A config that does not decode is refused at subscription, before anything is read,
+ * as an InvalidConfig naming the field.
  */
 export const loadFashion$ = (config: LoadConfig = {}): Observable<Dataset> =>
-  defer(() => from(loadDataset(config))).pipe(mergeMap(fromEither));
+  defer(() =>
+    pipe(
+      decodeLoadConfig(config),
+      E.match(raise, (decoded) => from(loadDataset(decoded)).pipe(mergeMap(fromEither))),
+    ),
+  );

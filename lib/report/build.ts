@@ -1,6 +1,8 @@
 import { canonicalSchedule, scheduleText } from '../config/schedule.js';
 import { canonicalJson, type RunSpec } from '../config/spec.js';
-import type { EpochRecord, RunRecord } from '../train/record.js';
+import { countsAsResult, gridHoldout } from '../config/protocol.js';
+import type { EpochRecord, GridRecord, RunRecord } from '../train/record.js';
+import { modelTarget, seriesTimeToTarget, timeToTargetReport } from './time-to-target.js';
 import { stat } from './stats.js';
 import { ciHalfWidth, compareSeeds } from './seeds.js';
 import { FASHION_CLASSES } from '../data/types.js';
@@ -51,9 +53,10 @@ const slots = (source: ReportSource): Slot[] => {
   const byKey = new Map<string, Slot>();
   const key = (s: RunSpec) => canonicalJson([s.model, configKey(s), s.seed]);
   for (const spec of source.grid?.specs ?? []) byKey.set(key(spec), { spec, record: null });
+  // A sweep's trials are evaluated on held-out training images, not the test set: they are no test result.
+  const counted = countsAsResult(gridHoldout(source.grid?.specs ?? []));
   for (const r of source.runs) {
-    // A sweep's trials are evaluated on held-out training images, not the test set: they are no test result.
-    if (r.spec.holdout !== undefined) continue;
+    if (!counted(r.spec)) continue;
     const k = key(r.spec);
     const prev = byKey.get(k)?.record;
     if (!prev || prev.updatedAt <= r.updatedAt) byKey.set(k, { spec: r.spec, record: r });
@@ -149,9 +152,11 @@ const bySeed = (a: Slot, b: Slot) => a.spec.seed - b.spec.seed;
 const classNamesFor = (n: number, grid: readonly string[]): readonly string[] =>
   grid.length === n ? grid : FASHION_CLASSES.length === n ? FASHION_CLASSES : Array.from({ length: n }, (_, i) => String(i));
 
-const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: readonly string[]): ModelReport => {
+const buildModel = (model: string, modelSlots: readonly Slot[], grid: GridRecord | null): ModelReport => {
+  const gridClasses = grid?.classNames ?? [];
   const records = modelSlots.flatMap((s) => (s.record ? [s.record] : []));
   const kind = modelKind(model, records);
+  const target = modelTarget(model, grid, records);
   const groups = groupBy(modelSlots, (s) => configKey(s.spec));
   const namesCount = groupBy([...groups.values()], (g) => g[0]!.spec.optimizer.name);
   const raw = [...groups.values()].map((g) => {
@@ -178,6 +183,7 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
       study,
       failed: runs.filter((r) => r.status === 'failed').length,
       ci: ciHalfWidth(finals),
+      timeToTarget: target === null ? null : seriesTimeToTarget(group, target),
     };
   });
   raw.sort((a, b) => compareByStudyOrder(STUDY_OPTIMIZERS)(a.optimizer, b.optimizer) || (a.label < b.label ? -1 : 1));
@@ -208,6 +214,7 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
       runs: r.runs,
       curve: r.curve,
       cell,
+      timeToTarget: r.timeToTarget,
     };
   });
   let confusion: ConfusionReport | null = null;
@@ -239,6 +246,8 @@ const buildModel = (model: string, modelSlots: readonly Slot[], gridClasses: rea
     vae,
     epochsPlanned: Math.max(0, ...modelSlots.map((s) => s.spec.epochs)),
     comparison,
+    target,
+    holdout: modelSlots[0]?.spec.holdout ?? null,
   };
 };
 
@@ -253,7 +262,7 @@ export const buildReport = (input: ReportSource): Report => {
   const byModel = groupBy(all, (s) => s.spec.model);
   const models = [...byModel.keys()]
     .sort(compareByStudyOrder(STUDY_MODELS))
-    .map((m) => buildModel(m, byModel.get(m)!, gridClasses));
+    .map((m) => buildModel(m, byModel.get(m)!, source.grid));
   const labels = [...new Set(models.flatMap((m) => m.series.map((s) => s.label)))].sort(
     compareByStudyOrder(STUDY_OPTIMIZERS),
   );
@@ -267,5 +276,18 @@ export const buildReport = (input: ReportSource): Report => {
     warnings: source.warnings,
     models,
     labels,
+    timeToTarget: timeToTargetReport(
+      models.flatMap((m) =>
+        m.target == null
+          ? []
+          : [
+              {
+                workload: { model: m.model, target: m.target, holdout: m.holdout ?? null },
+                series: m.series.flatMap((s) => (s.timeToTarget != null ? [{ label: s.label, ttt: s.timeToTarget }] : [])),
+              },
+            ],
+      ),
+      labels,
+    ),
   };
 };

@@ -1,6 +1,7 @@
 import { isOneOf } from '../one-of.js';
 import { lineChart, type LinePoint, type LineSeries } from './charts.js';
 import { confusionChart } from './confusion.js';
+import { profileChart } from './profile-chart.js';
 import { samplesChart, traversalChart } from './images.js';
 import { STUDY_MODELS } from './study.js';
 import { slug } from './svg.js';
@@ -40,7 +41,15 @@ const seedsNote = (m: ModelReport): string => {
   return n > 1 ? ` Lines are means over ${n} seeds; bands span min to max.` : '';
 };
 
-const curveFigures = (m: ModelReport, id: string): Figure[] => {
+/** What reportFigures draws beyond the report's own set, and how its ids are kept apart on a shared page. */
+export interface FigureOptions {
+  /** Also accuracy over training time (classifiers); the live page of `optbench serve` shows it. */
+  readonly accuracyOverTime?: boolean;
+  /** Prefixes every figure's name and the ids inside its SVG, for a page that shows several reports. */
+  readonly idPrefix?: string;
+}
+
+const curveFigures = (m: ModelReport, id: string, opts: FigureOptions): Figure[] => {
   const name = displayName(m.model);
   const labels = m.series.map((s) => s.label);
   const loss: { train: Pick; test: Pick } = { train: (p) => p.trainLoss, test: (p) => p.testLoss };
@@ -86,15 +95,54 @@ const curveFigures = (m: ModelReport, id: string): Figure[] => {
       `Loss of ${name} against the seconds spent training.`,
     ),
   );
+  if (m.kind === 'classifier' && opts.accuracyOverTime === true)
+    figs.push(
+      chart(
+        'accuracy-time',
+        `${name}: accuracy over training time`,
+        'Wall-clock training time (s, cumulative, evaluation excluded)',
+        'Accuracy (%)',
+        'time',
+        { train: (p) => p.trainAccuracy, test: (p) => p.testAccuracy },
+        `Accuracy of ${name} against the seconds spent training.`,
+      ),
+    );
   return figs;
 };
 
-/** Every figure of the report, per model in order: curves, then the confusion matrix or the VAE grids. */
-export const reportFigures = (report: Report): Figure[] =>
+/** The figures of no single model: the performance profiles across the models with a target (`model` ''). */
+export const profileFigures = (report: Report, opts: FigureOptions = {}): Figure[] => {
+  const t = report.timeToTarget;
+  if (t == null) return [];
+  const models = t.workloads.map((w) => displayName(w.model)).join(', ');
+  const profile = (suffix: string, measure: string, p: typeof t.bySeconds, what: string): Figure => {
+    const title = `Performance profile: ${what} to the target`;
+    const id = `${opts.idPrefix ?? ''}performance-profile-${suffix}`;
+    return {
+      name: id,
+      model: '',
+      title,
+      caption:
+        `For each optimizer, the fraction of the models (${models}) on which its median ${what} to the held-out target is within a factor τ of the fastest optimizer's, for τ from 1 to ${p.tauMax}; ` +
+        `a model it never reached counts against it at every τ. The legend gives each optimizer's score, the area under its line divided by ${p.tauMax - 1}, as AlgoPerf scores submissions. ` +
+        'Lines are drawn 1.5 px apart, so that lines that coincide stay visible.',
+      svg: profileChart({ id, title, measure, profile: p }),
+    };
+  };
+  return [profile('seconds', 'training seconds', t.bySeconds, 'training time'), profile('epochs', 'epochs', t.byEpochs, 'epochs')];
+};
+
+/**
+ * Every figure of the report, per model in order: curves, then the confusion matrix or the VAE grids; then
+ * the performance profiles when the models have targets.
+ */
+export const reportFigures = (report: Report, opts: FigureOptions = {}): Figure[] => [...modelFigures(report, opts), ...profileFigures(report, opts)];
+
+const modelFigures = (report: Report, opts: FigureOptions): Figure[] =>
   report.models.flatMap((m) => {
-    const id = slug(m.model);
+    const id = `${opts.idPrefix ?? ''}${slug(m.model)}`;
     const name = displayName(m.model);
-    const figs = curveFigures(m, id);
+    const figs = curveFigures(m, id, opts);
     if (m.confusion) {
       const c = m.confusion;
       const title = `${name}: confusion matrix of ${c.label} (seed ${c.seed})`;

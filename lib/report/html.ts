@@ -5,10 +5,14 @@ import { slug } from './svg.js';
 import { comparisonSentence } from './seeds.js';
 import { metricName, studyText, tableNotes, TIED_MARK, tiedNotBest, valueText } from './tables.js';
 import type { ModelReport, Report, SeriesReport } from './types.js';
+import { tttNotes, tttRows } from './ttt-tables.js';
 
 /** Escapes text for HTML content and quoted attributes. */
 export const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+
+/** A colour swatch's style attribute (with TILE_STYLE, the only styles a report's markup carries). */
+export const swatchStyle = (colour: string): string => `background:${colour}`;
 
 const units = (m: ModelReport, x: number): string => (m.kind === 'vae' ? x.toFixed(2) : `${x.toFixed(2)} %`);
 
@@ -81,8 +85,8 @@ export const summarySentence = (m: ModelReport): string => {
 const statusBadge = (m: ModelReport): string =>
   m.partial ? `<p class="partial">Partial results: ${esc(progressText(m))}; values are from the latest completed epoch.</p>` : '';
 
-const overviewTable = (r: Report): string => {
-  const head = r.labels.map((l) => `<th scope="col"><span class="swatch" style="background:${colorFor(l)}"></span>${esc(l)}</th>`).join('');
+const overviewTable = (r: Report, idPrefix: string): string => {
+  const head = r.labels.map((l) => `<th scope="col"><span class="swatch" style="${swatchStyle(colorFor(l))}"></span>${esc(l)}</th>`).join('');
   const rows = r.models
     .map((m) => {
       const cells = r.labels
@@ -98,7 +102,7 @@ const overviewTable = (r: Report): string => {
           return `<td class="${c.best ? 'best ' : ''}${tiedNotBest(c) ? 'tied ' : ''}status-${c.status}">${mark}${esc(valueText(c))}${st ? `<br><small>${esc(st)}</small>` : ''}</td>`;
         })
         .join('');
-      return `<tr><th scope="row"><a href="#model-${esc(slug(m.model))}">${esc(displayName(m.model))}</a><br><small>${esc(metricName(m))}</small></th>${cells}</tr>`;
+      return `<tr><th scope="row"><a href="#${esc(idPrefix)}model-${esc(slug(m.model))}">${esc(displayName(m.model))}</a><br><small>${esc(metricName(m))}</small></th>${cells}</tr>`;
     })
     .join('\n');
   return `<div class="table-wrap"><table class="results"><thead><tr><th scope="col">model</th>${head}</tr></thead><tbody>
@@ -122,7 +126,7 @@ const modelTable = (m: ModelReport): string => {
       const runs = s.runs;
       const done = runs.map((x) => `${x.epochsDone}/${x.epochsPlanned}`).join(', ');
       const errs = runs.filter((x) => x.error).map((x) => `seed ${x.seed}: ${x.error}`);
-      return `<tr class="${s.cell.best ? 'best' : ''}"><th scope="row"><span class="swatch" style="background:${colorFor(s.label)}"></span>${esc(s.label)}${s.cell.best ? ' <span class="star" aria-label="best">★</span>' : ''}</th><td>${esc(valueText(s.cell))}</td><td>${s.cell.study === null ? '' : s.cell.study.toFixed(2)}</td><td>${s.cell.diff === null ? '' : (s.cell.diff >= 0 ? '+' : '−') + Math.abs(s.cell.diff).toFixed(2)}</td><td>${esc(s.cell.status)}${errs.length ? `<br><small>${esc(errs.join('; '))}</small>` : ''}</td><td>${esc(done)}</td><td>${esc(s.preset)}</td>${vs}</tr>`;
+      return `<tr class="${s.cell.best ? 'best' : ''}"><th scope="row"><span class="swatch" style="${swatchStyle(colorFor(s.label))}"></span>${esc(s.label)}${s.cell.best ? ' <span class="star" aria-label="best">★</span>' : ''}</th><td>${esc(valueText(s.cell))}</td><td>${s.cell.study === null ? '' : s.cell.study.toFixed(2)}</td><td>${s.cell.diff === null ? '' : (s.cell.diff >= 0 ? '+' : '−') + Math.abs(s.cell.diff).toFixed(2)}</td><td>${esc(s.cell.status)}${errs.length ? `<br><small>${esc(errs.join('; '))}</small>` : ''}</td><td>${esc(done)}</td><td>${esc(s.preset)}</td>${vs}</tr>`;
     })
     .join('\n');
   const vsHead = c ? `<th scope="col">vs best</th><th scope="col">p</th><th scope="col">p (Holm)</th>` : '';
@@ -137,7 +141,8 @@ ${rows}
 export const figureHtml = (f: Figure): string =>
   `<figure id="fig-${esc(f.name)}">${f.svg}<figcaption>${esc(f.caption)}</figcaption></figure>`;
 
-const CSS = `
+/** The report's stylesheet (the live page of `optbench serve` serves it too, so that both look alike). */
+export const REPORT_CSS = `
 *{box-sizing:border-box}
 body{font-family:'DejaVu Sans','Liberation Sans',Arial,Helvetica,sans-serif;margin:0 auto;max-width:1100px;padding:1rem;color:#111;line-height:1.45;background:#fff}
 h1{font-size:1.6rem;margin:.2rem 0 .6rem}h2{font-size:1.3rem;border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
@@ -176,7 +181,7 @@ export const htmlPage = (title: string, body: string): string => `<!DOCTYPE html
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
 <title>${esc(title)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 ${body}
@@ -230,8 +235,19 @@ ${sections}
   );
 };
 
-/** One self-contained page: inline CSS and SVG (images as data: URIs), no scripts, no requests. */
-export const renderHtml = (r: Report, figures: readonly Figure[]): string => {
+/** What a report shows, as parts of a page: a line of metadata, a notice, the summary and one section per model. */
+export interface ReportParts {
+  readonly meta: string;
+  readonly notice: string;
+  readonly summary: string;
+  readonly sections: readonly PageSection[];
+}
+
+/**
+ * The report's content for the figures drawn from it, as escaped HTML: renderHtml lays it out as report.html,
+ * and `optbench serve` puts it in its live page. `idPrefix` keeps ids apart when one page shows several reports.
+ */
+export const reportParts = (r: Report, figures: readonly Figure[], idPrefix = ''): ReportParts => {
   const summary = r.models.map((m) => `<li>${esc(summarySentence(m))}</li>`).join('\n');
   const partial = r.partial
     ? `<p class="partial"><strong>Partial report:</strong> some runs are still training, were interrupted or have not started; it shows the epochs completed so far. Run the report again when training ends.</p>`
@@ -246,23 +262,47 @@ export const renderHtml = (r: Report, figures: readonly Figure[]): string => {
         ? `<p class="notes">These runs train ${m.epochsPlanned} epoch${m.epochsPlanned === 1 ? '' : 's'}; the study trained ${STUDY_EPOCHS}, so its values are a reference, not a target.</p>`
         : '';
     return {
-      id: `model-${slug(m.model)}`,
+      id: `${idPrefix}model-${slug(m.model)}`,
       title: displayName(m.model),
       body: `${statusBadge(m)}<p>${esc(summarySentence(m))}</p>${epochsNote}
 ${modelTable(m)}
 <div class="figures">${figs.map(figureHtml).join('\n')}</div>`,
     };
   });
+  const ttt = tttRows(r);
+  if (ttt !== null) {
+    const head = ttt.head.map((h) => `<th scope="col">${esc(h)}</th>`).join('');
+    const rows = ttt.rows
+      .map(([label, ...cells]) => `<tr><th scope="row"><span class="swatch" style="background:${colorFor(label!)}"></span>${esc(label!)}</th>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+      .join('\n');
+    sections.push({
+      id: `${idPrefix}time-to-target`,
+      title: 'Time to target',
+      body: `<div class="table-wrap"><table class="ttt"><thead><tr>${head}</tr></thead><tbody>
+${rows}
+</tbody></table></div>
+<ul class="notes">${tttNotes(r)
+        .map((n) => `<li>${esc(n)}</li>`)
+        .join('')}</ul>
+<div class="figures">${figures.filter((f) => f.model === '').map(figureHtml).join('\n')}</div>`,
+    });
+  }
   const meta = [r.task ? `task ${r.task}` : '', r.createdAt ? `started ${r.createdAt}` : ''].filter((x) => x !== '').join(', ');
-  return layoutPage({
-    title: r.title,
+  return {
     meta,
     notice: partial,
     summary: `<ul>${summary}</ul>
-${overviewTable(r)}
+${overviewTable(r, idPrefix)}
 ${warnings}`,
     sections,
+  };
+};
+
+/** One self-contained page: inline CSS and SVG (images as data: URIs), no scripts, no requests. */
+export const renderHtml = (r: Report, figures: readonly Figure[]): string =>
+  layoutPage({
+    title: r.title,
+    ...reportParts(r, figures),
     footer:
       "Made by optbench from the run directory's records; figures use the Okabe–Ito colour-blind-safe palette, one colour per optimizer throughout.",
   });
-};

@@ -4,6 +4,9 @@ import { encodeGrayPng, pngDataUri } from './png.js';
 import { newSvg } from './svg.js';
 
 const SCALE = 2;
+
+/** The style of every image tile (pixels drawn as squares, not blurred): the only style attribute a figure has. */
+export const TILE_STYLE = 'image-rendering: pixelated';
 const GAP = 2;
 
 /** The `count` images of `rows x cols` bytes packed in a base64 string. */
@@ -86,7 +89,7 @@ const imageGrid = (g: ImageGrid): string => {
         .attr('width', w)
         .attr('height', h)
         .attr('image-rendering', 'optimizeSpeed')
-        .attr('style', 'image-rendering: pixelated')
+        .attr('style', TILE_STYLE)
         .attr('href', imageUri(pixels, g.imgRows, g.imgCols)),
     );
   });

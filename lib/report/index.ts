@@ -32,3 +32,19 @@ export { renderHtml } from './html.js';
 export { colorFor, OKABE_ITO } from './palette.js';
 export { STUDY_RESULTS, STUDY_OPTIMIZERS, STUDY_MODELS, STUDY_EPOCHS, studyValue } from './study.js';
 export { recordArtifacts } from './record-artifacts.js';
+export { performanceProfile, profileScore, rho as profileRho, TAU_MAX, type PerformanceProfile, type ProfileRow, type Times } from './profile.js';
+export { profileChart, type ProfileChart } from './profile-chart.js';
+export { profileFigures } from './figures.js';
+export {
+  modelTarget,
+  seedTime,
+  seriesTimeToTarget,
+  timeToTargetReport,
+  type ModelTimes,
+  type SeedTime,
+  type SeriesTimeToTarget,
+  type TimeStat,
+  type TimeToTargetReport,
+  type Workload,
+} from './time-to-target.js';
+export { tttText, NOT_REACHED } from './ttt-tables.js';

@@ -34,3 +34,6 @@ const hash = (s: string): number => {
 };
 
 export const colorFor = (label: string): string => FIXED[label.toLowerCase()] ?? EXTRA[hash(label) % EXTRA.length]!;
+
+/** Every colour colorFor gives (a page's Content-Security-Policy can list the swatches' styles by hash). */
+export const SERIES_COLOURS: readonly string[] = [...Object.values(FIXED), ...EXTRA];

@@ -1,4 +1,4 @@
-import { describeProtocol, protocolDifference, protocolKey, protocolOf, type Protocol } from '../config/protocol.js';
+import { countsAsResult, describeProtocol, gridHoldout, protocolDifference, protocolKey, protocolOf, type Protocol } from '../config/protocol.js';
 import type { RunSpec } from '../config/spec.js';
 import type { ReportSource } from './types.js';
 
@@ -6,10 +6,11 @@ import type { ReportSource } from './types.js';
  * A report ranks only runs of one protocol against each other (see lib/config/protocol.ts). A directory
  * written before each run directory held one protocol may mix several: the report then covers the
  * protocol its grid.json asks for (else that of the most recently updated run), and says on which runs
- * it leaves out. A sweep's held-out trials are no test result and never counted here.
+ * it leaves out. A sweep's held-out trials are no test result and never counted here (runs holding out
+ * other images than the grid's own: countsAsResult).
  */
 export const oneProtocol = (source: ReportSource): ReportSource => {
-  const counted = (s: RunSpec) => s.holdout === undefined;
+  const counted = countsAsResult(gridHoldout(source.grid?.specs ?? []));
   const runs = source.runs.filter((r) => counted(r.spec));
   const gridSpecs = (source.grid?.specs ?? []).filter(counted);
   const all = [...gridSpecs, ...runs.map((r) => r.spec)];

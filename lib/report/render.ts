@@ -6,7 +6,8 @@ import { decodeWith } from '../config/spec.js';
 import { toOptbenchError, unknown, type OptbenchError } from '../errors.js';
 import { isOneOf } from '../one-of.js';
 import { isGridStarted, isRunEvent, isTerminal, type StreamEvent } from '../train/events.js';
-import { foldRunRecord, type GridRecord, type RunRecord } from '../train/record.js';
+import { foldRunRecord, foldTargetReached, type GridRecord, type RunRecord } from '../train/record.js';
+import { isTargetReached, Targets } from '../train/target.js';
 import { fileWriter, pageFiles, writeArtifacts, type ArtifactWriter, type Page } from './artifacts.js';
 import { buildReport } from './build.js';
 import { reportFigures, type Figure } from './figures.js';
@@ -30,6 +31,8 @@ const RenderSettings = strict(
     /** From RunEvents: what the report calls the grid (grid.json's task and title when read from files). */
     task: t.string,
     title: t.string,
+    /** From RunEvents: the targets the runs were judged against (grid.json's when read from files). */
+    targets: Targets,
     writer: Fn,
     figures: Fn,
   }),
@@ -88,7 +91,19 @@ export const renderD3 =
       const see = (e: StreamEvent): boolean => {
         if (isGridStarted(e)) {
           seen = true;
-          grid = { task: opts.task ?? '', title: opts.title ?? '', createdAt: new Date().toISOString(), classNames: e.classNames, specs: e.specs };
+          grid = {
+            task: opts.task ?? '',
+            title: opts.title ?? '',
+            createdAt: new Date().toISOString(),
+            classNames: e.classNames,
+            specs: e.specs,
+            ...(opts.targets !== undefined ? { targets: opts.targets } : {}),
+          };
+          return false;
+        }
+        if (isTargetReached(e)) {
+          const next = foldTargetReached(runs.get(e.runId), e, new Date().toISOString());
+          if (next !== undefined) runs.set(e.runId, next);
           return false;
         }
         if (!isRunEvent(e)) return false;

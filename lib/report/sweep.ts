@@ -15,7 +15,8 @@ export * from './sweep-build.js';
 export { sweepFigures } from './sweep-figures.js';
 export { bestConfigurations, sweepMarkdown, sweepSections, type Block, type SweepSection, type Table } from './sweep-tables.js';
 
-const blockHtml = (b: Block): string => {
+/** One block of the sweep report (heading, paragraph, notes, table) as HTML. */
+export const sweepBlockHtml = (b: Block): string => {
   if ('heading' in b) return `<h3>${esc(b.heading)}</h3>`;
   if ('paragraph' in b) return `<p>${esc(b.paragraph)}</p>`;
   if ('notes' in b) return `<ul class="notes">${b.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`;
@@ -38,12 +39,12 @@ export const sweepHtml = (r: SweepReport, figures: readonly Figure[]): string =>
   const single = parts.find((p) => p.id === null);
   const sections: PageSection[] = parts
     .filter((p) => p.id !== null)
-    .map((p) => ({ id: `search-${p.id}`, title: p.title, body: `${p.blocks.map(blockHtml).join('\n')}\n${figs(owned(p.id!))}` }));
+    .map((p) => ({ id: `search-${p.id}`, title: p.title, body: `${p.blocks.map(sweepBlockHtml).join('\n')}\n${figs(owned(p.id!))}` }));
   return layoutPage({
     title: r.title,
     meta: `${r.kind}, ${r.searches.length} search${r.searches.length === 1 ? '' : 'es'}`,
     summary: `<ul>${chosen.join('')}</ul>
-${single ? single.blocks.map(blockHtml).join('\n') : ''}
+${single ? single.blocks.map(sweepBlockHtml).join('\n') : ''}
 ${figs(loose)}
 <p><a href="report.html">Full report of the retraining runs (curves, per-seed statistics)</a></p>`,
     sections,

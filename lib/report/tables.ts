@@ -2,6 +2,9 @@ import { csvFormatRows } from 'd3-dsv';
 import { displayName } from './figures.js';
 import { comparisonSentence } from './seeds.js';
 import type { Cell, ModelReport, Report } from './types.js';
+import { tttNotes, tttRows } from './ttt-tables.js';
+import type { PerformanceProfile } from './profile.js';
+import type { SeriesTimeToTarget } from './time-to-target.js';
 
 const f2 = (x: number): string => x.toFixed(2);
 const signed = (x: number): string => (x >= 0 ? '+' : '-') + Math.abs(x).toFixed(2);
@@ -72,9 +75,15 @@ export const toMarkdown = (r: Report): string => {
     lines.push(`| ${[mdEscape(displayName(m.model)), metricName(m), ...cells].join(' | ')} |`);
   }
   // Notes carry optimizer names (from run files): HTML-significant characters stay text.
-  return `${lines.join('\n')}\n\n${tableNotes(r)
-    .map((n) => `- ${n.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}`)
-    .join('\n')}\n`;
+  const notes = (ns: readonly string[]) => ns.map((n) => `- ${n.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}`).join('\n');
+  const ttt = tttRows(r);
+  const tttSection =
+    ttt === null
+      ? ''
+      : `\n## Time to target\n\n| ${ttt.head.map(mdEscape).join(' | ')} |\n| ${ttt.head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |\n${ttt.rows
+          .map((row) => `| ${row.map(mdEscape).join(' | ')} |`)
+          .join('\n')}\n\n${notes(tttNotes(r))}\n`;
+  return `${lines.join('\n')}\n\n${notes(tableNotes(r))}\n${tttSection}`;
 };
 
 export const CSV_COLUMNS = [
@@ -105,7 +114,53 @@ export const CSV_COLUMNS = [
   'p',
   'p_holm',
   'winner',
+  'target_metric',
+  'target',
+  'holdout',
+  'ttt_reached',
+  'ttt_seeds',
+  'ttt_median_s',
+  'ttt_min_s',
+  'ttt_max_s',
+  'ttt_median_epoch',
+  'ttt_min_epoch',
+  'ttt_max_epoch',
+  'ttt_partial',
+  'profile_ratio_s',
+  'profile_score_s',
+  'profile_ratio_epochs',
+  'profile_score_epochs',
 ] as const;
+
+/** A time for the CSV: Infinity (never reached) as `inf`, as spreadsheets and pandas read it. */
+const csvTime = (x: number | null | undefined): number | string | null => (x === null || x === undefined ? null : Number.isFinite(x) ? x : 'inf');
+
+/** The time-to-target columns of a model's row for one optimizer (empty without a target). */
+const tttColumns = (r: Report, m: ModelReport, label: string, t: SeriesTimeToTarget | null): (string | number | boolean | null)[] => {
+  if (t === null || m.target == null) return Array.from({ length: 16 }, () => null);
+  const w = r.timeToTarget?.workloads.findIndex((x) => x.model === m.model) ?? -1;
+  const row = (p: PerformanceProfile | undefined) => p?.rows.find((x) => x.solver === label);
+  const seconds = row(r.timeToTarget?.bySeconds);
+  const epochs = row(r.timeToTarget?.byEpochs);
+  return [
+    m.target.metric,
+    m.target.goal,
+    m.holdout ?? null,
+    t.reached,
+    t.n,
+    csvTime(t.seconds.median),
+    t.seconds.min,
+    t.seconds.max,
+    csvTime(t.epochs.median),
+    t.epochs.min,
+    t.epochs.max,
+    t.partial,
+    csvTime(w >= 0 ? seconds?.ratios[w] : null),
+    seconds?.score ?? null,
+    csvTime(w >= 0 ? epochs?.ratios[w] : null),
+    epochs?.score ?? null,
+  ];
+};
 
 /** One row per model and optimizer (tidy), for spreadsheets and scripts. */
 export const toCsv = (r: Report): string => {
@@ -140,6 +195,7 @@ export const toCsv = (r: Report): string => {
         m.comparison?.rows[s.label]?.p ?? null,
         m.comparison?.rows[s.label]?.pAdjusted ?? null,
         m.comparison ? m.comparison.winner === s.label : null,
+        ...tttColumns(r, m, s.label, s.timeToTarget ?? null),
       ].map((v) => String(v ?? ''));
     }),
   );

@@ -1,5 +1,7 @@
 import type { VaeGrids } from '../train/events.js';
 import type { GridRecord, RunRecord, RunStatus } from '../train/record.js';
+import type { Target } from '../train/target.js';
+import type { SeriesTimeToTarget, TimeToTargetReport } from './time-to-target.js';
 
 /** What a report is built from: the files of a run directory (or, later, the store). */
 export interface ReportSource {
@@ -74,6 +76,8 @@ export interface SeriesReport {
   readonly runs: readonly RunSummary[];
   readonly curve: readonly CurvePoint[];
   readonly cell: Cell;
+  /** When its seeds first reached the model's target (null or absent: the model has none). */
+  readonly timeToTarget?: SeriesTimeToTarget | null;
 }
 
 export interface ConfusionReport {
@@ -109,6 +113,10 @@ export interface ModelReport {
   readonly epochsPlanned: number;
   /** Each optimizer against the best on per-seed differences; null with fewer than two optimizers or seeds. */
   readonly comparison: SeedComparison | null;
+  /** The held-out target its runs were judged against (grid.json's), null or absent when it had none. */
+  readonly target?: Target | null;
+  /** Training images its runs hold out to judge the target on. */
+  readonly holdout?: number | null;
 }
 
 export type SeedVerdict = 'best' | 'tied' | 'worse' | 'inconsistent';
@@ -155,6 +163,8 @@ export interface Report {
   readonly models: readonly ModelReport[];
   /** Every series label in the report, in legend order; colours are keyed by these. */
   readonly labels: readonly string[];
+  /** Times to target and the performance profiles across the models that have a target; null or absent when none has. */
+  readonly timeToTarget?: TimeToTargetReport | null;
 }
 
 export type Format = 'html' | 'md' | 'png' | 'svg' | 'csv' | 'tex';

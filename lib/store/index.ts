@@ -3,6 +3,7 @@
 export { StoreStatus, type ArtifactInput, type ArtifactRow, type Claim, type RunRow } from './types.js';
 export { openStore, storePath, STORE_FILE, type Store, type StoreOptions } from './store.js';
 export { persist } from './persist.js';
+export type { StoredEvent } from './writes.js';
 export { SCHEMA_VERSION } from './schema.js';
 export { EXPORT_CSV_COLUMNS, type ExportFormat, type ExportedRun } from './export.js';
 export type { Versions } from './versions.js';

@@ -1,12 +1,13 @@
 import { concatMap, of, type Observable } from 'rxjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { isRunEvent, type StreamEvent } from '../train/events.js';
+import { isTargetReached } from '../train/target.js';
 import type { Store } from './store.js';
 import { raise } from '../observable.js';
 
 /**
- * Writes each run event to the store (one transaction each) before passing it on, so that whatever a later
- * operator sees is already on disk. BatchEnded is passed on unwritten (it only renews the run's lease now and
+ * Writes each run event, and each TargetReached (reachTarget), to the store (one transaction each) before
+ * passing it on, so that whatever a later operator sees is already on disk. BatchEnded is passed on unwritten (it only renews the run's lease now and
  * then), as is every event that is not a run's. A failed write ends the stream with its typed error; what
  * was committed before stays. It keeps no state of its own: every subscription writes through `store`.
  */
@@ -15,7 +16,7 @@ export const persist =
   <E extends StreamEvent>(events: Observable<E>): Observable<E> =>
     events.pipe(
       concatMap((e) => {
-        if (!isRunEvent(e)) return of(e);
+        if (!isRunEvent(e) && !isTargetReached(e)) return of(e);
         const written = store.writeEvent(e);
         return E.isLeft(written) ? raise(written.left) : of(e);
       }),

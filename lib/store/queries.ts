@@ -30,8 +30,12 @@ const SQL = {
   touch: `UPDATE runs SET updated_at = @now, heartbeat_at = @beat WHERE id = @id AND owner_token = @token`,
   beat: `UPDATE runs SET heartbeat_at = @beat WHERE id = @id AND owner_token = @token`,
   putEpoch: `INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_accuracy, test_loss, test_accuracy,
-                                    train_ms, eval_ms, created_at)
-     VALUES (@id, @epoch, @trainLoss, @trainAcc, @testLoss, @testAcc, @trainMs, @evalMs, @now)`,
+                                    validation_loss, validation_accuracy, train_ms, eval_ms, created_at)
+     VALUES (@id, @epoch, @trainLoss, @trainAcc, @testLoss, @testAcc, @valLoss, @valAcc, @trainMs, @evalMs, @now)`,
+  putTarget: `INSERT OR REPLACE INTO targets (run_id, metric, goal, value, epoch, step, seconds, created_at)
+     VALUES (@id, @metric, @goal, @value, @epoch, @step, @seconds, @now)`,
+  trimTargets: `DELETE FROM targets WHERE run_id = ? AND epoch > ?`,
+  allTargets: `SELECT * FROM targets ORDER BY run_id`,
   putResult: `INSERT OR REPLACE INTO results (run_id, test_loss, test_accuracy, confusion, vae, created_at)
      VALUES (@id, @testLoss, @testAcc, @confusion, @vae, @now)`,
   finish: `UPDATE runs SET status = @status, error = @error, train_ms = coalesce(@trainMs, train_ms),

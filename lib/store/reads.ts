@@ -4,9 +4,10 @@ import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import type { EpochRecord, RunRecord } from '../train/record.js';
 import type { R, StoreContext } from './context.js';
-import { exportCsv, exportJson, type ExportFormat } from './export.js';
+import { exportCsv, exportJson, type ExportedRun, type ExportFormat } from './export.js';
 import { holds } from './owner.js';
-import { ArtifactDbRow, EpochDbRow, RunDbRow, artifactRow, contiguous, decodeRow, epochRecord, holder, runRow, toRecord } from './rows.js';
+import { ArtifactDbRow, EpochDbRow, RunDbRow, artifactRow, contiguous, decodeRow, holder, runRow, toRecord } from './rows.js';
+import { TargetDbRow, epochWithHeldOut, targetHit } from './target-rows.js';
 import type { ArtifactRow, RunRow } from './types.js';
 
 interface Reads {
@@ -14,6 +15,7 @@ interface Reads {
   runEpochs(runId: string): R<readonly EpochRecord[]>;
   completedEpochs(runId: string): R<number>;
   toRunRecords(): R<readonly RunRecord[]>;
+  runsWithRecords(): R<readonly ExportedRun[]>;
   exportRuns(format: ExportFormat, runIds?: readonly string[]): R<string>;
   artifacts(runId?: string): R<readonly ArtifactRow[]>;
 }
@@ -34,13 +36,15 @@ export const reads = (ctx: StoreContext): Reads => {
   const runRows = E.traverseArray(decodeRow(RunDbRow, file, 'runs'));
   const epochRows = E.traverseArray(decodeRow(EpochDbRow, file, 'epochs'));
   const artifactRows = E.traverseArray(decodeRow(ArtifactDbRow, file, 'artifacts'));
+  const targetRows = E.traverseArray(decodeRow(TargetDbRow, file, 'targets'));
   const epochNumberRows = E.traverseArray(decodeRow(t.type({ epoch: t.number }), file, 'epochs'));
 
   /** Every run and epoch, read in one transaction and decoded. */
   const snapshot = () =>
     pipe(
-      db.transaction(() => ({ runs: q.runs.all(), epochs: q.allEpochs.all() }))(),
-      ({ runs, epochs }) => pipe(E.Do, E.apS('runs', runRows(runs)), E.apS('epochs', epochRows(epochs))),
+      db.transaction(() => ({ runs: q.runs.all(), epochs: q.allEpochs.all(), targets: q.allTargets.all() }))(),
+      ({ runs, epochs, targets }) =>
+        pipe(E.Do, E.apS('runs', runRows(runs)), E.apS('epochs', epochRows(epochs)), E.apS('targets', targetRows(targets))),
     );
 
   /** The run as it stands at time `t`: a `running` run nobody holds any more lists as interrupted. */
@@ -69,12 +73,16 @@ export const reads = (ctx: StoreContext): Reads => {
         const eps = byRun(s.epochs);
         const t = now();
         const wanted = runIds === undefined ? undefined : new Set(runIds);
+        const hits = new Map(s.targets.map((x) => [x.run_id, targetHit(x)]));
         return s.runs
           .filter((r) => wanted === undefined || wanted.has(r.id))
           .map((r) => {
             const list = eps.get(r.id) ?? [];
             const row = rowAt(r, list, t);
-            return { row, record: toRecord(r, row, list) };
+            const hit = hits.get(r.id);
+            // Each epoch with its held-out metrics, and the run's target hit (schema v3).
+            const record = { ...toRecord(r, row, list), epochs: list.map(epochWithHeldOut), ...(hit !== undefined ? { reached: hit } : {}) };
+            return { row, record };
           });
       }),
     );
@@ -82,7 +90,7 @@ export const reads = (ctx: StoreContext): Reads => {
   return {
     listRuns,
     runEpochs: (runId) =>
-      attempt(`reading the epochs of run ${runId}`, () => pipe(epochRows(q.epochsOf.all(runId)), E.map((rows) => rows.map(epochRecord)))),
+      attempt(`reading the epochs of run ${runId}`, () => pipe(epochRows(q.epochsOf.all(runId)), E.map((rows) => rows.map(epochWithHeldOut)))),
     completedEpochs: (runId) =>
       attempt(`reading the epochs of run ${runId}`, () =>
         pipe(
@@ -91,6 +99,7 @@ export const reads = (ctx: StoreContext): Reads => {
         ),
       ),
     toRunRecords: () => attempt('reading runs', () => pipe(records(), E.map((rs) => rs.map((x) => x.record)))),
+    runsWithRecords: () => attempt('reading runs', () => records()),
     exportRuns: (format, runIds) =>
       attempt('exporting runs', () => pipe(records(runIds), E.map((rs) => (format === 'csv' ? exportCsv(rs) : exportJson(rs))))),
     artifacts: (runId) =>

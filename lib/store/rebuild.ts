@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { runId as specId } from '../config/spec.js';
 import { interrupted, printable, storeError, toOptbenchError, type OptbenchError } from '../errors.js';
-import type { RunEvent } from '../train/events.js';
+import type { StoredEvent } from './writes.js';
 import type { RunRecord } from '../train/record.js';
 import { openStore, type Store } from './store.js';
 
@@ -23,14 +23,27 @@ export const storeExists = (file: string): OptbenchError =>
   });
 
 /** The events that, written to a store, give it the run a record describes. */
-const eventsOf = (r: RunRecord, index: number, total: number): RunEvent[] => {
+const eventsOf = (r: RunRecord, index: number, total: number): StoredEvent[] => {
   const epochs = [...r.epochs].sort((a, b) => a.epoch - b.epoch);
   const steps = r.spec.subset !== undefined ? Math.ceil(r.spec.subset / r.spec.batchSize) : 0;
-  const events: RunEvent[] = [
+  const events: StoredEvent[] = [
     { type: 'RunStarted', runId: r.runId, spec: r.spec, index, total, backend: r.backend || r.spec.backend, parameters: r.parameters, steps, fromEpoch: 0, startedAt: r.startedAt },
     ...epochs.map(
-      (e): RunEvent => ({ type: 'EpochEnded', runId: r.runId, epoch: e.epoch, epochs: r.spec.epochs, train: e.train, test: e.test, evaluation: null, trainMs: e.trainMs, evalMs: e.evalMs }),
+      (e): StoredEvent => ({
+        type: 'EpochEnded',
+        runId: r.runId,
+        epoch: e.epoch,
+        epochs: r.spec.epochs,
+        train: e.train,
+        test: e.test,
+        ...(e.validation != null ? { validation: e.validation } : {}),
+        evaluation: null,
+        trainMs: e.trainMs,
+        evalMs: e.evalMs,
+      }),
     ),
+    // When it reached its target, written while the run is still held (before its end).
+    ...(r.reached != null ? [{ type: 'TargetReached' as const, runId: r.runId, ...r.reached }] : []),
   ];
   const sum = (f: (e: (typeof epochs)[number]) => number) => epochs.reduce((t, e) => t + f(e), 0);
   if (r.status === 'done' && r.final !== null)
@@ -63,7 +76,7 @@ const write = (store: Store, records: readonly RunRecord[]): E.Either<OptbenchEr
     E.traverseArrayWithIndex((i, r) =>
       pipe(
         eventsOf(r, i + 1, records.length),
-        E.traverseArray((e: RunEvent) => store.writeEvent(e)),
+        E.traverseArray((e: StoredEvent) => store.writeEvent(e)),
         E.map(() => standing(r)),
       ),
     ),

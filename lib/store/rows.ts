@@ -63,16 +63,20 @@ export const RunDbRow = t.intersection([
 ]);
 export type RunDbRow = t.TypeOf<typeof RunDbRow>;
 
-export const EpochDbRow = t.type({
-  run_id: text,
-  epoch: t.number,
-  train_loss: optNum,
-  train_accuracy: optNum,
-  test_loss: optNum,
-  test_accuracy: optNum,
-  train_ms: t.number,
-  eval_ms: t.number,
-});
+export const EpochDbRow = t.intersection([
+  t.type({
+    run_id: text,
+    epoch: t.number,
+    train_loss: optNum,
+    train_accuracy: optNum,
+    test_loss: optNum,
+    test_accuracy: optNum,
+    train_ms: t.number,
+    eval_ms: t.number,
+  }),
+  // The held-out metrics measured beside the test set (schema v3).
+  t.partial({ validation_loss: optNum, validation_accuracy: optNum }),
+]);
 export type EpochDbRow = t.TypeOf<typeof EpochDbRow>;
 
 export const ArtifactDbRow = t.type({
@@ -87,11 +91,18 @@ export const ArtifactDbRow = t.type({
 export type ArtifactDbRow = t.TypeOf<typeof ArtifactDbRow>;
 
 /** Which row a decoding failure is about, for its message: `run 0123abcd…`, `an artifact`. */
-const rowName = (u: unknown, table: 'runs' | 'epochs' | 'artifacts'): string => {
+type Table = 'runs' | 'epochs' | 'artifacts' | 'targets';
+const rowName = (u: unknown, table: Table): string => {
   const r = (typeof u === 'object' && u !== null ? u : {}) as Record<string, unknown>;
-  const id = table === 'epochs' ? r['run_id'] : r['id'];
+  const id = table === 'epochs' || table === 'targets' ? r['run_id'] : r['id'];
   const shown = typeof id === 'string' || typeof id === 'number' ? printable(String(id)) : '?';
-  return table === 'runs' ? `run ${shown}` : table === 'epochs' ? `an epoch (${printable(String(r['epoch'] ?? '?'))}) of run ${shown}` : `artifact ${shown}`;
+  return table === 'runs'
+    ? `run ${shown}`
+    : table === 'epochs'
+      ? `an epoch (${printable(String(r['epoch'] ?? '?'))}) of run ${shown}`
+      : table === 'targets'
+        ? `the target hit of run ${shown}`
+        : `artifact ${shown}`;
 };
 
 /**
@@ -99,7 +110,7 @@ const rowName = (u: unknown, table: 'runs' | 'epochs' | 'artifacts'): string => 
  * inside a JSON column: `spec.optimizer.name`) and what to do: the store was edited or damaged.
  */
 export const decodeRow =
-  <A>(codec: t.Decoder<unknown, A>, file: string, table: 'runs' | 'epochs' | 'artifacts') =>
+  <A>(codec: t.Decoder<unknown, A>, file: string, table: Table) =>
   (u: unknown): E.Either<StoreError, A> =>
     pipe(
       codec.decode(u),

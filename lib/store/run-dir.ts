@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { readJsonFile } from '../config/json-file.js';
-import { describeProtocol, protocolDifference, protocolKey, protocolOf, type Protocol } from '../config/protocol.js';
+import { countsAsResult, describeProtocol, gridHoldout, protocolDifference, protocolKey, protocolOf, type Protocol } from '../config/protocol.js';
 import type { RunSpec } from '../config/spec.js';
 import { GridRecordFile } from '../train/record.js';
 import { invalidConfig, printable, type OptbenchError } from '../errors.js';
@@ -40,6 +40,13 @@ export const gridSpecs = (dir: string): readonly RunSpec[] | undefined => {
 
 export const isRunDir = (dir: string): boolean => isFile(join(dir, STORE_FILE)) || gridSpecs(dir) !== undefined;
 
+/**
+ * The files SQLite makes beside a store while another optbench process is creating it (its journal, its
+ * WAL and shared memory appear around the store file itself): a directory holding nothing else is one
+ * optbench is setting up this instant, not a directory of someone else's files.
+ */
+const STORE_SIDE_FILES: ReadonlySet<string> = new Set([STORE_FILE, `${STORE_FILE}-journal`, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`]);
+
 /** What state a directory named as an output is in. */
 export type OutDirState = 'absent' | 'empty' | 'run' | 'foreign' | 'file';
 
@@ -53,19 +60,24 @@ export const outDirState = (dir: string): OutDirState => {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'empty';
   }
   if (names.length === 0) return 'empty';
-  return isRunDir(dir) ? 'run' : 'foreign';
+  return isRunDir(dir) || names.every((n) => STORE_SIDE_FILES.has(n)) ? 'run' : 'foreign';
 };
 
-/** The protocols of the runs a directory already holds (store and grid.json; a sweep's held-out trials aside), with their run counts. */
+/**
+ * The protocols of the runs a directory already holds (store and grid.json; a sweep's held-out trials
+ * aside: runs that hold out other images than the grid's own), with their run counts.
+ */
 export const dirProtocols = (dir: string, store?: Store): Map<string, { protocol: Protocol; runs: number }> => {
-  const specs: RunSpec[] = [...(gridSpecs(dir) ?? [])];
+  const planned = gridSpecs(dir) ?? [];
+  const counted = countsAsResult(gridHoldout(planned));
+  const specs: RunSpec[] = [...planned];
   if (store !== undefined) {
     const rows = store.listRuns();
     if (E.isRight(rows)) specs.push(...rows.right.map((r) => r.spec));
   }
   const out = new Map<string, { protocol: Protocol; runs: number; ids: Set<string> }>();
   for (const s of specs) {
-    if (s.holdout !== undefined) continue;
+    if (!counted(s)) continue;
     const p = protocolOf(s);
     const k = protocolKey(p);
     const entry = out.get(k) ?? { protocol: p, runs: 0, ids: new Set<string>() };
@@ -86,7 +98,6 @@ export const dirProtocols = (dir: string, store?: Store): Map<string, { protocol
 export const checkProtocol = (dir: string, specs: readonly RunSpec[], store?: Store): E.Either<OptbenchError, void> => {
   const existing = dirProtocols(dir, store);
   for (const s of specs) {
-    if (s.holdout !== undefined) continue;
     const p = protocolOf(s);
     const other = [...existing.values()].find((e) => protocolKey(e.protocol) !== protocolKey(p));
     if (other === undefined) continue;

@@ -69,6 +69,20 @@ const MIGRATIONS: readonly string[] = [
      vae TEXT,
      created_at TEXT NOT NULL
    );`,
+  // v3: the held-out images' metrics of each epoch (measured beside the test set when a run has a target),
+  // and when a run first reached its target (reachTarget): its time to target is a record, not a re-reading.
+  `ALTER TABLE epochs ADD COLUMN validation_loss REAL;
+   ALTER TABLE epochs ADD COLUMN validation_accuracy REAL;
+   CREATE TABLE targets (
+     run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+     metric TEXT NOT NULL CHECK (metric IN ('accuracy', 'loss')),
+     goal REAL NOT NULL,
+     value REAL NOT NULL,
+     epoch INTEGER NOT NULL,
+     step INTEGER NOT NULL,
+     seconds REAL NOT NULL,
+     created_at TEXT NOT NULL
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

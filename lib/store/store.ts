@@ -4,10 +4,9 @@ import { dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { RunSpec } from '../config/spec.js';
 import { printable, storeError, toOptbenchError } from '../errors.js';
-import type { RunEvent } from '../train/events.js';
 import type { EpochRecord, RunRecord } from '../train/record.js';
 import { storeContext, type R } from './context.js';
-import type { ExportFormat } from './export.js';
+import type { ExportedRun, ExportFormat } from './export.js';
 import { leases } from './leases.js';
 import { checkVersion, createStore, emptyFile, memoryCopy, missing, openReadonly } from './open-file.js';
 import type { Owner } from './owner.js';
@@ -15,7 +14,7 @@ import { reads } from './reads.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
 import { fromSqlite } from './sqlite-error.js';
 import type { ArtifactInput, ArtifactRow, Claim, RunRow } from './types.js';
-import { writes } from './writes.js';
+import { writes, type StoredEvent } from './writes.js';
 
 export const STORE_FILE = 'optbench.sqlite';
 
@@ -48,8 +47,11 @@ export interface StoreOptions {
 export interface Store {
   readonly file: string;
   readonly owner: Owner;
-  /** Writes one event in one transaction (BatchEnded only renews the lease, at most every heartbeatEveryMs). */
-  writeEvent(e: RunEvent): R<void>;
+  /**
+   * Writes one event in one transaction (BatchEnded only renews the lease, at most every heartbeatEveryMs;
+   * TargetReached records when the run first reached its target).
+   */
+  writeEvent(e: StoredEvent): R<void>;
   /** Takes a run for this store, atomically across processes: 'done' if finished, 'busy' if another holds it. */
   claimRun(runId: string, spec: RunSpec): R<Claim>;
   /** Renews this store's lease on a run; false when it does not hold the run (any more). */
@@ -65,6 +67,8 @@ export interface Store {
   /** k such that epochs 1..k are all stored. */
   completedEpochs(runId: string): R<number>;
   toRunRecords(): R<readonly RunRecord[]>;
+  /** Every run as listRuns lists it (status as it stands now, its owner) beside its record, from one snapshot. */
+  runsWithRecords(): R<readonly ExportedRun[]>;
   /** CSV: one row per run and epoch; JSON: the full run records. Optionally only some runs. */
   exportRuns(format: ExportFormat, runIds?: readonly string[]): R<string>;
   recordArtifact(a: ArtifactInput): R<ArtifactRow>;

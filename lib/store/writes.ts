@@ -5,13 +5,17 @@ import * as E from 'fp-ts/lib/Either.js';
 import { runLabel } from '../config/spec.js';
 import type { RunEvent, RunStarted, EpochEnded, RunEnded, RunFailed } from '../train/events.js';
 import { pausedError } from '../train/record.js';
+import type { TargetReached } from '../train/target.js';
 import type { R, StoreContext } from './context.js';
 import type { Leases } from './leases.js';
 import { ArtifactDbRow, artifactRow, decodeRow, errorJson, holder } from './rows.js';
 import type { ArtifactInput, ArtifactRow, StoreStatus } from './types.js';
 
+/** What the store keeps of a pipeline's events: every run event, and when a run first reached its target. */
+export type StoredEvent = RunEvent | TargetReached;
+
 interface Writes {
-  writeEvent(e: RunEvent): R<void>;
+  writeEvent(e: StoredEvent): R<void>;
   recordArtifact(a: ArtifactInput): R<ArtifactRow>;
 }
 
@@ -38,8 +42,10 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
         epochs: e.spec.epochs,
         startedAt: e.startedAt,
       });
-      // Epochs after the resume point were trained past the last checkpoint: they are trained again.
+      // Epochs after the resume point were trained past the last checkpoint: they are trained again, and
+      // a target reached in one of them is reached (or not) again.
       q.trimEpochs.run(e.runId, e.fromEpoch);
+      q.trimTargets.run(e.runId, e.fromEpoch);
       q.dropResult.run(e.runId);
       lastBeat.set(e.runId, now());
       return E.right(undefined);
@@ -58,6 +64,8 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
         trainAcc: e.train.accuracy,
         testLoss: e.test?.loss ?? null,
         testAcc: e.test?.accuracy ?? null,
+        valLoss: e.validation?.loss ?? null,
+        valAcc: e.validation?.accuracy ?? null,
         trainMs: e.trainMs,
         evalMs: e.evalMs,
         now: p.now,
@@ -111,7 +119,17 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
       q.finish.run({ id: e.runId, status, error: errorJson(e.error), trainMs: null, evalMs: null, now: t });
       // Epochs past epochsDone were never completed; keep the store's epochs consistent with the failure.
       q.trimEpochs.run(e.runId, e.epochsDone);
+      q.trimTargets.run(e.runId, e.epochsDone);
       lastBeat.delete(e.runId);
+      return E.right(undefined);
+    });
+
+  const writeTarget = (e: TargetReached): R<void> =>
+    tx(`recording that run ${e.runId} reached its target`, () => {
+      const why = lease.notHeld(e.runId, `its target (epoch ${e.epoch})`);
+      if (why !== null) return E.left(why);
+      const { metric, goal, value, epoch, step, seconds } = e;
+      q.putTarget.run({ id: e.runId, metric, goal, value, epoch, step, seconds, now: iso() });
       return E.right(undefined);
     });
 
@@ -126,8 +144,10 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
     return E.isLeft(why) ? why : why.right === null ? E.right(undefined) : E.left(why.right);
   };
 
-  const writeEvent = (e: RunEvent): R<void> => {
+  const writeEvent = (e: StoredEvent): R<void> => {
     switch (e.type) {
+      case 'TargetReached':
+        return writeTarget(e);
       case 'RunStarted':
         return writeStarted(e);
       case 'EpochEnded':

@@ -8,7 +8,7 @@ import { deriveSeed } from '../data/rng.js';
 import { invalidConfig, type OptbenchError } from '../errors.js';
 import { divergence } from './divergence.js';
 import { evaluateSplit, vaeGrids, type Evaluation } from './evaluation.js';
-import { isRunEvent, type EpochEnded, type Evaluated, type RunEnded, type RunEvent, type StreamEvent } from './events.js';
+import { isRunEvent, type EpochEnded, type Evaluated, type Metrics, type RunEnded, type RunEvent, type StreamEvent } from './events.js';
 import { borrow, isCopyOfLent, type ModelLoan } from './loan.js';
 import { evaluationSplit } from './splits.js';
 import { raise } from '../observable.js';
@@ -17,12 +17,15 @@ import { raise } from '../observable.js';
  * What `evaluate` measures. `split`: `test`, `validation` (the images a spec holds out with `holdout`), or
  * `auto` (the default: validation when the spec holds images out, else test). `batchSize`: images per
  * forward pass (200 by default; the VAE's sampling is seeded per batch, so it is part of what is computed).
- * Plain data: a trainer elsewhere gets it with each job (RunContext.evaluation).
+ * `heldOut`: also measure the held-out images each epoch, as the event's `validation` beside `test` (what
+ * a target is judged on while the test set's numbers stay the test set's; a spec without `holdout` then
+ * ends as InvalidConfig). Plain data: a trainer elsewhere gets it with each job (RunContext.evaluation).
  */
 export const EvaluateOptions = strict(
   t.partial({
     split: t.union([t.literal('auto'), t.literal('test'), t.literal('validation')], "'auto', 'test' or 'validation'"),
     batchSize: PositiveInt,
+    heldOut: t.boolean,
   }),
   'evaluate options',
 );
@@ -49,15 +52,17 @@ interface RunState {
   evalMs: number;
 }
 
-const mismatch = (spec: RunSpec | null, want: EvaluateOptions, got: Evaluated): OptbenchError | null => {
+const mismatch = (spec: RunSpec | null, want: EvaluateOptions, got: Evaluated, heldOut: boolean): OptbenchError | null => {
   if (spec === null) return null;
   const wanted = resolveEvaluation(spec, want);
   const differs =
-    (want.split !== undefined && want.split !== 'auto' && wanted.split !== got.split) || (want.batchSize !== undefined && want.batchSize !== got.batchSize);
+    (want.split !== undefined && want.split !== 'auto' && wanted.split !== got.split) ||
+    (want.batchSize !== undefined && want.batchSize !== got.batchSize) ||
+    (want.heldOut === true && !heldOut);
   return differs
     ? invalidConfig({
         path: 'evaluate',
-        message: `evaluate asks for ${JSON.stringify(wanted)} but ${runLabel(spec)} arrived evaluated with ${JSON.stringify(got)}: give the trainer (trainGrid's \`evaluate\` option) the same options as evaluate.`,
+        message: `evaluate asks for ${JSON.stringify({ ...wanted, ...(want.heldOut === true ? { heldOut: true } : {}) })} but ${runLabel(spec)} arrived evaluated with ${JSON.stringify({ ...got, ...(heldOut ? { heldOut: true } : {}) })}: give the trainer (trainGrid's \`evaluate\` option) the same options as evaluate.`,
       })
     : null;
 };
@@ -74,13 +79,11 @@ const noModel = (e: EpochEnded | RunEnded): OptbenchError =>
         `or the trainer runs elsewhere: give it the evaluation options (trainGrid(specs, { evaluate: {...} })).`,
   });
 
-/** One evaluation of the lent model after `epoch`, or why the run must end. */
-const measure = (loan: ModelLoan, opts: EvaluateOptions, epoch: number): E.Either<OptbenchError, { how: Evaluated; result: Evaluation; ms: number }> => {
+/** One pass of the lent model over `which` after `epoch`, or why the run must end. */
+const pass = (loan: ModelLoan, how: Evaluated, which: Evaluated['split'], epoch: number): E.Either<OptbenchError, Evaluation> => {
   const { spec, data, model } = loan;
-  const how = resolveEvaluation(spec, opts);
-  const split = evaluationSplit(data, spec, how.split);
+  const split = evaluationSplit(data, spec, which);
   if (E.isLeft(split)) return split;
-  const t0 = performance.now();
   const result = loan.compute(() =>
     evaluateSplit(model, split.right, {
       batchSize: how.batchSize,
@@ -89,14 +92,41 @@ const measure = (loan: ModelLoan, opts: EvaluateOptions, epoch: number): E.Eithe
       classes: data.classNames.length,
     }),
   );
-  const ms = performance.now() - t0;
   const blown = divergence(spec, result.loss, loan.reference, {
     epoch,
     step: 0,
-    what: how.split === 'validation' ? 'validation loss' : 'test loss',
+    what: which === 'validation' ? 'validation loss' : 'test loss',
     at: `after epoch ${epoch}`,
   });
-  return blown === null ? E.right({ how, result, ms }) : E.left(blown);
+  return blown === null ? E.right(result) : E.left(blown);
+};
+
+interface Measured {
+  readonly how: Evaluated;
+  readonly result: Evaluation;
+  /** The held-out images' metrics, when `heldOut` asked for them. */
+  readonly validation: Metrics | null;
+  readonly ms: number;
+}
+
+/** The evaluation of the lent model after `epoch` (and of its held-out images with `heldOut`), or why the run must end. */
+const measure = (loan: ModelLoan, opts: EvaluateOptions, epoch: number, heldOut = opts.heldOut === true): E.Either<OptbenchError, Measured> => {
+  const how = resolveEvaluation(loan.spec, opts);
+  const t0 = performance.now();
+  return pipe(
+    pass(loan, how, how.split, epoch),
+    E.chain((result): E.Either<OptbenchError, { result: Evaluation; validation: Metrics | null }> =>
+      !heldOut
+        ? E.right({ result, validation: null })
+        : how.split === 'validation'
+          ? E.right({ result, validation: { loss: result.loss, accuracy: result.accuracy } })
+          : pipe(
+              pass(loan, how, 'validation', epoch),
+              E.map((v) => ({ result, validation: { loss: v.loss, accuracy: v.accuracy } })),
+            ),
+    ),
+    E.map(({ result, validation }) => ({ how, result, validation, ms: performance.now() - t0 })),
+  );
 };
 
 /**
@@ -126,7 +156,7 @@ export const evaluate =
       const epoch = (e: EpochEnded): Observable<EpochEnded> => {
         const s = state(e.runId);
         if (e.test !== null && e.evaluation !== null) {
-          const bad = mismatch(s.spec, opts, e.evaluation);
+          const bad = mismatch(s.spec, opts, e.evaluation, e.validation !== undefined);
           return bad ? raise(bad) : of(e);
         }
         const loan = borrow(e);
@@ -139,7 +169,8 @@ export const evaluate =
         s.spec = loan.spec;
         s.last = { epoch: e.epoch, result: m.right.result };
         s.evalMs += m.right.ms;
-        return of({ ...e, test: { loss: m.right.result.loss, accuracy: m.right.result.accuracy }, evaluation: m.right.how, evalMs: m.right.ms });
+        const { how, result, validation, ms } = m.right;
+        return of({ ...e, test: { loss: result.loss, accuracy: result.accuracy }, evaluation: how, evalMs: ms, ...(validation !== null ? { validation } : {}) });
       };
 
       const ended = (e: RunEnded): Observable<RunEnded> => {
@@ -149,7 +180,7 @@ export const evaluate =
         if (loan === undefined) return e.final !== null || s.last === null ? of(e) : raise(noModel(e));
         const { spec, model } = loan;
         // The last epoch's evaluation; evaluated again only if this operator did not see that epoch.
-        const last = s.last?.epoch === spec.epochs ? E.right({ result: s.last.result, ms: 0 }) : measure(loan, opts, spec.epochs);
+        const last = s.last?.epoch === spec.epochs ? E.right({ result: s.last.result, ms: 0 }) : measure(loan, opts, spec.epochs, false);
         if (E.isLeft(last)) {
           loan.fail(last.left);
           return EMPTY;

@@ -58,23 +58,32 @@ export const Evaluated = t.readonly(t.type({ split: EvaluationSplit, batchSize: 
 export type Evaluated = t.TypeOf<typeof Evaluated>;
 
 export const EpochEnded = t.readonly(
-  t.type({
-    type: t.literal('EpochEnded'),
-    runId: RunId,
-    /** 1-based. */
-    epoch: PositiveInt,
-    epochs: PositiveInt,
-    /** Running means over the epoch's batches, in training mode, as Keras `fit` reports them. */
-    train: Metrics,
-    /**
-     * At the end of the epoch, in inference mode, on the split `evaluation` names (the test set, or the
-     * held-out images of a spec with `holdout`); null until `evaluate` (or the trainer) has evaluated it.
-     */
-    test: t.union([Metrics, t.null]),
-    evaluation: t.union([Evaluated, t.null]),
-    trainMs: t.number,
-    evalMs: t.number,
-  }),
+  t.intersection([
+    t.type({
+      type: t.literal('EpochEnded'),
+      runId: RunId,
+      /** 1-based. */
+      epoch: PositiveInt,
+      epochs: PositiveInt,
+      /** Running means over the epoch's batches, in training mode, as Keras `fit` reports them. */
+      train: Metrics,
+      /**
+       * At the end of the epoch, in inference mode, on the split `evaluation` names (the test set, or the
+       * held-out images of a spec with `holdout`); null until `evaluate` (or the trainer) has evaluated it.
+       */
+      test: t.union([Metrics, t.null]),
+      evaluation: t.union([Evaluated, t.null]),
+      trainMs: t.number,
+      evalMs: t.number,
+    }),
+    t.partial({
+      /**
+       * The held-out images' metrics (the spec's `holdout`), measured beside the test set when `evaluate`
+       * is asked for them (`heldOut`): what a target is judged on, while `test` stays the test set's.
+       */
+      validation: Metrics,
+    }),
+  ]),
 );
 export type EpochEnded = t.TypeOf<typeof EpochEnded>;
 

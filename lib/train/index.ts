@@ -39,3 +39,18 @@ export { trainingSplit, evaluationSplit } from './splits.js';
 export { crossEntropy, classifierForward, correctCount, vaeForward, vaeNoise, vaeLoss } from './losses.js';
 export { recordRuns, type RecordRunsOptions } from './recorder.js';
 export { showProgress } from './progress.js';
+export {
+  Target,
+  TargetMetric,
+  Targets,
+  TargetHit,
+  TargetReached,
+  isTargetReached,
+  heldOutMetrics,
+  meets,
+  firstReached,
+  targetText,
+  type JudgedEpoch,
+} from './target.js';
+export { reachTarget, type ReachTargetOptions } from './reach-target.js';
+export { DEFAULT_TARGETS, TARGET_GRAMMAR, parseTargets } from './targets.js';

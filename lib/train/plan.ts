@@ -64,7 +64,8 @@ const n = (x: number): string => x.toLocaleString('en-US');
 
 /**
  * The plan as it will really run on `data`: a subset larger than the data is all of it, a batch larger
- * than the training images is all of them (one step per epoch), and a data set whose name does not pin
+ * than the training images is all of them (one step per epoch), a holdout that would leave nothing to
+ * train on is a sixth of the training images, and a data set whose name does not pin
  * its contents is named by their digest too (lib/data/identity.ts). The plan records what is used,
  * so that grid.json, the run ids and the protocol say what ran; each change comes with a note to show.
  */
@@ -73,12 +74,17 @@ export const fitPlanToData = (
   data: { readonly name: string; readonly md5: DataMd5; readonly train: Pick<Split, 'count'>; readonly test: Pick<Split, 'count'> },
 ): { readonly plan: GridPlan; readonly notes: readonly string[] } => {
   const notes: string[] = [];
-  let { subset, testSubset, batchSize } = plan;
+  let { subset, testSubset, batchSize, holdout } = plan;
+  if (holdout !== undefined && holdout >= data.train.count) {
+    const sixth = Math.max(1, Math.floor(data.train.count / 6));
+    notes.push(`--holdout ${n(holdout)} leaves none of the ${n(data.train.count)} training images of ${data.name} to train on: every run holds out a sixth of them, as 10,000 is of Fashion-MNIST's 60,000 (recorded as holdout ${n(sixth)}).`);
+    holdout = sixth;
+  }
   if (subset !== undefined && subset > data.train.count) {
     notes.push(`--subset ${n(subset)} is more than the ${n(data.train.count)} training images of ${data.name}: every run trains on all of them (recorded as subset ${n(data.train.count)}).`);
     subset = data.train.count;
   }
-  const trainCount = subset ?? data.train.count;
+  const trainCount = Math.min(subset ?? Infinity, data.train.count - (holdout ?? 0));
   if (batchSize > trainCount) {
     notes.push(`--batch-size ${n(batchSize)} is more than the ${n(trainCount)} training images: each epoch is one step of all of them (recorded as batch size ${n(trainCount)}).`);
     batchSize = trainCount;
@@ -96,6 +102,7 @@ export const fitPlanToData = (
       batchSize,
       ...(subset !== undefined ? { subset } : {}),
       ...(testSubset !== undefined ? { testSubset } : {}),
+      ...(holdout !== undefined ? { holdout } : {}),
     },
     notes,
   };

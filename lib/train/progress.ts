@@ -1,6 +1,7 @@
 import { defer, tap, type Observable } from 'rxjs';
 import { runDisplayLabel } from '../config/spec.js';
 import { isRunEvent, type RunEvent, type RunStarted, type StreamEvent } from './events.js';
+import { isTargetReached, targetText, type TargetReached } from './target.js';
 
 const formatDuration = (ms: number): string => {
   if (!Number.isFinite(ms) || ms < 0) return '?';
@@ -23,7 +24,8 @@ interface Writable {
  * Shows a grid's progress on `out` (stderr by default): on a terminal one line that updates in place
  * (run i of n, epoch, batch, loss, time left), otherwise a plain line per epoch and per run. With several
  * runs in flight, each line names its run. Time left assumes the remaining runs take as long per epoch as
- * this one has so far. Events other than run events pass through unshown.
+ * this one has so far. A run that reaches its target (reachTarget) gets a line too; every other event
+ * passes through unshown.
  */
 export const showProgress =
   (out: Writable = process.stderr) =>
@@ -78,9 +80,10 @@ export const showProgress =
             running.get(e.runId)?.epochMs.push(e.trainMs + e.evalMs);
             clear();
             const test = e.test === null ? '' : `, ${e.evaluation?.split === 'validation' ? 'validation' : 'test'} loss ${e.test.loss.toFixed(4)}${pct(e.test.accuracy)}`;
+            const held = e.validation === undefined ? '' : `, held-out loss ${e.validation.loss.toFixed(4)}${pct(e.validation.accuracy)}`;
             const evalTime = e.test === null ? '' : `, ${formatDuration(e.evalMs)} eval`;
             out.write(
-              `  ${who(e.runId)}epoch ${e.epoch}/${e.epochs}: train loss ${e.train.loss.toFixed(4)}${pct(e.train.accuracy)}${test} ` +
+              `  ${who(e.runId)}epoch ${e.epoch}/${e.epochs}: train loss ${e.train.loss.toFixed(4)}${pct(e.train.accuracy)}${test}${held} ` +
                 `(${formatDuration(e.trainMs)} train${evalTime}; left ~${timeLeft(e.runId, e.epoch + 1, 0, 0)})\n`,
             );
             return;
@@ -104,10 +107,18 @@ export const showProgress =
             return;
         }
       };
+      const reached = (e: TargetReached): void => {
+        clear();
+        const value = e.metric === 'accuracy' ? `${(100 * e.value).toFixed(2)}%` : e.value.toFixed(4);
+        out.write(
+          `  ${who(e.runId)}reached its target (${targetText({ metric: e.metric, goal: e.goal })}, held-out ${value}) after epoch ${e.epoch}, step ${e.step}: ${formatDuration(e.seconds * 1000)} of training\n`,
+        );
+      };
       return source.pipe(
         tap({
           next: (e) => {
             if (isRunEvent(e)) show(e);
+            else if (isTargetReached(e)) reached(e);
           },
           complete: clear,
           error: clear,

@@ -4,6 +4,7 @@ import { NonNegativeInt, PositiveInt, RunSpec } from '../config/spec.js';
 import { OptbenchErrorCodec } from '../errors-codec.js';
 import { interrupted, type OptbenchError } from '../errors.js';
 import { Confusion, FinalMetrics, RunId, VaeGrids, type RunEvent } from './events.js';
+import { TargetHit, Targets, hitOf, type TargetReached } from './target.js';
 
 /**
  * The files of a run directory (`--out`):
@@ -18,14 +19,20 @@ import { Confusion, FinalMetrics, RunId, VaeGrids, type RunEvent } from './event
 const RecordMetrics = t.readonly(t.type({ loss: JsonNumber, accuracy: nullable(t.number) }));
 
 export const EpochRecord = t.readonly(
-  t.type({
-    epoch: PositiveInt,
-    train: RecordMetrics,
-    /** Null when the epoch was not evaluated (a pipeline without `evaluate`). */
-    test: nullable(RecordMetrics),
-    trainMs: t.number,
-    evalMs: t.number,
-  }),
+  t.intersection([
+    t.type({
+      epoch: PositiveInt,
+      train: RecordMetrics,
+      /** Null when the epoch was not evaluated (a pipeline without `evaluate`). */
+      test: nullable(RecordMetrics),
+      trainMs: t.number,
+      evalMs: t.number,
+    }),
+    t.partial({
+      /** The held-out images' metrics measured beside the test set (evaluate's `heldOut`); absent otherwise. */
+      validation: nullable(RecordMetrics),
+    }),
+  ]),
   'an epoch record',
 );
 export type EpochRecord = t.TypeOf<typeof EpochRecord>;
@@ -55,21 +62,29 @@ const runRecordLater = {
   error: nullable(OptbenchErrorCodec),
 };
 
-export const RunRecord = t.readonly(t.type({ ...runRecordCore, ...runRecordLater }), 'a run record');
+/** What only some records have: when the run first reached its target (`reachTarget`); absent or null while it has not. */
+const runRecordOptional = {
+  reached: nullable(TargetHit),
+};
+
+export const RunRecord = t.readonly(t.intersection([t.type({ ...runRecordCore, ...runRecordLater }), t.partial(runRecordOptional)]), 'a run record');
 export type RunRecord = t.TypeOf<typeof RunRecord>;
 
-export const GridRecord = t.readonly(
-  t.type({
-    /** `task 1`, `quick`, `run`, ... */
-    task: t.string,
-    title: t.string,
-    /** When the grid was first started in its directory (a resumed grid keeps it). */
-    createdAt: t.string,
-    classNames: t.readonlyArray(t.string),
-    specs: t.readonlyArray(RunSpec),
-  }),
-  'a grid record',
-);
+const gridRecordProps = {
+  /** `task 1`, `quick`, `run`, ... */
+  task: t.string,
+  title: t.string,
+  /** When the grid was first started in its directory (a resumed grid keeps it). */
+  createdAt: t.string,
+  classNames: t.readonlyArray(t.string),
+  specs: t.readonlyArray(RunSpec),
+};
+const gridRecordOptional = {
+  /** The targets its runs were judged against (by model), when the grid had any (`--target`). */
+  targets: Targets,
+};
+
+export const GridRecord = t.readonly(t.intersection([t.type(gridRecordProps), t.partial(gridRecordOptional)]), 'a grid record');
 export type GridRecord = t.TypeOf<typeof GridRecord>;
 
 /**
@@ -88,7 +103,7 @@ const withDefaults = <A, L>(name: string, loose: t.Type<L, unknown, unknown>, de
 /** A run record as read from runs/*.json. */
 export const RunRecordFile = withDefaults(
   'a run record',
-  t.intersection([t.type(runRecordCore), t.partial(runRecordLater)]),
+  t.intersection([t.type(runRecordCore), t.partial({ ...runRecordLater, ...runRecordOptional })]),
   (r): RunRecord => ({ backend: '', parameters: 0, startedAt: '', updatedAt: '', final: null, confusion: null, vae: null, error: null, ...r }),
   RunRecord,
 );
@@ -96,7 +111,7 @@ export const RunRecordFile = withDefaults(
 /** grid.json as read back: only its specs are needed; the rest reads as empty when absent. */
 export const GridRecordFile = withDefaults(
   'a grid record',
-  t.intersection([t.type({ specs: GridRecord.type.props.specs }), t.partial(GridRecord.type.props)]),
+  t.intersection([t.type({ specs: gridRecordProps.specs }), t.partial({ ...gridRecordProps, ...gridRecordOptional })]),
   (g): GridRecord => ({ task: '', title: '', createdAt: '', classNames: [], ...g }),
   GridRecord,
 );
@@ -134,11 +149,14 @@ export const foldRunRecord = (prev: RunRecord | undefined, e: RunEvent, now: str
         parameters: e.parameters,
         startedAt: earlier?.startedAt ?? e.startedAt,
         epochs: e.fromEpoch > 0 ? (earlier?.epochs ?? []).filter((x) => x.epoch <= e.fromEpoch) : [],
+        ...(e.fromEpoch > 0 && earlier?.reached != null && earlier.reached.epoch <= e.fromEpoch ? { reached: earlier.reached } : {}),
       };
     case 'EpochEnded': {
       if (!prev) return undefined;
       const { epoch, train, test, trainMs, evalMs } = e;
-      return { ...prev, updatedAt: now, epochs: [...prev.epochs.filter((x) => x.epoch < epoch), { epoch, train, test, trainMs, evalMs }] };
+      const kept = prev.epochs.filter((x) => x.epoch < epoch);
+      const epochRecord: EpochRecord = { epoch, train, test, ...(e.validation !== undefined ? { validation: e.validation } : {}), trainMs, evalMs };
+      return { ...prev, updatedAt: now, epochs: [...kept, epochRecord] };
     }
     case 'RunEnded':
       return prev ? { ...prev, status: 'done', updatedAt: now, final: e.final, confusion: e.confusion, vae: e.vae } : undefined;
@@ -151,8 +169,13 @@ export const foldRunRecord = (prev: RunRecord | undefined, e: RunEvent, now: str
         updatedAt: now,
         epochs: (prev?.epochs ?? []).filter((x) => x.epoch <= e.epochsDone),
         error: e.error,
+        ...(prev?.reached != null && prev.reached.epoch > e.epochsDone ? { reached: null } : {}),
       };
     case 'BatchEnded':
       return prev;
   }
 };
+
+/** A run's record once it has reached its target (`prev`: before; undefined before its RunStarted). */
+export const foldTargetReached = (prev: RunRecord | undefined, e: TargetReached, now: string): RunRecord | undefined =>
+  prev === undefined ? undefined : { ...prev, updatedAt: now, reached: hitOf(e) };

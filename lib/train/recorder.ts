@@ -7,7 +7,8 @@ import { readJsonFile } from '../config/json-file.js';
 import { defer, tap, type Observable } from 'rxjs';
 import { runLabel, type RunSpec } from '../config/spec.js';
 import { isGridStarted, isRunEvent, type StreamEvent } from './events.js';
-import { foldRunRecord, GridRecordFile, RunRecordFile, type GridRecord, type RunRecord } from './record.js';
+import { foldRunRecord, foldTargetReached, GridRecordFile, RunRecordFile, type GridRecord, type RunRecord } from './record.js';
+import { isTargetReached, type Targets } from './target.js';
 
 /** Writes through a temporary file and a rename, so a reader never sees half a file. */
 export const writeFileAtomic = (path: string, data: string | Uint8Array): void => {
@@ -42,12 +43,14 @@ export interface RecordRunsOptions {
   /** What grid.json says the grid is (`task 1`, `run`, ...) and its title; written on GridStarted. */
   readonly task?: string;
   readonly title?: string;
+  /** The targets the grid's runs are judged against (reachTarget's), kept in grid.json for the report. */
+  readonly targets?: Targets;
 }
 
 /**
  * Keeps the run directory `outDir` up to date: `grid.json` on GridStarted (every planned run, the class
- * names) and `runs/<run>.json` on every run event but BatchEnded, so that a report can be drawn from a grid
- * that is still training. A run resumed after epoch k keeps its first k epochs. Other events pass through.
+ * names, and the targets when given) and `runs/<run>.json` on every run event but BatchEnded and on
+ * TargetReached, so that a report can be drawn from a grid that is still training. A run resumed after epoch k keeps its first k epochs. Other events pass through.
  */
 export const recordRuns =
   (outDir: string, opts: RecordRunsOptions = {}) =>
@@ -64,7 +67,16 @@ export const recordRuns =
               createdAt: new Date().toISOString(),
               classNames: e.classNames,
               specs: e.specs,
+              ...(opts.targets !== undefined ? { targets: opts.targets } : {}),
             });
+            return;
+          }
+          if (isTargetReached(e)) {
+            const known = records.get(e.runId);
+            const next = foldTargetReached(known?.record, e, new Date().toISOString());
+            if (known === undefined || next === undefined) return;
+            records.set(e.runId, { path: known.path, record: next });
+            writeFileAtomic(known.path, JSON.stringify(next));
             return;
           }
           if (!isRunEvent(e) || e.type === 'BatchEnded') return;

@@ -14,6 +14,8 @@ import { checkDatasetName } from '../../lib/data/locate.js';
 import { BUILT_IN_REGISTRIES, type Registries } from './registries.js';
 import { builtInRuntime } from '../../lib/train/runtime.js';
 import { parseOptimizerList, resolveOptimizer } from '../../lib/optimizers/index.js';
+import { parseTargets } from '../../lib/train/targets.js';
+import type { Targets } from '../../lib/train/target.js';
 import { runDisplayLabel, runId, type RunSpec } from '../../lib/config/spec.js';
 import { openStore, storePath } from '../../lib/store/store.js';
 import { outDirState } from '../../lib/store/run-dir.js';
@@ -75,10 +77,17 @@ const readGrid = async (
   );
   if (E.isLeft(nums)) return nums;
   const [epochs, batchSize, subset, testSubset, seeds] = nums.right;
+  const kinds: Record<string, 'classifier' | 'vae'> = {};
   for (const m of base.models) {
     const def = reg.models.get(m);
     if (E.isLeft(def)) return def;
+    kinds[m] = def.right.kind;
   }
+  // A target is judged on training images held out from training: 10,000 of them unless --holdout says.
+  const targets = targetsOf(v, kinds);
+  if (E.isLeft(targets)) return targets;
+  const holdout = positiveInt('holdout', v.holdout, targets.right !== undefined ? DEFAULT_HOLDOUT : undefined);
+  if (E.isLeft(holdout)) return holdout;
   if (typeof v.dataset === 'string') {
     const named = checkDatasetName(v.dataset);
     if (E.isLeft(named)) return named;
@@ -129,10 +138,29 @@ const readGrid = async (
         backend: backend.right,
         ...(subset !== undefined ? { subset } : {}),
         ...(testSubset !== undefined ? { testSubset } : {}),
+        ...(holdout.right !== undefined ? { holdout: holdout.right } : {}),
         ...(precision === 'bf16' ? { precision } : {}),
       },
+      ...(targets.right !== undefined ? { targets: targets.right } : {}),
     },
   });
+};
+
+/** Held-out training images a grid with a target judges it on, by default: Fashion-MNIST's usual 10,000 of 60,000. */
+export const DEFAULT_HOLDOUT = 10_000;
+
+/** `--target` read for the grid's models (undefined without it); `--holdout` alone is refused, as it would only train on fewer images. */
+const targetsOf = (v: Parsed['values'], kinds: Readonly<Record<string, 'classifier' | 'vae'>>): E.Either<OptbenchError, Targets | undefined> => {
+  if (typeof v.target !== 'string')
+    return v.holdout === undefined
+      ? E.right(undefined)
+      : E.left(
+          invalidConfig({
+            path: 'holdout',
+            message: '--holdout keeps training images out of training to judge a target on: give --target too (e.g. --target default), or leave --holdout out.',
+          }),
+        );
+  return parseTargets(v.target, kinds);
 };
 
 export const parseTaskCommand = async (argv: readonly string[], reg: Registries = BUILT_IN_REGISTRIES): Promise<E.Either<OptbenchError, GridCommand>> => {
@@ -206,9 +234,12 @@ export const jsonSummary = (runs: readonly RunRow[]) => ({
  */
 export const executeGrid = async (cmd: GridCommand): Promise<E.Either<OptbenchError, GridOutcome>> => {
   let planned = false;
+  // Only a store this command creates is its to remove: another process may be setting up the same
+  // directory at this very moment.
+  const storeWasThere = existsSync(storePath(cmd.job.out));
   const outcome = await runGrid(cmd, () => (planned = true));
   // Refused before a run was planned (its data, its protocol): the directory it made goes again.
-  if (E.isLeft(outcome) && !planned) restoreIfUntouched(cmd.job.out, cmd.outBefore ?? 'other', [STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`, 'runs']);
+  if (E.isLeft(outcome) && !planned && !storeWasThere) restoreIfUntouched(cmd.job.out, cmd.outBefore ?? 'other', [STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`, 'runs']);
   return outcome;
 };
 

@@ -10,6 +10,7 @@ import { SIGNAL_EXIT } from './interrupt.js';
 import { rebuildCommand } from './rebuild-command.js';
 import { dataCommand, listCommand } from './info-commands.js';
 import { reportCommand } from './report-command.js';
+import { serveCommand } from './serve-command.js';
 import { sweepMain } from './sweep-command.js';
 import { exportCommand, runsCommand } from './store-commands.js';
 import { queueCommand } from './queue-command.js';
@@ -17,7 +18,7 @@ import { workerCommand } from './worker-command.js';
 import { USAGE, usageOf, wantsHelp } from './usage.js';
 import { BUILT_IN_REGISTRIES, type Registries } from './registries.js';
 
-export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'rebuild', 'sweep', 'tune', 'worker', 'queue', 'help'];
+export const COMMANDS = ['task', 'run', 'list', 'data', 'report', 'runs', 'export', 'rebuild', 'sweep', 'tune', 'worker', 'queue', 'serve', 'help'];
 
 // The CLI runs TF.js in production mode: no debug checks, and no banner urging tfjs-node on stderr.
 tf.env().set('PROD', true);
@@ -80,6 +81,8 @@ export const main = async (argv: readonly string[], reg: Registries = BUILT_IN_R
       return workerCommand(rest, fail);
     case 'queue':
       return queueCommand(rest, fail);
+    case 'serve':
+      return serveCommand(rest);
     default:
       return fail(unknown('command', command, COMMANDS));
   }

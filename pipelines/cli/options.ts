@@ -24,10 +24,13 @@ export const TRAINING_OPTIONS = {
 
 /**
  * The options of `task` and `run` (`--precision fp32|bf16`: lib/backend/native-precision.ts; `--queue URL`:
- * lib/queue; `--schedule cosine,warmup=500`: every optimizer's learning-rate schedule, lib/optimizers/parse.ts).
+ * lib/queue; `--schedule cosine,warmup=500`: every optimizer's learning-rate schedule, lib/optimizers/parse.ts;
+ * `--target accuracy=0.88 [--holdout N]`: time to a held-out target, lib/train/targets.ts).
  */
 export const GRID_OPTIONS = {
   ...TRAINING_OPTIONS,
+  target: { type: 'string' },
+  holdout: { type: 'string' },
   optimizers: { type: 'string' },
   schedule: { type: 'string' },
   precision: { type: 'string' },

@@ -22,6 +22,8 @@ Usage:
   optbench worker --queue URL [--concurrency N] [--threads T] [--backend B] [--data-dir D]
                  trains the runs of a queue (Redis) until stopped; task and run take --queue URL
   optbench queue status|clean --queue URL [--json]              what the queue holds; remove finished runs
+  optbench serve <run-dir>... [--port N] [--host H] [--queue URL]
+                 a live page of the runs (read-only; port 8600, on 127.0.0.1 unless --host says otherwise)
   optbench help [command]                                        this text, or one command's (or: optbench <command> --help)
 
 Grid options:
@@ -33,6 +35,10 @@ Grid options:
   --data-dir D  --dataset NAME  --download  --json  --no-report  --force (write into a non-empty directory)
   --queue redis://HOST:PORT  (task, run, sweep, tune: runs are trained by the queue's workers; see optbench worker)
   --precision fp32|bf16 (task, run: bf16 convolutions and products on native; fp32 is the default)
+  --target default|accuracy=0.88|loss=30|MODEL:accuracy=A|MODEL:loss=L[,...] (task, run: record when each run first
+             reaches that metric on held-out training images, never the test set; the report adds time-to-target
+             tables and performance profiles; default: per model, the median of the study's seven final values;
+             see docs/time-to-target.md)  --holdout N (with --target: training images held out, default 10000)
 
 Exit codes: 0 done, 1 failed (at run time, or every run of the grid failed), 2 bad input,
 130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.

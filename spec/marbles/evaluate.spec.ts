@@ -109,6 +109,50 @@ describe('evaluate (marbles, a real model lent by a fake trainer)', function () 
     assert.deepEqual(seen[0]!.evaluation, { split: 'validation', batchSize: 16 });
   });
 
+  it('heldOut: the test set stays `test`, and the held-out images are measured beside it as `validation`', () => {
+    const held: RunSpec = { ...s, holdout: 40 };
+    const tail: Split = { ...data.train, images: data.train.images.subarray((data.train.count - 40) * 784), labels: data.train.labels.subarray(data.train.count - 40), count: 40 };
+    // testSubset 30 counts the images of either split, as it always has.
+    const refTest = reference(model, data.test, 30);
+    const refHeld = reference(model, tail, 30);
+    const seen: EpochEnded[] = [];
+    newScheduler().run(({ cold, expectObservable }) => {
+      const out = cold<GridEvent>('e|', { e: epochEnded(held, 1, null) }).pipe(
+        lending(loan({ spec: held })),
+        evaluate({ split: 'test', heldOut: true }),
+        tap((e) => seen.push(e as EpochEnded)),
+        map((e) => e.type),
+      );
+      expectObservable(out).toBe('e|', { e: 'EpochEnded' });
+    });
+    const e = seen[0]!;
+    assert.deepEqual(e.evaluation, { split: 'test', batchSize: 200 });
+    assert.ok(Math.abs(e.test!.loss - refTest.loss) < 1e-5, `test loss ${e.test!.loss} vs ${refTest.loss}`);
+    assert.equal(e.test!.accuracy, refTest.accuracy);
+    assert.ok(Math.abs(e.validation!.loss - refHeld.loss) < 1e-5, `held-out loss ${e.validation!.loss} vs ${refHeld.loss}`);
+    assert.equal(e.validation!.accuracy, refHeld.accuracy);
+    assert.notEqual(e.validation!.loss, e.test!.loss, 'two different sets of images');
+  });
+
+  it('heldOut for a spec without holdout ends the run (InvalidConfig through its loan); an event evaluated elsewhere without them is refused', () => {
+    let error: RunStop | undefined;
+    newScheduler().run(({ cold, expectObservable }) => {
+      const out = cold<GridEvent>('s-e|', { s: started(s), e: epochEnded(s, 1, null) }).pipe(
+        lending(loan()),
+        evaluate({ split: 'test', heldOut: true }),
+        tap({ error: (e: unknown) => (error = e as RunStop) }),
+        map((e) => e.type),
+        stopped,
+      );
+      expectObservable(out).toBe('s-(f|)', { s: 'RunStarted', f: 'RunStop InvalidConfig after 0' });
+    });
+    assert.equal(error?.error._tag === 'InvalidConfig' && error.error.path, 'evaluate.split');
+    newScheduler().run(({ cold, expectObservable }) => {
+      const out = cold<GridEvent>('s-e|', { s: started(s), e: epochEnded(s, 1) }).pipe(evaluate({ split: 'test', heldOut: true }), shape, caught);
+      expectObservable(out).toBe('s-(e|)', { s: 'RunStarted', e: 'InvalidConfig at evaluate' });
+    });
+  });
+
   it('passes on events that arrive already evaluated (a trainer that evaluated where its model is)', () => {
     newScheduler().run(({ cold, expectObservable }) => {
       const e = epochEnded(s, 1);

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { defer } from 'rxjs';
 import type { GridEvent } from '../../lib/train/events.js';
 import { showProgress } from '../../lib/train/progress.js';
+import type { TargetReached } from '../../lib/train/target.js';
 import { batch, ended, epochEnded, failed, newScheduler, paused, spec, started } from '../support/marbles.js';
 import { interrupted } from '../../lib/errors.js';
 
@@ -29,6 +30,21 @@ describe('showProgress (marbles)', () => {
       '  epoch 1/2: train loss 2.0000 acc 30.00%, test loss 1.5000 acc 41.00% (1s train, 0s eval; left ~3s)\n',
       '  epoch 2/2: train loss 1.0000 acc 30.00% (1s train; left ~2s)\n',
       '  done: test loss 1.5000 acc 45.00% in 2s\n',
+    ]);
+  });
+
+  it("shows an epoch's held-out metrics beside the test set's, and a line when a run reaches its target", () => {
+    const { lines, out } = sink();
+    const h = spec('adam', { epochs: 2, holdout: 50 });
+    const e1 = { ...epochEnded(h, 1, { loss: 1.5, accuracy: 0.41 }), evaluation: { split: 'test' as const, batchSize: 200 }, validation: { loss: 1.25, accuracy: 0.5 } };
+    const hit: TargetReached = { type: 'TargetReached', runId: e1.runId, metric: 'accuracy', goal: 0.5, value: 0.5, epoch: 1, step: 4, seconds: 1 };
+    newScheduler().run(({ cold, expectObservable }) => {
+      const values = { s: started(h), e: e1, t: hit };
+      expectObservable(cold<GridEvent | TargetReached>('s-e-t|', values).pipe(showProgress(out))).toBe('s-e-t|', values);
+    });
+    assert.deepEqual(lines.slice(1), [
+      '  epoch 1/2: train loss 2.0000 acc 30.00%, test loss 1.5000 acc 41.00%, held-out loss 1.2500 acc 50.00% (1s train, 0s eval; left ~1s)\n',
+      '  reached its target (accuracy ≥ 0.5, held-out 50.00%) after epoch 1, step 4: 1s of training\n',
     ]);
   });
 

@@ -18,6 +18,27 @@ export type { Ran };
 export const cli = (argv: readonly string[], env: Record<string, string> = {}): Promise<Ran> => run(argv, { ...env, OPTBENCH_DEBUG: '' });
 
 /**
+ * `main(argv)` in this process, with what it writes to stdout and stderr: the same lines as the command,
+ * without the few seconds a process takes to start. One at a time (it takes over the output streams).
+ */
+export const inProcess = async (argv: readonly string[]): Promise<Ran> => {
+  const { main } = await import('../../pipelines/cli/main.js');
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+};
+
+/**
  * The command without the power to write files it may not write. As root, chmod stops no write: the
  * command then runs as root without the capabilities that let root ignore file permissions (setpriv drops
  * CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER from its bounding set), so the kernel refuses every
