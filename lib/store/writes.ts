@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { runLabel } from '../config/spec.js';
 import type { RunEvent, RunStarted, EpochEnded, RunEnded, RunFailed } from '../train/events.js';
 import { pausedError } from '../train/record.js';
@@ -25,31 +26,32 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
   const versionParams = () => ({ optbench: versions.optbench, tfjs: versions.tfjs, node: versions.node });
 
   const writeStarted = (e: RunStarted): R<void> =>
-    tx(`recording the start of run ${e.runId}`, () => {
-      const read = lease.holderRow(e.runId);
-      if (E.isLeft(read)) return read;
-      const row = read.right;
-      if (row !== undefined && lease.heldByAnother(row)) return E.left(lease.busyError(e.runId, holder(row)));
-      q.startRun.run({
-        ...ctx.ownerParams(),
-        ...versionParams(),
-        id: e.runId,
-        label: runLabel(e.spec),
-        spec: JSON.stringify(e.spec),
-        backend: e.backend,
-        parameters: e.parameters,
-        steps: e.steps,
-        epochs: e.spec.epochs,
-        startedAt: e.startedAt,
-      });
-      // Epochs after the resume point were trained past the last checkpoint: they are trained again, and
-      // a target reached in one of them is reached (or not) again.
-      q.trimEpochs.run(e.runId, e.fromEpoch);
-      q.trimTargets.run(e.runId, e.fromEpoch);
-      q.dropResult.run(e.runId);
-      lastBeat.set(e.runId, now());
-      return E.right(undefined);
-    });
+    tx(`recording the start of run ${e.runId}`, () =>
+      pipe(
+        lease.holderRow(e.runId),
+        E.flatMap((row) => (row !== undefined && lease.heldByAnother(row) ? E.left(lease.busyError(e.runId, holder(row))) : E.right(undefined))),
+        E.map(() => {
+          q.startRun.run({
+            ...ctx.ownerParams(),
+            ...versionParams(),
+            id: e.runId,
+            label: runLabel(e.spec),
+            spec: JSON.stringify(e.spec),
+            backend: e.backend,
+            parameters: e.parameters,
+            steps: e.steps,
+            epochs: e.spec.epochs,
+            startedAt: e.startedAt,
+          });
+          // Epochs after the resume point were trained past the last checkpoint: they are trained again, and
+          // a target reached in one of them is reached (or not) again.
+          q.trimEpochs.run(e.runId, e.fromEpoch);
+          q.trimTargets.run(e.runId, e.fromEpoch);
+          q.dropResult.run(e.runId);
+          lastBeat.set(e.runId, now());
+        }),
+      ),
+    );
 
   const writeEpoch = (e: EpochEnded): R<void> =>
     tx(`recording epoch ${e.epoch} of run ${e.runId}`, () => {
@@ -95,33 +97,35 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
   const writeFailed = (e: RunFailed): R<void> =>
     tx(`recording the failure of run ${e.runId}`, () => {
       const t = iso();
-      const read = lease.holderRow(e.runId);
-      if (E.isLeft(read)) return read;
-      const row = read.right;
-      if (row === undefined) {
-        // A run can fail before it starts (a bad spec, a backend that will not load): keep why.
-        q.insertFailed.run({
-          ...versionParams(),
-          id: e.runId,
-          label: runLabel(e.spec),
-          spec: JSON.stringify(e.spec),
-          error: errorJson(e.error),
-          backend: e.spec.backend,
-          epochs: e.spec.epochs,
-          host: owner.host,
-          pid: owner.pid,
-          now: t,
-        });
-        return E.right(undefined);
-      }
-      if (lease.heldByAnother(row)) return E.left(lease.busyError(e.runId, holder(row)));
-      const status: StoreStatus = e.error._tag === 'Interrupted' ? 'interrupted' : 'failed';
-      q.finish.run({ id: e.runId, status, error: errorJson(e.error), trainMs: null, evalMs: null, now: t });
-      // Epochs past epochsDone were never completed; keep the store's epochs consistent with the failure.
-      q.trimEpochs.run(e.runId, e.epochsDone);
-      q.trimTargets.run(e.runId, e.epochsDone);
-      lastBeat.delete(e.runId);
-      return E.right(undefined);
+      return pipe(
+        lease.holderRow(e.runId),
+        E.flatMap((row): R<void> => {
+          if (row === undefined) {
+            // A run can fail before it starts (a bad spec, a backend that will not load): keep why.
+            q.insertFailed.run({
+              ...versionParams(),
+              id: e.runId,
+              label: runLabel(e.spec),
+              spec: JSON.stringify(e.spec),
+              error: errorJson(e.error),
+              backend: e.spec.backend,
+              epochs: e.spec.epochs,
+              host: owner.host,
+              pid: owner.pid,
+              now: t,
+            });
+            return E.right(undefined);
+          }
+          if (lease.heldByAnother(row)) return E.left(lease.busyError(e.runId, holder(row)));
+          const status: StoreStatus = e.error._tag === 'Interrupted' ? 'interrupted' : 'failed';
+          q.finish.run({ id: e.runId, status, error: errorJson(e.error), trainMs: null, evalMs: null, now: t });
+          // Epochs past epochsDone were never completed; keep the store's epochs consistent with the failure.
+          q.trimEpochs.run(e.runId, e.epochsDone);
+          q.trimTargets.run(e.runId, e.epochsDone);
+          lastBeat.delete(e.runId);
+          return E.right(undefined);
+        }),
+      );
     });
 
   const writeTarget = (e: TargetReached): R<void> =>
@@ -137,11 +141,12 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
   const writeBatch = (runId: string, step: number): R<void> => {
     const last = lastBeat.get(runId);
     if (last === undefined || now() - last < heartbeatEveryMs) return E.right(undefined);
-    const beat = lease.heartbeat(runId);
-    if (E.isLeft(beat)) return beat;
-    if (beat.right) return E.right(undefined);
-    const why = attempt('checking who holds the run', () => E.right(lease.notHeld(runId, `step ${step}`)));
-    return E.isLeft(why) ? why : why.right === null ? E.right(undefined) : E.left(why.right);
+    return pipe(
+      lease.heartbeat(runId),
+      // A lease that was not renewed is another's now, or expired: say which.
+      E.flatMap((renewed) => (renewed ? E.right(null) : attempt('checking who holds the run', () => E.right(lease.notHeld(runId, `step ${step}`))))),
+      E.flatMap((why) => (why === null ? E.right(undefined) : E.left(why))),
+    );
   };
 
   const writeEvent = (e: StoredEvent): R<void> => {
