@@ -1,6 +1,6 @@
 // optbench: what a pipeline author uses. Each layer has a module of its own with more (optbench/data,
-// /models, /optimizers, /train, /store, /report, /stats, /sweep, /queue, /backend, /testing; package.json
-// `exports`); anything not exported from one of those is internal and may change.
+// /models, /optimizers, /train, /store, /report, /stats, /sweep, /queue, /backend, /testing, /serve;
+// package.json `exports`); anything not exported from one of those is internal and may change.
 
 // Data in, runs, evaluation, and the stages after training.
 export { loadFashion$, type Dataset, type LoadConfig } from './data/index.js';

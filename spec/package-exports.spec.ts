@@ -29,6 +29,7 @@ const KEY_NAMES: Readonly<Record<string, readonly string[]>> = {
   'optbench/queue': ['connectQueue', 'queueTrainer', 'submitRuns', 'startWorker', 'queueStatus', 'cleanQueue', 'parseQueueUrl', 'simulate'],
   'optbench/backend': ['useBackend', 'availableBackends', 'BACKEND_NAMES', 'PRECISIONS', 'withPrecision', 'bf16Support'],
   'optbench/testing': ['spec', 'started', 'epochEnded', 'ended', 'failed', 'fakeData', 'scriptedTrainer', 'newScheduler', 'pacedScheduler', 'failureAsValue'],
+  'optbench/serve': ['serve', 'readDir', 'watchDir', 'DEFAULT_PORT'],
   'optbench/pipelines': ['gridPipeline', 'runSweep', 'STUDY_TASKS', 'quickTask'],
 };
 
