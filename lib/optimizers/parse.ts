@@ -33,9 +33,9 @@ export interface OptimizerArg {
  * (lib/config/schedule.ts and lib/optimizers/schedule.ts). A schedule is kept in its canonical form, so
  * one run has one spec however it is spelled (warmup=0 and schedule=constant are the study's constant rate).
  *
- * A name is a built-in or an optimizer added with registerOptimizer in this process. The groups, at the
- * time of parsing: "all" is every built-in followed by every registered optimizer, "study" the study's
- * seven, "modern" the built-ins beyond them.
+ * A name is a built-in or an optimizer of the registry the list is parsed in (a runtime's: the user's own,
+ * given by value). The groups: "all" is every built-in followed by every optimizer of that registry,
+ * "study" the study's seven, "modern" the built-ins beyond them.
  */
 /** The grammar in one line, as it reads while no optimizer is registered. */
 export const OPTIMIZER_LIST_GRAMMAR =

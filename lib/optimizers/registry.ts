@@ -18,9 +18,9 @@ import {
 } from './params.js';
 
 /**
- * A user optimizer, as `registerOptimizer` takes it. Once registered, its name works wherever a built-in's
- * does: createOptimizer, resolveOptimizer, RunSpecs (runFit, trainGrid), `--optimizers`, `optbench list`.
- * It has one set of defaults, used under every preset.
+ * A user optimizer, as a registry takes it (`optimizerRegistry`, `createRuntime({ optimizers })`). In that
+ * registry its name works wherever a built-in's does: createOptimizer, resolveOptimizer, RunSpecs (runFit,
+ * trainGrid with that runtime), `--optimizers`, `optbench list`. It has one set of defaults, used under every preset.
  */
 export interface OptimizerDef {
   /** 1-40 characters: lower-case letters, digits, '-' or '_', starting with a letter. */
