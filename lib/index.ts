@@ -20,6 +20,8 @@ export {
   borrow,
   recordRuns,
   showProgress,
+  reachTarget,
+  Targets,
   isRunEvent,
   isTerminal,
   type GridOptions,
@@ -40,6 +42,7 @@ export {
   type RunPaused,
   type RunFailed,
   type RunRecord,
+  type TargetReached,
 } from './train/index.js';
 export { openStore, storePath, persist, storeTrainer, type Store } from './store/index.js';
 export { renderD3, writeReport, readRunDir, buildReport, type Artifact, type Report } from './report/index.js';

@@ -17,7 +17,7 @@ const run = promisify(execFile);
 
 /** Names each entry point must have: what a pipeline author, a user's model or optimizer, a report or a test of one's own uses. */
 const KEY_NAMES: Readonly<Record<string, readonly string[]>> = {
-  optbench: ['loadFashion$', 'RunSpec', 'runId', 'planGrid', 'trainGrid', 'evaluate', 'runFit', 'createRuntime', 'localTrainer', 'borrow', 'persist', 'openStore', 'storeTrainer', 'recordRuns', 'showProgress', 'renderD3', 'writeReport', 'readRunDir', 'useBackend', 'OptbenchFailure', 'toOptbenchError', 'invalidConfig', 'raise'],
+  optbench: ['loadFashion$', 'RunSpec', 'runId', 'planGrid', 'trainGrid', 'evaluate', 'runFit', 'createRuntime', 'localTrainer', 'borrow', 'persist', 'openStore', 'storeTrainer', 'recordRuns', 'showProgress', 'reachTarget', 'renderD3', 'writeReport', 'readRunDir', 'useBackend', 'OptbenchFailure', 'toOptbenchError', 'invalidConfig', 'raise'],
   'optbench/data': ['loadFashion$', 'loadDataset', 'LoadConfigCodec', 'decodeLoadConfig', 'checkData', 'locateData', 'parseIdx', 'seededBatches', 'batches', 'permutation', 'deriveSeed', 'FASHION_CLASSES'],
   'optbench/models': ['BUILT_IN_MODELS', 'modelRegistry', 'fcnn', 'vae1', 'dense', 'conv2d', 'seededDropout', 'dropoutScope', 'trainableVariables', 'countParameters', 'disposeModel'],
   'optbench/optimizers': ['createOptimizer', 'resolveOptimizer', 'optimizerRegistry', 'BUILT_IN_OPTIMIZERS', 'RuleOptimizer', 'AdamOptimizer', 'ScheduleFreeAdamwOptimizer', 'atEvaluationPoint', 'PRESETS', 'listOptimizers', 'parseOptimizerList'],
