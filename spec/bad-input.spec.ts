@@ -38,10 +38,12 @@ import {
   withOpt,
   type Ran,
 } from './support/bad-input.js';
-import './bad-input-rundir.spec.js';
-import './bad-input-training.spec.js';
+// In the order mocha loads them in a whole run (alphabetical), so that the table's rows come out in the
+// same order whether this file runs alone or with every spec.
 import './bad-input-property.spec.js';
+import './bad-input-rundir.spec.js';
 import './bad-input-serve.spec.js';
+import './bad-input-training.spec.js';
 
 const DOC = join(ROOT, 'docs', 'bad-inputs.md');
 
