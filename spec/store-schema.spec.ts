@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runId as specId } from '../lib/config/spec.js';
-import { SCHEMA_VERSION, openStore, storePath } from '../lib/store/index.js';
-import { right, left, spec, useStoreDir } from './support/store.js';
+import { SCHEMA_VERSION, openStore, storePath, type Store } from '../lib/store/index.js';
+import { right, left, spec, started, useStoreDir } from './support/store.js';
 
 /** Schema v1 as released, written out here independently of lib/store/schema.ts. */
 const V1 = `
@@ -21,6 +22,29 @@ const V1 = `
     kind TEXT NOT NULL, path TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,
     created_at TEXT NOT NULL);
   INSERT INTO meta VALUES ('schema_version', '1');`;
+
+/** What schema v2 added to v1 as released (run ownership and final results), also written out here. */
+const V1_TO_V2 = `
+  ALTER TABLE runs ADD COLUMN owner_token TEXT;
+  ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+  ALTER TABLE runs ADD COLUMN owner_host TEXT;
+  ALTER TABLE runs ADD COLUMN owner_started TEXT;
+  ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+  CREATE INDEX runs_status ON runs (status);
+  CREATE TABLE results (run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE, test_loss REAL,
+    test_accuracy REAL, confusion TEXT, vae TEXT, created_at TEXT NOT NULL);
+  UPDATE meta SET value = '2' WHERE key = 'schema_version';`;
+
+/** What schema v3 added to v2 as released (held-out metrics per epoch, when a run reached its target). */
+const V2_TO_V3 = `
+  ALTER TABLE epochs ADD COLUMN validation_loss REAL;
+  ALTER TABLE epochs ADD COLUMN validation_accuracy REAL;
+  CREATE TABLE targets (run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    metric TEXT NOT NULL CHECK (metric IN ('accuracy', 'loss')), goal REAL NOT NULL, value REAL NOT NULL,
+    epoch INTEGER NOT NULL, step INTEGER NOT NULL, seconds REAL NOT NULL, created_at TEXT NOT NULL);
+  UPDATE meta SET value = '3' WHERE key = 'schema_version';`;
+
+const runColumns = (db: Database.Database): string[] => (db.prepare('PRAGMA table_info(runs)').all() as { name: string }[]).map((c) => c.name);
 
 describe('store: schema', () => {
   const { dir, open } = useStoreDir();
@@ -69,6 +93,56 @@ describe('store: schema', () => {
     const raw = new Database(storePath(dir()), { readonly: true });
     const v = raw.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string };
     assert.equal(Number(v.value), SCHEMA_VERSION);
+    raw.close();
+  });
+
+  it('migrates a v3 store, keeping its runs, epochs and results; a read-only open (runs, serve) reads it as it is', () => {
+    const done = spec('adam');
+    const live = spec('sgd');
+    const file = storePath(dir());
+    // A v3 store that an older optbench is writing now (WAL mode, its last epoch still in the -wal file).
+    const older = new Database(file);
+    older.pragma('journal_mode = WAL');
+    older.exec(V1 + V1_TO_V2 + V2_TO_V3);
+    const run = older.prepare(
+      `INSERT INTO runs (id, label, spec, status, backend, steps, epochs, created_at, updated_at, owner_token, owner_pid, owner_host, heartbeat_at)
+       VALUES (?, ?, ?, ?, 'cpu', 300, 3, '2025-01-01', '2025-01-01', ?, ?, ?, ?)`,
+    );
+    run.run(specId(done), 'fcnn/adam/s0', JSON.stringify(done), 'done', null, null, null, null);
+    // Its holder's lease lapsed two minutes ago: it lists as interrupted, and can be taken.
+    run.run(specId(live), 'fcnn/sgd/s0', JSON.stringify(live), 'running', 'older', process.pid, hostname(), Date.now() - 120_000);
+    const ep = older.prepare(
+      `INSERT INTO epochs (run_id, epoch, train_loss, train_accuracy, test_loss, test_accuracy, train_ms, eval_ms, created_at)
+       VALUES (?, ?, 0.75, 0.5, 0.8, 0.45, 10, 2, '2025-01-01')`,
+    );
+    for (const k of [1, 2, 3]) ep.run(specId(done), k);
+    older.prepare(`INSERT INTO results (run_id, test_loss, test_accuracy, created_at) VALUES (?, 0.5, 0.875, '2025-01-01')`).run(specId(done));
+    ep.run(specId(live), 1);
+    const summary = (st: Store) => right(st.listRuns()).map((r) => [r.label, r.status, r.epochsDone, r.final?.testAccuracy ?? null, r.progress]);
+    const expected = [
+      ['fcnn/adam/s0', 'done', 3, 0.875, null],
+      ['fcnn/sgd/s0', 'interrupted', 1, null, null],
+    ];
+
+    const ro = right(openStore(file, { readonly: true }));
+    assert.deepEqual(summary(ro), expected, 'read through an upgraded copy: no step recorded, nothing missing');
+    ro.close();
+    assert.equal(older.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), '3', 'a read-only open leaves the file at v3');
+    assert.ok(!runColumns(older).includes('progress_step'));
+
+    older.close();
+    const store = open({ progressEveryMs: 0 });
+    assert.deepEqual(summary(store), expected);
+    assert.equal(right(store.completedEpochs(specId(done))), 3);
+    // The migrated store records the step of a run it trains.
+    assert.equal(right(store.claimRun(specId(live), live)), 'claimed');
+    right(store.writeEvent(started(live, 1)));
+    right(store.writeEvent({ type: 'BatchEnded', runId: specId(live), epoch: 2, step: 7, steps: 300, loss: 1, elapsedMs: 1 }));
+    assert.deepEqual(right(store.listRuns()).find((r) => r.runId === specId(live))!.progress, { epoch: 2, step: 7 });
+    store.close();
+    const raw = new Database(file, { readonly: true });
+    assert.equal(Number(raw.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()), SCHEMA_VERSION);
+    assert.ok(runColumns(raw).includes('progress_epoch') && runColumns(raw).includes('progress_step'));
     raw.close();
   });
 

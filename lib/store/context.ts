@@ -21,6 +21,7 @@ export interface StoreContext {
   readonly iso: () => string;
   readonly leaseMs: number;
   readonly heartbeatEveryMs: number;
+  readonly progressEveryMs: number;
   readonly versions: Versions;
   /** When this store last renewed its lease on each run it holds. */
   readonly lastBeat: Map<string, number>;
@@ -77,6 +78,7 @@ export const storeContext = (db: Database.Database, file: string, opts: StoreOpt
     iso,
     leaseMs,
     heartbeatEveryMs: opts.heartbeatEveryMs ?? leaseMs / 4,
+    progressEveryMs: opts.progressEveryMs ?? 1000,
     versions: libraryVersions(),
     lastBeat: new Map<string, number>(),
     attempt,

@@ -11,6 +11,12 @@ import { holds, type Holder } from './owner.js';
 import { decodeHolder, holder, type HolderDbRow } from './rows.js';
 import type { Claim, StoreStatus } from './types.js';
 
+/** The epoch under way (1-based) and its last step done. */
+export interface StepAt {
+  readonly epoch: number;
+  readonly step: number;
+}
+
 export interface Leases {
   /** Another live process holds this run (the store must not write it). */
   heldByAnother(row: HolderDbRow): boolean;
@@ -20,7 +26,8 @@ export interface Leases {
   /** Why this store may not write run `runId`, or null when it holds it. */
   notHeld(runId: string, doing: string): OptbenchError | null;
   claimRun(runId: string, spec: RunSpec): R<Claim>;
-  heartbeat(runId: string): R<boolean>;
+  /** Renews the lease; with `at`, also records where the run is inside its epoch (RunRow.progress). */
+  heartbeat(runId: string, at?: StepAt): R<boolean>;
   releaseRun(runId: string): R<void>;
   markInterrupted(runId: string): R<void>;
   interruptOwned(): R<readonly string[]>;
@@ -89,10 +96,11 @@ export const leases = (ctx: StoreContext): Leases => {
       ),
     );
 
-  const heartbeat = (runId: string): R<boolean> =>
+  const heartbeat = (runId: string, at?: StepAt): R<boolean> =>
     attempt(`renewing the lease on run ${runId}`, () => {
       const beat = now();
-      const changed = q.beat.run({ id: runId, token: owner.token, beat }).changes > 0;
+      const row = { id: runId, token: owner.token, beat };
+      const changed = (at === undefined ? q.beat.run(row) : q.beatAt.run({ ...row, epoch: at.epoch, step: at.step })).changes > 0;
       if (changed) lastBeat.set(runId, beat);
       return E.right(changed);
     });

@@ -7,7 +7,8 @@ const SQL = {
                        owner_token, owner_pid, owner_host, owner_started, heartbeat_at)
      VALUES (@id, @label, @spec, 'pending', @epochs, @now, @now, @token, @pid, @host, @started, @beat)`,
   takeClaim: `UPDATE runs SET status = @status, updated_at = @now,
-       owner_token = @token, owner_pid = @pid, owner_host = @host, owner_started = @started, heartbeat_at = @beat
+       owner_token = @token, owner_pid = @pid, owner_host = @host, owner_started = @started, heartbeat_at = @beat,
+       progress_epoch = NULL, progress_step = NULL
      WHERE id = @id`,
   startRun: `INSERT INTO runs (id, label, spec, status, backend, parameters, steps, epochs,
                        optbench_version, tfjs_version, node_version, host, pid,
@@ -24,11 +25,17 @@ const SQL = {
        host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,
        updated_at = excluded.updated_at, finished_at = NULL, train_ms = NULL, eval_ms = NULL,
        owner_token = excluded.owner_token, owner_pid = excluded.owner_pid, owner_host = excluded.owner_host,
-       owner_started = excluded.owner_started, heartbeat_at = excluded.heartbeat_at`,
+       owner_started = excluded.owner_started, heartbeat_at = excluded.heartbeat_at,
+       progress_epoch = NULL, progress_step = NULL`,
   trimEpochs: `DELETE FROM epochs WHERE run_id = ? AND epoch > ?`,
   dropResult: `DELETE FROM results WHERE run_id = ?`,
-  touch: `UPDATE runs SET updated_at = @now, heartbeat_at = @beat WHERE id = @id AND owner_token = @token`,
+  // An epoch ended: no step of the next one is known yet.
+  touch: `UPDATE runs SET updated_at = @now, heartbeat_at = @beat, progress_epoch = NULL, progress_step = NULL
+     WHERE id = @id AND owner_token = @token`,
   beat: `UPDATE runs SET heartbeat_at = @beat WHERE id = @id AND owner_token = @token`,
+  // The heartbeat of a run that is training, with where it is (updated_at is left alone: no epoch changed).
+  beatAt: `UPDATE runs SET heartbeat_at = @beat, progress_epoch = @epoch, progress_step = @step
+     WHERE id = @id AND owner_token = @token`,
   putEpoch: `INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_accuracy, test_loss, test_accuracy,
                                     validation_loss, validation_accuracy, train_ms, eval_ms, created_at)
      VALUES (@id, @epoch, @trainLoss, @trainAcc, @testLoss, @testAcc, @valLoss, @valAcc, @trainMs, @evalMs, @now)`,
@@ -40,7 +47,8 @@ const SQL = {
      VALUES (@id, @testLoss, @testAcc, @confusion, @vae, @now)`,
   finish: `UPDATE runs SET status = @status, error = @error, train_ms = coalesce(@trainMs, train_ms),
        eval_ms = coalesce(@evalMs, eval_ms), finished_at = @now, updated_at = @now,
-       owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL, heartbeat_at = NULL
+       owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL, heartbeat_at = NULL,
+       progress_epoch = NULL, progress_step = NULL
      WHERE id = @id`,
   insertFailed: `INSERT INTO runs (id, label, spec, status, error, backend, epochs, optbench_version, tfjs_version,
                        node_version, host, pid, created_at, updated_at, finished_at)
@@ -48,7 +56,8 @@ const SQL = {
              @now, @now, @now)`,
   release: `UPDATE runs SET status = CASE WHEN @interrupt = 1 AND status = 'running' THEN 'interrupted' ELSE status END,
        updated_at = @now,
-       owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL, heartbeat_at = NULL
+       owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL, heartbeat_at = NULL,
+       progress_epoch = NULL, progress_step = NULL
      WHERE id = @id AND owner_token = @token`,
   owned: `SELECT id FROM runs WHERE owner_token = ?`,
   runs: `SELECT runs.*, results.test_loss, results.test_accuracy, results.confusion, results.vae,

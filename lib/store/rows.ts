@@ -60,6 +60,8 @@ export const RunDbRow = t.intersection([
     confusion: nullable(JsonText(Confusion)),
     vae: nullable(JsonText(VaeGrids)),
   }),
+  // Where the run is inside its epoch, with the heartbeat (schema v4; absent from an older store's row).
+  t.partial({ progress_epoch: optNum, progress_step: optNum }),
 ]);
 export type RunDbRow = t.TypeOf<typeof RunDbRow>;
 
@@ -169,6 +171,13 @@ export const contiguous = (epochs: readonly number[]): number => {
   return k;
 };
 
+/** The step recorded with the last heartbeat, while a live process trains the run (a dead one's is stale). */
+const progressOf = (r: RunDbRow, live: boolean): RunRow['progress'] => {
+  const epoch = r.progress_epoch ?? null;
+  const step = r.progress_step ?? null;
+  return live && r.status === 'running' && epoch !== null && step !== null ? { epoch, step } : null;
+};
+
 /** `live`: a process still holds the run (a `running` run without one lists as interrupted). */
 export const runRow = (r: RunDbRow, epochNumbers: readonly number[], live: boolean): RunRow => {
   const h = holder(r);
@@ -183,6 +192,7 @@ export const runRow = (r: RunDbRow, epochNumbers: readonly number[], live: boole
     backend: r.backend,
     parameters: r.parameters,
     steps: r.steps,
+    progress: progressOf(r, live),
     trainMs: r.train_ms,
     evalMs: r.eval_ms,
     final: r.has_result && r.test_loss !== null ? { testLoss: r.test_loss, testAccuracy: r.test_accuracy } : null,

@@ -83,6 +83,11 @@ const MIGRATIONS: readonly string[] = [
      seconds REAL NOT NULL,
      created_at TEXT NOT NULL
    );`,
+  // v4: where a run is inside its epoch (the epoch under way and its last step), written with the heartbeat
+  // while it trains and cleared when the epoch or the run ends, so that a reader (optbench serve) can show
+  // the step of a run trained in another process. NULL when unknown, as in every row of an older store.
+  `ALTER TABLE runs ADD COLUMN progress_epoch INTEGER;
+   ALTER TABLE runs ADD COLUMN progress_step INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

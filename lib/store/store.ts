@@ -34,8 +34,13 @@ export interface StoreOptions {
   readonly leaseMs?: number;
   /** How long a write waits for another process's transaction before it fails. */
   readonly busyTimeoutMs?: number;
-  /** `persist` renews the lease on BatchEnded at most this often. */
+  /** `persist` renews the lease on BatchEnded at most this often (default leaseMs / 4). */
   readonly heartbeatEveryMs?: number;
+  /**
+   * ... and records where a training run is inside its epoch (RunRow.progress) at most this often, with
+   * that same heartbeat (default 1000: one small write a second per training run, for the live page).
+   */
+  readonly progressEveryMs?: number;
   /** Milliseconds since 1970; tests move it to expire leases. */
   readonly now?: () => number;
   /** Never grow the store beyond this many bytes: a quota (tests use it to stand in for a full disk). */
@@ -48,8 +53,9 @@ export interface Store {
   readonly file: string;
   readonly owner: Owner;
   /**
-   * Writes one event in one transaction (BatchEnded only renews the lease, at most every heartbeatEveryMs;
-   * TargetReached records when the run first reached its target).
+   * Writes one event in one transaction. BatchEnded is the run's heartbeat: at most every heartbeatEveryMs
+   * or progressEveryMs it renews the lease and records the epoch and step; TargetReached records when the
+   * run first reached its target.
    */
   writeEvent(e: StoredEvent): R<void>;
   /** Takes a run for this store, atomically across processes: 'done' if finished, 'busy' if another holds it. */

@@ -30,6 +30,12 @@ export interface RunRow {
   readonly backend: string | null;
   readonly parameters: number | null;
   readonly steps: number | null;
+  /**
+   * Where a run that a live process trains is inside its epoch: the epoch under way (1-based) and the last
+   * step recorded, of `steps`. Recorded with the heartbeat (about once a second, see StoreOptions), cleared
+   * when the epoch or the run ends; null when not known (no step yet, or a store older than schema v4).
+   */
+  readonly progress: { readonly epoch: number; readonly step: number } | null;
   readonly trainMs: number | null;
   readonly evalMs: number | null;
   readonly final: { readonly testLoss: number; readonly testAccuracy: number | null } | null;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { runLabel } from '../config/spec.js';
-import type { RunEvent, RunStarted, EpochEnded, RunEnded, RunFailed } from '../train/events.js';
+import type { BatchEnded, RunEvent, RunStarted, EpochEnded, RunEnded, RunFailed } from '../train/events.js';
 import { pausedError } from '../train/record.js';
 import type { TargetReached } from '../train/target.js';
 import type { R, StoreContext } from './context.js';
@@ -21,7 +21,9 @@ interface Writes {
 }
 
 export const writes = (ctx: StoreContext, lease: Leases): Writes => {
-  const { q, owner, now, iso, heartbeatEveryMs, versions, lastBeat, attempt, tx } = ctx;
+  const { q, owner, now, iso, heartbeatEveryMs, progressEveryMs, versions, lastBeat, attempt, tx } = ctx;
+  // A training run's heartbeat carries its step, so it beats as often as the step is to be seen.
+  const batchBeatMs = Math.min(heartbeatEveryMs, progressEveryMs);
 
   const versionParams = () => ({ optbench: versions.optbench, tfjs: versions.tfjs, node: versions.node });
 
@@ -137,14 +139,18 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
       return E.right(undefined);
     });
 
-  /** BatchEnded only renews the lease, at most every heartbeatEveryMs, and fails when the run was lost. */
-  const writeBatch = (runId: string, step: number): R<void> => {
-    const last = lastBeat.get(runId);
-    if (last === undefined || now() - last < heartbeatEveryMs) return E.right(undefined);
+  /**
+   * BatchEnded is the run's heartbeat: at most every heartbeatEveryMs or progressEveryMs, whichever is
+   * shorter, one UPDATE renews the lease and records the epoch and step the run is at (nothing is written
+   * for the BatchEnded in between). It fails when the run was lost.
+   */
+  const writeBatch = (e: BatchEnded): R<void> => {
+    const last = lastBeat.get(e.runId);
+    if (last === undefined || now() - last < batchBeatMs) return E.right(undefined);
     return pipe(
-      lease.heartbeat(runId),
+      lease.heartbeat(e.runId, { epoch: e.epoch, step: e.step }),
       // A lease that was not renewed is another's now, or expired: say which.
-      E.flatMap((renewed) => (renewed ? E.right(null) : attempt('checking who holds the run', () => E.right(lease.notHeld(runId, `step ${step}`))))),
+      E.flatMap((renewed) => (renewed ? E.right(null) : attempt('checking who holds the run', () => E.right(lease.notHeld(e.runId, `step ${e.step}`))))),
       E.flatMap((why) => (why === null ? E.right(undefined) : E.left(why))),
     );
   };
@@ -165,7 +171,7 @@ export const writes = (ctx: StoreContext, lease: Leases): Writes => {
         // Paused is resumable, as interrupted is: the store keeps it so, with why.
         return writeFailed({ type: 'RunFailed', runId: e.runId, spec: e.spec, error: pausedError(e), epochsDone: e.epochsDone });
       case 'BatchEnded':
-        return writeBatch(e.runId, e.step);
+        return writeBatch(e);
     }
   };
 

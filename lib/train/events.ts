@@ -34,7 +34,7 @@ export const RunStarted = t.readonly(
 );
 export type RunStarted = t.TypeOf<typeof RunStarted>;
 
-/** Emitted every few steps so that long runs can show progress; never persisted. */
+/** Emitted every few steps so that long runs can show progress; never persisted (the store keeps only the latest step, with the run's heartbeat). */
 export const BatchEnded = t.readonly(
   t.type({
     type: t.literal('BatchEnded'),

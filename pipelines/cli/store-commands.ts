@@ -52,6 +52,7 @@ const notStarted = (spec: RunSpec): RunRow => ({
   backend: null,
   parameters: null,
   steps: null,
+  progress: null,
   trainMs: null,
   evalMs: null,
   final: null,
