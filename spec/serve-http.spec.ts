@@ -154,6 +154,40 @@ describe('optbench serve (HTTP)', function () {
     }
   });
 
+  it('shows the step inside an epoch of a run another process trains, from the heartbeats it writes to the store', async () => {
+    const dir = T('steps');
+    const created = openStore(storePath(dir));
+    assert.ok(E.isRight(created));
+    created.right.close();
+    const s = await serveHere([dir], { intervalMs: 100 });
+    const sse = followEvents(s.url);
+    try {
+      await eventually('the event stream to open', () => sse.events.some((e) => e.event === 'hello'));
+      // Two epochs of 4 steps, an event every 400 ms: a heartbeat (at most one a second) records the third
+      // step of each epoch, which the page shows until the epoch ends.
+      const run: SyntheticRun = { optimizer: 'adamax', seed: 0, epochs: 2, batches: true };
+      const writer = startNode('spec/support/serve-writer.ts', [dir, JSON.stringify([run]), '400']);
+      assert.equal((await writer.exit).code, 0, writer.stderr);
+      const id = idOf(run);
+      const shown = sse.events.flatMap((e) => (e.event === 'dir' ? ((e.data as { rows?: [string, string][] }).rows ?? []) : [])).filter(([r]) => r === id).map(([, html]) => rowText(html, id));
+      const steps = shown.flatMap((t) => {
+        const m = / running epoch (\d)\/2, step (\d)\/4 of epoch (\d) /.exec(t);
+        return m === null ? [] : [[Number(m[1]), Number(m[2]), Number(m[3])]];
+      });
+      assert.ok(steps.length >= 2, `the page showed no step, or one only:\n${shown.join('\n')}`);
+      for (const [done, step, of] of steps) assert.ok(of === done! + 1 && step! >= 1 && step! <= 4, JSON.stringify([done, step, of]));
+      assert.ok(new Set(steps.map(([, , of]) => of)).size === 2, `a step of each epoch: ${JSON.stringify(steps)}`);
+      // The epoch's end clears it, and so does the run's.
+      assert.ok(shown.some((t) => / running epoch 1\/2 /.test(t)));
+      const row = async () => rowText((JSON.parse((await request(s.url, '/d/0/runs')).body) as { rows: string }).rows, id);
+      await eventually('the run done', async () => / done /.test(await row()), 5000);
+      assert.match(await row(), / done epoch 2\/2 \d/);
+    } finally {
+      sse.close();
+      await s.close();
+    }
+  });
+
   it('a run directory removed while served: says so, serves the others, and follows it again when it is back', async () => {
     const a = T('keep');
     const b = T('gone');

@@ -7,7 +7,7 @@ import type { RunRow, StoreStatus } from '../store/types.js';
 import type { EpochRecord } from '../train/record.js';
 import type { DirSnapshot, PlannedRun } from './dir-read.js';
 
-/** Where a run trained by a queue worker is inside its epoch (the queue records it; the store does not). */
+/** Where a run is inside its epoch: from the store (its heartbeat records it), or from the queue's workers. */
 export interface StepProgress {
   /** The epoch under way (1-based), its step and its number of steps. */
   readonly epoch: number;
@@ -83,6 +83,10 @@ const common = (spec: RunSpec) => ({
   trial: spec.holdout !== undefined,
 });
 
+/** The step the store recorded with the run's last heartbeat (about once a second while it trains). */
+const storedStep = (row: RunRow): StepProgress | null =>
+  row.progress !== null && row.steps !== null ? { ...row.progress, steps: row.steps } : null;
+
 const fromStore = ({ row, record }: ExportedRun, steps: ReadonlyMap<string, StepProgress>): RunView => {
   const latest = record.epochs[record.epochs.length - 1] ?? null;
   return {
@@ -90,7 +94,8 @@ const fromStore = ({ row, record }: ExportedRun, steps: ReadonlyMap<string, Step
     runId: row.runId,
     state: row.status,
     epochsDone: row.epochsDone,
-    step: steps.get(row.runId) ?? null,
+    // With --queue, the worker's own report of the step (read from Redis every second) comes first.
+    step: steps.get(row.runId) ?? storedStep(row),
     latest,
     final: row.final,
     kind: kindOf(row.spec, latest),
@@ -110,7 +115,10 @@ const fromPlan = (p: PlannedRun): RunView => ({
   note: 'planned in grid.json, not started',
 });
 
-/** The directory's runs in the store's order (when each was first claimed or started), then the planned ones. */
+/**
+ * The directory's runs in the store's order (when each was first claimed or started), then the planned
+ * ones; `steps`: the queue's workers' reports of the step each of their runs is at (with --queue).
+ */
 export const runViews = (snap: DirSnapshot, steps: ReadonlyMap<string, StepProgress> = new Map()): RunView[] => [
   ...snap.runs.map((r) => fromStore(r, steps)),
   ...snap.planned.map(fromPlan),

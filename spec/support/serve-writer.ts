@@ -3,6 +3,8 @@
  * `node --import tsx spec/support/serve-writer.ts <dir> <runs as JSON> <ms between events>` writes each
  * synthetic run's events through the store (lib/store), one after the other, and prints
  * `committed <runId> <event> <epoch> <Date.now()>` after each commit, so that the spec can time the page.
+ * The store is opened as a grid opens it: a BatchEnded is written only when it is the run's heartbeat
+ * (with its step, about once a second).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { openStore, storePath } from '../../lib/store/index.js';
@@ -24,6 +26,6 @@ for (const r of runs)
       process.stderr.write(`${w.left.message}\n`);
       process.exit(1);
     }
-    process.stdout.write(`committed ${e.runId} ${e.type} ${e.type === 'EpochEnded' ? e.epoch : 0} ${Date.now()}\n`);
+    process.stdout.write(`committed ${e.runId} ${e.type} ${e.type === 'EpochEnded' || e.type === 'BatchEnded' ? e.epoch : 0} ${Date.now()}\n`);
   }
 store.right.close();

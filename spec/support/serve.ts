@@ -12,7 +12,7 @@ import { diverged } from '../../lib/errors.js';
 import { serve, type ServeOptions, type Serving } from '../../lib/serve/index.js';
 import { openStore, storePath } from '../../lib/store/index.js';
 import { writeSweepRecord, type SweepRecord } from '../../lib/sweep/record.js';
-import { ended, epochEnded, failed, searchConfig, spec, started } from '../../lib/testing/events.js';
+import { batch, ended, epochEnded, failed, searchConfig, spec, started } from '../../lib/testing/events.js';
 import type { RunEvent, VaeGrids } from '../../lib/train/events.js';
 import { sleep, start, until, type Child } from './cli.js';
 
@@ -27,6 +27,8 @@ export interface SyntheticRun {
   readonly fails?: boolean;
   readonly overrides?: Record<string, number>;
   readonly holdout?: number;
+  /** Each epoch's steps (4) as BatchEnded before its EpochEnded, as a training process writes them. */
+  readonly batches?: boolean;
 }
 
 export const specOf = (r: SyntheticRun): RunSpec =>
@@ -83,7 +85,9 @@ export const runEvents = (r: SyntheticRun): RunEvent[] => {
       : upTo < s.epochs
         ? []
         : [ended(s, { testLoss: 2 / (upTo + 1) + bias, testAccuracy: vae ? null : Math.min(0.99, 0.5 + upTo / 20 + bias) })].map((e) => ({ ...e, vae: vae ? VAE_GRIDS : null, confusion: vae ? null : e.confusion }));
-  return [started(s), ...epochs, ...last];
+  const steps = started(s).steps;
+  const trained = r.batches === true ? epochs.flatMap((e) => [...Array.from({ length: steps }, (_, i) => batch(s, e.epoch, i + 1)), e]) : epochs;
+  return [started(s), ...trained, ...last];
 };
 
 /** Writes the runs into `dir`'s store (created if need be) through the store's own writer. */
