@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Serving } from '../lib/serve/index.js';
 import { storePath } from '../lib/store/index.js';
-import { sleep } from './support/cli.js';
+import { bundlePageScript } from '../lib/serve/page-script.js';
+import { ROOT, sleep } from './support/cli.js';
 import { DONE_RUNS as DONE, idOf, request, serveHere, writeRuns } from './support/serve.js';
 
 /** Every file of a directory with its size, mtime and SHA-256. */
@@ -105,6 +106,9 @@ describe('optbench serve: confined and read-only', function () {
       assert.equal(r.headers['content-security-policy'], csp);
       assert.equal(r.headers['x-content-type-options'], 'nosniff');
     }
+    // The script is lib/serve/page's TypeScript, bundled (from the sources here, as the specs run them).
+    const script = await request(served.url, '/app.js');
+    assert.equal(script.body, await bundlePageScript(join(ROOT, 'lib', 'serve', 'page', 'app.ts')));
   });
 
   it('is read-only: the store keeps its bytes and mtime, and no -wal or -shm file appears beside it', async () => {

@@ -6,10 +6,13 @@ import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { OptbenchError } from '../errors.js';
 import type { DirSnapshot } from './dir-read.js';
+import type { DirChange } from './page/messages.js';
 import { runViews, type StepProgress } from './run-view.js';
 import { dirHeadHtml, runRowHtml } from './runs-html.js';
 import { sweepHtml } from './sweep-html.js';
 import type { DirRead } from './watch.js';
+
+export type { DirChange };
 
 export interface DirView {
   readonly index: number;
@@ -26,21 +29,6 @@ export interface DirView {
   readonly sweepKey: string;
   /** Changes whenever the report of any selection of runs would. */
   readonly reportKey: string;
-}
-
-/** What the page must change when a directory's view changes (`base`: the version it applies to). */
-export interface DirChange {
-  readonly dir: number;
-  readonly base: number;
-  readonly version: number;
-  /** Rows that are new or changed. */
-  readonly rows: readonly (readonly [string, string])[];
-  /** Every run id in display order, when runs were added, removed or reordered. */
-  readonly order: readonly string[] | null;
-  readonly head?: string;
-  readonly sweep?: string;
-  /** The report (tables, figures) changed: the page asks for its selection's again. */
-  readonly report: boolean;
 }
 
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');

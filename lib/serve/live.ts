@@ -5,17 +5,16 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { EMPTY, map, merge, Subject, type Observable } from 'rxjs';
 import type { DirSnapshot } from './dir-read.js';
-import { emptyView, nextView, viewChange, type DirChange, type DirView } from './dir-view.js';
+import { emptyView, nextView, viewChange, type DirView } from './dir-view.js';
+import type { QueueView, ServerEvents } from './page/messages.js';
 import { queueHtml, queueSteps, type QueueRead } from './queue-view.js';
 import type { StepProgress } from './run-view.js';
 import { watchDir, type DirRead, type WatchOptions } from './watch.js';
 
-export interface QueueView {
-  readonly version: number;
-  readonly html: string;
-}
+export type { QueueView };
 
-export type LiveEvent = ({ readonly type: 'dir' } & DirChange) | ({ readonly type: 'queue' } & QueueView);
+/** What the pages are sent as it happens, as the page's script reads it (page/messages.ts). */
+export type LiveEvent = ServerEvents['dir'] | ServerEvents['queue'];
 
 export interface Live {
   /** Each directory's view now, in the order the directories were given. */

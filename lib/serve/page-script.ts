@@ -1,199 +1,56 @@
 /**
- * The page's own script, served as /app.js (the page runs no inline script). It is small because the
- * server draws: it follows /events, swaps in the rows, lines and sweep the server sends, keeps which runs
- * are ticked, and asks /d/<i>/report for the ticked runs' tables and figures whenever they change.
- * Plain JavaScript that every current browser runs as it is: nothing to build.
+ * The page's own script, served as /app.js: the TypeScript of ./page (app.ts and what it imports, checked
+ * with the DOM's types by page/tsconfig.json), bundled by esbuild into one classic script. `npm run build`
+ * writes it to dist/lib/serve/page/app.js, beside this module's own build, and an installed optbench sends
+ * that file; run from the sources (`node --import tsx`), the server bundles the sources itself, once per
+ * process, so that what it sends is always what they say.
  */
-export const PAGE_SCRIPT = String.raw`'use strict';
-(() => {
-  const sections = new Map();
-  const rowsOf = (st) => st.body.querySelectorAll('tr[data-run]');
-  const runOf = (box) => box.closest('tr').dataset.run;
-  const applyChecks = (st) => {
-    for (const box of st.body.querySelectorAll('input.draw')) box.checked = !st.excluded.has(runOf(box));
-  };
-  const setVersion = (st, v) => {
-    st.version = v;
-    st.sec.dataset.version = String(v);
-  };
-  const fragment = (html) => {
-    const t = document.createElement('template');
-    t.innerHTML = html;
-    return t.content;
-  };
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as E from 'fp-ts/lib/Either.js';
+import { ioError, printable, type OptbenchError } from '../errors.js';
 
-  // The ticked runs as the shorter of two lists: those drawn, or those left out.
-  const query = (st) => {
-    if (st.excluded.size === 0) return '';
-    const ids = [...rowsOf(st)].map((tr) => tr.dataset.run);
-    const drawn = ids.filter((id) => !st.excluded.has(id));
-    const left = ids.filter((id) => st.excluded.has(id));
-    return drawn.length <= left.length ? '?only=' + drawn.join(',') : '?except=' + left.join(',');
-  };
+/** The page's entry point among the sources, and its bundle in a build. */
+const SOURCE = fileURLToPath(new URL('./page/app.ts', import.meta.url));
+const BUILT = fileURLToPath(new URL('./page/app.js', import.meta.url));
 
-  const draw = async (st) => {
-    if (st.busy) {
-      st.again = true;
-      return;
-    }
-    st.busy = true;
-    try {
-      const r = await fetch('/d/' + st.index + '/report' + query(st));
-      if (r.ok) {
-        st.report.innerHTML = await r.text();
-        st.sec.dataset.drawn = String(Number(st.sec.dataset.drawn || '0') + 1);
-      }
-    } catch (e) {
-      // The server is away: the next event after it is back draws again.
-    } finally {
-      st.busy = false;
-      if (st.again) {
-        st.again = false;
-        void draw(st);
-      }
-    }
-  };
-  // A little after the last change (ticks come in bursts); after the server's changes at most once a
-  // second (a big directory's report takes the server a while to draw), after the user's at once.
-  const drawSoon = (st, spacing) => {
-    clearTimeout(st.timer);
-    const wait = Math.max(150, st.drawnAt + spacing - Date.now());
-    st.timer = setTimeout(() => {
-      st.drawnAt = Date.now();
-      void draw(st);
-    }, wait);
-  };
-
-  const reload = async (st) => {
-    if (st.reloading) return;
-    st.reloading = true;
-    try {
-      const r = await fetch('/d/' + st.index + '/runs');
-      if (!r.ok) return;
-      const m = await r.json();
-      st.body.replaceChildren(fragment(m.rows));
-      st.head.innerHTML = m.head;
-      st.sweep.innerHTML = m.sweep;
-      const ids = new Set([...rowsOf(st)].map((tr) => tr.dataset.run));
-      for (const id of [...st.excluded]) if (!ids.has(id)) st.excluded.delete(id);
-      applyChecks(st);
-      setVersion(st, m.version);
-      drawSoon(st, 1000);
-    } catch (e) {
-      // Tried again on the next event.
-    } finally {
-      st.reloading = false;
-      const queued = st.queued.splice(0);
-      for (const m of queued) if (m.version > st.version) apply(m);
-    }
-  };
-
-  const apply = (m) => {
-    const st = sections.get(m.dir);
-    if (st === undefined) return;
-    if (st.reloading) {
-      st.queued.push(m);
-      return;
-    }
-    if (m.base !== st.version) {
-      void reload(st);
-      return;
-    }
-    for (const [id, html] of m.rows) {
-      const row = fragment(html);
-      const old = st.body.querySelector('tr[data-run="' + id + '"]');
-      if (old) old.replaceWith(row);
-      else st.body.append(row);
-    }
-    if (m.order) {
-      const byId = new Map([...rowsOf(st)].map((tr) => [tr.dataset.run, tr]));
-      st.body.replaceChildren(...m.order.map((id) => byId.get(id)).filter((tr) => tr !== undefined));
-      const keep = new Set(m.order);
-      for (const id of [...st.excluded]) if (!keep.has(id)) st.excluded.delete(id);
-    }
-    if (m.head !== undefined) st.head.innerHTML = m.head;
-    if (m.sweep !== undefined) st.sweep.innerHTML = m.sweep;
-    applyChecks(st);
-    setVersion(st, m.version);
-    if (m.report) drawSoon(st, 1000);
-  };
-
-  for (const sec of document.querySelectorAll('section.rundir')) {
-    const st = {
-      index: Number(sec.dataset.dir),
-      sec,
-      body: sec.querySelector('table.runs tbody'),
-      head: sec.querySelector('.dir-head'),
-      report: sec.querySelector('.report'),
-      sweep: sec.querySelector('.sweep'),
-      version: Number(sec.dataset.version),
-      excluded: new Set(),
-      queued: [],
-      busy: false,
-      again: false,
-      reloading: false,
-      timer: 0,
-      drawnAt: 0,
-    };
-    sections.set(st.index, st);
-    st.body.addEventListener('change', (e) => {
-      const box = e.target;
-      if (!(box instanceof HTMLInputElement) || !box.classList.contains('draw')) return;
-      if (box.checked) st.excluded.delete(runOf(box));
-      else st.excluded.add(runOf(box));
-      drawSoon(st, 0);
-    });
-    const text = sec.querySelector('input.filter-text');
-    const choose = (keep) => {
-      for (const tr of rowsOf(st)) {
-        if (keep(tr)) st.excluded.delete(tr.dataset.run);
-        else st.excluded.add(tr.dataset.run);
-      }
-      applyChecks(st);
-      drawSoon(st, 0);
-    };
-    const matching = () => {
-      const words = text.value.toLowerCase().split(/\s+/).filter((w) => w !== '');
-      choose((tr) => {
-        const label = (tr.querySelector('th.label') || tr).textContent.toLowerCase();
-        return words.every((w) => label.includes(w));
-      });
-    };
-    sec.querySelector('button.draw-matching').addEventListener('click', matching);
-    sec.querySelector('button.draw-all').addEventListener('click', () => choose(() => true));
-    sec.querySelector('button.draw-none').addEventListener('click', () => choose(() => false));
-    text.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') matching();
-    });
-  }
-
-  const status = document.getElementById('live');
-  const queue = document.getElementById('queue-body');
-  let queueVersion = queue ? Number(queue.dataset.version) : 0;
-  const setQueue = (q) => {
-    if (!queue || q === null || q.version === queueVersion) return;
-    queue.innerHTML = q.html;
-    queueVersion = q.version;
-    queue.dataset.version = String(q.version);
-  };
-  const setLive = (on) => {
-    status.textContent = on ? 'live: following the run directories' : 'reconnecting…';
-    status.className = on ? 'live on' : 'live off';
-    document.body.dataset.live = on ? 'on' : 'off';
-  };
-
-  const events = new EventSource('/events');
-  events.onopen = () => setLive(true);
-  events.onerror = () => setLive(false);
-  events.addEventListener('hello', (e) => {
-    const m = JSON.parse(e.data);
-    m.dirs.forEach((v, i) => {
-      const st = sections.get(i);
-      if (st !== undefined && v !== st.version) void reload(st);
-    });
-    setQueue(m.queue);
+/**
+ * Bundles the page's script from `entry` (a page/app.ts): one IIFE for the browsers the page supports,
+ * with no import left. esbuild is a development dependency: an installed optbench never calls this.
+ */
+export const bundlePageScript = async (entry: string): Promise<string> => {
+  const esbuild = await import('esbuild');
+  const r = await esbuild.build({
+    entryPoints: [entry],
+    // The bundle names its modules relative to this (`// section.ts`): the same from the sources and in a build.
+    absWorkingDir: dirname(entry),
+    bundle: true,
+    format: 'iife',
+    target: 'es2022',
+    platform: 'browser',
+    charset: 'utf8',
+    legalComments: 'none',
+    write: false,
+    logLevel: 'silent',
   });
-  events.addEventListener('dir', (e) => apply(JSON.parse(e.data)));
-  events.addEventListener('queue', (e) => setQueue(JSON.parse(e.data)));
-})();
-`;
+  const out = r.outputFiles[0];
+  if (out === undefined) throw new Error('esbuild wrote no output');
+  return out.text;
+};
+
+const load = async (): Promise<E.Either<OptbenchError, string>> => {
+  try {
+    if (existsSync(BUILT)) return E.right(readFileSync(BUILT, 'utf8'));
+    if (existsSync(SOURCE)) return E.right(await bundlePageScript(SOURCE));
+    return E.left(ioError({ file: BUILT, message: `The live page's script is missing (${printable(BUILT)}): reinstall optbench, or run 'npm run build' in a checkout.` }));
+  } catch (u) {
+    const why = u instanceof Error ? u.message : String(u);
+    return E.left(ioError({ file: SOURCE, message: `Cannot build the live page's script from ${printable(SOURCE)}: ${printable(why)}` }));
+  }
+};
+
+let script: Promise<E.Either<OptbenchError, string>> | undefined;
+
+/** The script the page loads, read (or bundled) on the first call; every later server in the process sends the same. */
+export const pageScript = (): Promise<E.Either<OptbenchError, string>> => (script ??= load());

@@ -17,7 +17,8 @@ import { loopbackHosts, send, sendText } from './http.js';
 import { startLive, type Live } from './live.js';
 import { DEFAULT_HOST, DEFAULT_PORT, decodeServeOptions, isLoopback, type ServeOptions } from './options.js';
 import { PAGE_CSS, pageHtml } from './page.js';
-import { PAGE_SCRIPT } from './page-script.js';
+import type { DirAnswer, ServerEvents } from './page/messages.js';
+import { pageScript } from './page-script.js';
 import { watchQueue } from './queue-view.js';
 import { reportCache } from './report-cache.js';
 import { reportHtml } from './report-view.js';
@@ -87,9 +88,11 @@ interface Handler {
   readonly sse: ReturnType<typeof sseHub>;
   readonly report: (dir: number, sel: Selection) => string;
   readonly allowedHosts: () => ReadonlySet<string> | null;
+  /** The page's script (page-script.ts). */
+  readonly script: string;
 }
 
-const hello = (live: Live) => ({ dirs: live.dirs().map((v) => v.version), queue: live.queue() });
+const hello = (live: Live): ServerEvents['hello'] => ({ dirs: live.dirs().map((v) => v.version), queue: live.queue() });
 
 const answer = (h: Handler, req: IncomingMessage, res: ServerResponse, r: Route): void => {
   switch (r.kind) {
@@ -99,7 +102,7 @@ const answer = (h: Handler, req: IncomingMessage, res: ServerResponse, r: Route)
     }
     case 'asset':
       return r.name === 'app.js'
-        ? send(req, res, 200, 'text/javascript; charset=utf-8', PAGE_SCRIPT)
+        ? send(req, res, 200, 'text/javascript; charset=utf-8', h.script)
         : send(req, res, 200, 'text/css; charset=utf-8', PAGE_CSS);
     case 'events':
       if (req.method === 'HEAD') return send(req, res, 200, 'text/event-stream; charset=utf-8', '');
@@ -107,7 +110,8 @@ const answer = (h: Handler, req: IncomingMessage, res: ServerResponse, r: Route)
       return;
     case 'runs': {
       const v = h.live.dirs()[r.dir]!;
-      return send(req, res, 200, 'application/json; charset=utf-8', JSON.stringify({ version: v.version, rows: [...v.rows.values()].join('\n'), head: v.head, sweep: v.sweep }));
+      const all: DirAnswer = { version: v.version, rows: [...v.rows.values()].join('\n'), head: v.head, sweep: v.sweep };
+      return send(req, res, 200, 'application/json; charset=utf-8', JSON.stringify(all));
     }
     case 'report':
       return send(req, res, 200, 'text/html; charset=utf-8', h.report(r.dir, r.selection));
@@ -143,6 +147,8 @@ export const serve = (input: ServeOptions): TE.TaskEither<OptbenchError, Serving
   const o = decoded.right;
   const snapshots = readAll(o.dirs);
   if (E.isLeft(snapshots)) return snapshots;
+  const script = await pageScript();
+  if (E.isLeft(script)) return script;
   let client: QueueClient | undefined;
   if (o.queue !== undefined) {
     const c = await connectQueue(o.queue, { persistent: true });
@@ -174,7 +180,7 @@ export const serve = (input: ServeOptions): TE.TaskEither<OptbenchError, Serving
   const host = o.host ?? DEFAULT_HOST;
   let port = o.port ?? DEFAULT_PORT;
   // Request lines carry the chosen runs' ids: room for a few thousand.
-  const server = createServer({ maxHeaderSize: 128 * 1024 }, handle({ live, dirs: o.dirs, sse, report, allowedHosts: () => (isLoopback(host) ? loopbackHosts(port) : null) }));
+  const server = createServer({ maxHeaderSize: 128 * 1024 }, handle({ live, dirs: o.dirs, sse, report, allowedHosts: () => (isLoopback(host) ? loopbackHosts(port) : null), script: script.right }));
   const stop = async (): Promise<void> => {
     events.unsubscribe();
     live.close();
