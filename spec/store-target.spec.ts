@@ -103,9 +103,10 @@ describe('store: held-out metrics and target hits', () => {
 
   it('a v2 store gains the columns and the table; its epochs read back as they were', () => {
     open().close();
-    // Undo v3 by hand: what a store written before targets existed holds.
+    // Undo v3 (and what came after it) by hand: what a store written before targets existed holds.
     const db = new Database(storePath(dir()));
     db.exec(`DROP TABLE targets; ALTER TABLE epochs DROP COLUMN validation_loss; ALTER TABLE epochs DROP COLUMN validation_accuracy;
+             ALTER TABLE runs DROP COLUMN progress_epoch; ALTER TABLE runs DROP COLUMN progress_step;
              UPDATE meta SET value = '2' WHERE key = 'schema_version';`);
     db.close();
     const store = open();
