@@ -80,6 +80,9 @@ const sources = (dir: string): string[] =>
     d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') && !d.name.endsWith('.d.ts') ? [join(dir, d.name)] : [],
   );
 
+/** What the build makes of source `f`: the live page's browser modules are bundled into one script (lib/serve/page-script.ts). */
+const builtFile = (f: string): string => (/^lib\/serve\/page\/(?!messages\.ts$)/.test(f) ? join('lib', 'serve', 'page', 'app.js') : f.replace(/\.ts$/, '.js'));
+
 describe('the package entry points, imported by name from the build', function () {
   this.timeout(120_000);
   let project = '';
@@ -89,7 +92,7 @@ describe('the package entry points, imported by name from the build', function (
     // dist/ must be the build of these sources: a stale one would test yesterday's package.
     const stale = [...sources('lib'), ...sources('pipelines')].filter((f) => {
       try {
-        return statSync(join(ROOT, 'dist', f.replace(/\.ts$/, '.js'))).mtimeMs < statSync(join(ROOT, f)).mtimeMs;
+        return statSync(join(ROOT, 'dist', builtFile(f))).mtimeMs < statSync(join(ROOT, f)).mtimeMs;
       } catch {
         return true;
       }
