@@ -134,6 +134,7 @@ export const writeSweep = (dir: string, trials: number): SweepRecord => {
           queue: [],
         },
         best: 0,
+        interrupted: false,
       },
     ],
     final: [],
