@@ -134,7 +134,8 @@ describe('optbench serve in headless Chromium', function () {
     const progress = new Map<string, string[]>();
     const points = new Map<string, number[]>();
     let shot: Buffer | undefined;
-    while (grid.proc.exitCode === null) {
+    /** What the page shows now, added to what it showed before where it changed. */
+    const sample = async (): Promise<void> => {
       for (const r of await rows(page)) {
         const seen = progress.get(r.label) ?? [];
         if (seen.at(-1) !== r.progress) progress.set(r.label, [...seen, r.progress]);
@@ -148,6 +149,9 @@ describe('optbench serve in headless Chromium', function () {
         const seen = points.get(label) ?? [];
         if (seen.at(-1) !== n) points.set(label, [...seen, n]);
       }
+    };
+    while (grid.proc.exitCode === null) {
+      await sample();
       await sleep(100);
     }
     assert.equal((await grid.exit).code, 0, grid.stderr);
@@ -156,6 +160,14 @@ describe('optbench serve in headless Chromium', function () {
       undefined,
       { timeout: 5000 },
     );
+    // The last epoch's point may reach the figure after the grid has exited (a redraw follows a change by up
+    // to a second): still without a reload, which is what is checked.
+    await page.waitForFunction(
+      () => (globalThis as unknown as Doc).document.querySelectorAll('#fig-d0-fcnn-loss-epoch path.line[data-split="test"][data-points="3"]').length === 2,
+      undefined,
+      { timeout: 5000 },
+    );
+    await sample();
     const final = await rows(page);
     assert.deepEqual(final.map((r) => [r.label, r.status, r.progress]), [
       ['fcnn/adam/s0', 'done', 'epoch 3/3'],
