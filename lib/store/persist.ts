@@ -9,8 +9,9 @@ import { raise } from '../observable.js';
  * Writes each run event, and each TargetReached (reachTarget), to the store (one transaction each) before
  * passing it on, so that whatever a later operator sees is already on disk. BatchEnded is not recorded as
  * such: about once a second it is the run's heartbeat (its lease, and its epoch and step for the live
- * page), otherwise it passes unwritten, as does every event that is not a run's. A failed write ends the stream with its typed error; what
- * was committed before stays. It keeps no state of its own: every subscription writes through `store`.
+ * page), otherwise it passes unwritten, as does every event that is not a run's. A failed write ends the
+ * stream with its typed error; what was committed before stays. It keeps no state of its own: every
+ * subscription writes through `store`.
  */
 export const persist =
   (store: Store) =>

@@ -37,8 +37,9 @@ export interface StoreOptions {
   /** `persist` renews the lease on BatchEnded at most this often (default leaseMs / 4). */
   readonly heartbeatEveryMs?: number;
   /**
-   * ... and records where a training run is inside its epoch (RunRow.progress) at most this often, with
-   * that same heartbeat (default 1000: one small write a second per training run, for the live page).
+   * How often, at most, that heartbeat also records where a training run is inside its epoch
+   * (RunRow.progress; default 1000: one small write a second per training run, for the live page). On
+   * BatchEnded the heartbeat beats at the shorter of the two.
    */
   readonly progressEveryMs?: number;
   /** Milliseconds since 1970; tests move it to expire leases. */
